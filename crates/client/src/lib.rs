@@ -1,0 +1,242 @@
+//! The Mynah Rust SDK.
+//!
+//! # Layout
+//!
+//! - [`Client`]: one logged-in session: typed requests, and pushes as [`Event`]s.
+//! - [`connection`]: the task that owns the socket, matches responses to requests, heartbeats.
+//! - [`sync`]: [`SyncState`], which catches a client up after it was offline.
+//! - [`ClientError`]: server error codes (Tencent's numbers) and connection failures.
+//!
+//! ```no_run
+//! # async fn example() -> Result<(), mynah_client::ClientError> {
+//! use mynah_client::{Client, ClientOptions};
+//! let (client, mut events) = Client::connect(ClientOptions::new("ws://127.0.0.1:9800/ws", 1400000001, "alice", "<usersig>")).await?;
+//! client.send_text("bob", "hi").await?;
+//! # Ok(()) }
+//! ```
+
+pub mod connection;
+pub mod sync;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use mynah_proto::PROTOCOL_VERSION;
+use mynah_proto::codes::ErrorCode;
+use mynah_proto::elements::MsgElement;
+use mynah_proto::frames::Push;
+use mynah_proto::ids::ConversationType;
+use mynah_proto::objects::{Conversation, Group, Message, MessagePriority};
+use mynah_proto::requests::*;
+use rand::Rng;
+use serde::de::DeserializeOwned;
+use tokio::sync::mpsc;
+
+pub use sync::{CatchUp, SyncState};
+
+/// What went wrong with a request.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ClientError {
+    /// The server answered with a Tencent error code.
+    #[error("server error {code}: {message}")]
+    Server { code: ErrorCode, message: String },
+    /// The connection failed or is closed.
+    #[error("connection: {0}")]
+    Connection(String),
+    /// The server sent something this SDK does not understand.
+    #[error("protocol: {0}")]
+    Protocol(String),
+}
+
+impl ClientError {
+    /// The server's error code, when the server answered with one.
+    pub fn code(&self) -> Option<ErrorCode> {
+        match self {
+            ClientError::Server { code, .. } => Some(*code),
+            _ => None,
+        }
+    }
+}
+
+/// Something the server told this session without being asked, or the end of the session.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    Push(Push),
+    /// The connection closed; `code` is the WebSocket close code when there was one.
+    Closed { code: Option<u16>, reason: String },
+}
+
+/// How to log in.
+#[derive(Clone, Debug)]
+pub struct ClientOptions {
+    /// The WebSocket URL, e.g. `ws://127.0.0.1:9800/ws`.
+    pub url: String,
+    pub sdk_app_id: u64,
+    pub user_id: String,
+    pub user_sig: String,
+    pub platform: Platform,
+}
+
+impl ClientOptions {
+    pub fn new(url: impl Into<String>, sdk_app_id: u64, user_id: impl Into<String>, user_sig: impl Into<String>) -> ClientOptions {
+        ClientOptions { url: url.into(), sdk_app_id, user_id: user_id.into(), user_sig: user_sig.into(), platform: Platform::Linux }
+    }
+
+    pub fn platform(mut self, platform: Platform) -> ClientOptions {
+        self.platform = platform;
+        self
+    }
+}
+
+/// A logged-in session. Requests may be made concurrently from many tasks.
+pub struct Client {
+    requests: mpsc::Sender<connection::Outgoing>,
+    next_id: AtomicU64,
+    user_id: String,
+    login: LoginResult,
+}
+
+impl Client {
+    /// Connects and logs in. Pushes arrive on the returned receiver until the session ends.
+    pub async fn connect(options: ClientOptions) -> Result<(Client, mpsc::UnboundedReceiver<Event>), ClientError> {
+        let (requests, events) = connection::open(&options.url).await?;
+        let mut client = Client {
+            requests,
+            next_id: AtomicU64::new(1),
+            user_id: options.user_id.clone(),
+            login: LoginResult { server_time_ms: 0, position: 0, user_sig_expire_time: 0, session_id: 0 },
+        };
+        client.login = client
+            .request(Request::Login(LoginRequest {
+                sdk_app_id: options.sdk_app_id,
+                user_id: options.user_id,
+                user_sig: options.user_sig,
+                platform: options.platform,
+                protocol_version: PROTOCOL_VERSION,
+            }))
+            .await?;
+        Ok((client, events))
+    }
+
+    pub fn user_id(&self) -> &str {
+        &self.user_id
+    }
+
+    /// The server's answer to the login.
+    pub fn login_result(&self) -> &LoginResult {
+        &self.login
+    }
+
+    /// Sends any request and decodes its result.
+    pub async fn request<T: DeserializeOwned>(&self, request: Request) -> Result<T, ClientError> {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let data = connection::call(&self.requests, id, request).await?;
+        serde_json::from_value(data).map_err(|error| ClientError::Protocol(format!("result did not decode: {error}")))
+    }
+
+    /// Sends a message with the given options. Use [`new_client_msg_id`] for the idempotency key
+    /// and reuse it when resending after a lost response.
+    pub async fn send_message(&self, request: SendMessageRequest) -> Result<SendMessageResult, ClientError> {
+        self.request(Request::SendMessage(request)).await
+    }
+
+    /// Sends a one-to-one text message.
+    pub async fn send_text(&self, to: &str, text: &str) -> Result<Message, ClientError> {
+        Ok(self.send_message(text_message(ConversationType::C2c, to, text)).await?.message)
+    }
+
+    /// Sends a text message to a group.
+    pub async fn send_group_text(&self, group_id: &str, text: &str) -> Result<Message, ClientError> {
+        Ok(self.send_message(text_message(ConversationType::Group, group_id, text)).await?.message)
+    }
+
+    pub async fn get_message_list(&self, request: GetMessageListRequest) -> Result<GetMessageListResult, ClientError> {
+        self.request(Request::GetMessageList(request)).await
+    }
+
+    pub async fn find_message(&self, message_id: &str) -> Result<Message, ClientError> {
+        self.request(Request::FindMessage(FindMessageRequest { message_id: message_id.to_owned() })).await
+    }
+
+    /// Marks a conversation read (up to `sequence`, or everything).
+    pub async fn set_message_read(&self, conversation_id: &str, sequence: Option<u64>) -> Result<Conversation, ClientError> {
+        self.request(Request::SetMessageRead(SetMessageReadRequest { conversation_id: conversation_id.to_owned(), sequence })).await
+    }
+
+    pub async fn get_conversation_list(&self) -> Result<ConversationListResult, ClientError> {
+        self.request(Request::GetConversationList(Empty {})).await
+    }
+
+    pub async fn get_conversation(&self, conversation_id: &str) -> Result<Conversation, ClientError> {
+        self.request(Request::GetConversation(ConversationRequest { conversation_id: conversation_id.to_owned() })).await
+    }
+
+    pub async fn get_total_unread_message_count(&self) -> Result<u64, ClientError> {
+        let result: TotalUnreadResult = self.request(Request::GetTotalUnreadMessageCount(Empty {})).await?;
+        Ok(result.total_unread_count)
+    }
+
+    pub async fn sync(&self, position: u64) -> Result<SyncResult, ClientError> {
+        self.request(Request::Sync(SyncRequest { position, limit: None })).await
+    }
+
+    pub async fn create_group(&self, request: CreateGroupRequest) -> Result<Group, ClientError> {
+        self.request(Request::CreateGroup(request)).await
+    }
+
+    pub async fn join_group(&self, group_id: &str) -> Result<JoinGroupResult, ClientError> {
+        self.request(Request::JoinGroup(GroupRequest { group_id: group_id.to_owned() })).await
+    }
+
+    pub async fn quit_group(&self, group_id: &str) -> Result<(), ClientError> {
+        let _: Empty = self.request(Request::QuitGroup(GroupRequest { group_id: group_id.to_owned() })).await?;
+        Ok(())
+    }
+
+    pub async fn get_group_list(&self) -> Result<Vec<Group>, ClientError> {
+        let result: GroupListResult = self.request(Request::GetGroupList(Empty {})).await?;
+        Ok(result.group_list)
+    }
+
+    pub async fn get_group_profile(&self, group_id: &str) -> Result<Group, ClientError> {
+        self.request(Request::GetGroupProfile(GroupRequest { group_id: group_id.to_owned() })).await
+    }
+
+    pub async fn heartbeat(&self) -> Result<HeartbeatResult, ClientError> {
+        self.request(Request::Heartbeat(Empty {})).await
+    }
+
+    /// Logs out; the server closes the connection afterwards.
+    pub async fn logout(&self) -> Result<(), ClientError> {
+        let _: Empty = self.request(Request::Logout(Empty {})).await?;
+        Ok(())
+    }
+}
+
+/// A fresh idempotency key for a message: 24 characters of `[A-Za-z0-9]`.
+pub fn new_client_msg_id() -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let mut random = rand::rng();
+    (0..24).map(|_| ALPHABET[random.random_range(0..ALPHABET.len())] as char).collect()
+}
+
+/// A text message request with a fresh idempotency key and default options.
+pub fn text_message(conversation_type: ConversationType, to: &str, text: &str) -> SendMessageRequest {
+    message_request(conversation_type, to, vec![MsgElement::text(text)])
+}
+
+/// A message request with a fresh idempotency key and default options.
+pub fn message_request(conversation_type: ConversationType, to: &str, msg_body: Vec<MsgElement>) -> SendMessageRequest {
+    SendMessageRequest {
+        conversation_type,
+        to: to.to_owned(),
+        msg_body,
+        client_msg_id: new_client_msg_id(),
+        random: rand::rng().random(),
+        cloud_custom_data: String::new(),
+        priority: MessagePriority::Normal,
+        need_read_receipt: false,
+        online_user_only: false,
+        excluded_from_unread_count: false,
+        excluded_from_last_message: false,
+    }
+}

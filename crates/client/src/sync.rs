@@ -1,0 +1,71 @@
+//! Catching up after being offline: what a client knew (per-conversation sequences, the change
+//! position) against what the server has now.
+
+use std::collections::HashMap;
+
+use mynah_proto::objects::{ChangeEntry, Conversation, Message};
+use mynah_proto::requests::GetMessageListRequest;
+
+use crate::{Client, ClientError};
+
+/// What a client has seen: per conversation the highest message sequence, and the change-stream
+/// position. Keep one across sessions and pass it to [`SyncState::catch_up`] after a login.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SyncState {
+    pub sequences: HashMap<String, u64>,
+    pub position: u64,
+}
+
+/// What a catch-up found.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CatchUp {
+    /// The conversation list as it is now.
+    pub conversations: Vec<Conversation>,
+    /// Messages stored since the state was taken, oldest first within each conversation.
+    pub messages: Vec<Message>,
+    /// Change-stream entries since the state was taken.
+    pub changes: Vec<ChangeEntry>,
+}
+
+impl SyncState {
+    /// Records a message seen live (from a push or a send).
+    pub fn observe_message(&mut self, conversation_id: &str, message: &Message) {
+        let known = self.sequences.entry(conversation_id.to_owned()).or_default();
+        *known = (*known).max(message.sequence);
+    }
+
+    /// Fetches everything missed since this state was taken, and advances the state.
+    pub async fn catch_up(&mut self, client: &Client) -> Result<CatchUp, ClientError> {
+        let snapshot = client.get_conversation_list().await?;
+        let mut caught_up = CatchUp { conversations: snapshot.conversation_list.clone(), ..CatchUp::default() };
+        for conversation in &snapshot.conversation_list {
+            let mut known = self.sequences.get(&conversation.conversation_id).copied().unwrap_or(0);
+            while known < conversation.last_sequence {
+                let page = client
+                    .get_message_list(GetMessageListRequest {
+                        conversation_id: conversation.conversation_id.clone(),
+                        before_sequence: None,
+                        after_sequence: Some(known),
+                        count: Some(100),
+                    })
+                    .await?;
+                let Some(last) = page.message_list.last() else { break };
+                known = last.sequence;
+                caught_up.messages.extend(page.message_list);
+                if page.is_completed {
+                    break;
+                }
+            }
+            self.sequences.insert(conversation.conversation_id.clone(), known);
+        }
+        loop {
+            let changes = client.sync(self.position).await?;
+            self.position = changes.position;
+            caught_up.changes.extend(changes.changes);
+            if !changes.has_more {
+                break;
+            }
+        }
+        Ok(caught_up)
+    }
+}

@@ -1,0 +1,201 @@
+//! Typed, layered configuration: defaults < `mynah.toml` < `MYNAH_*` environment < command line.
+//!
+//! Secrets (app keys) redact themselves in `Debug` output and logs.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use mynah_gateway::GatewayConfig;
+use mynah_service::AppConfig;
+use mynah_store_sqlite::Durability;
+use mynah_usersig::SecretKey;
+use serde::{Deserialize, Serialize};
+
+/// Every setting of a `mynah serve` process.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// The HTTP and WebSocket address. Default `127.0.0.1:9800`.
+    pub listen: SocketAddr,
+    /// The data directory (SQLite database, development app). Default `./mynah-data`.
+    pub data: PathBuf,
+    /// The apps served. When empty, a development app is created in the data directory.
+    pub apps: Vec<AppEntry>,
+    /// `full` (default): every acknowledged message is fsync'd. `normal`: faster, and a power loss
+    /// (not a process crash) may lose the last acknowledged messages.
+    pub durability: DurabilitySetting,
+    /// Sessions one user may have per platform; a login over it kicks the oldest. Default 1.
+    pub max_sessions_per_platform: usize,
+    /// The most concurrent WebSocket connections. Default 100000.
+    pub max_connections: usize,
+    /// Seconds a connection may stay silent before it is closed. Default 90.
+    pub idle_timeout_seconds: u64,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 9800)),
+            data: PathBuf::from("mynah-data"),
+            apps: Vec::new(),
+            durability: DurabilitySetting::Full,
+            max_sessions_per_platform: 1,
+            max_connections: 100_000,
+            idle_timeout_seconds: 90,
+        }
+    }
+}
+
+/// How hard the store works to keep acknowledged writes across power loss.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum DurabilitySetting {
+    #[default]
+    Full,
+    Normal,
+}
+
+/// One app (tenant) as configured.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppEntry {
+    pub sdk_app_id: u64,
+    pub secret_key: String,
+    #[serde(default = "default_admin")]
+    pub admin_identifier: String,
+    /// Overrides the server-wide `max_sessions_per_platform` for this app.
+    #[serde(default)]
+    pub max_sessions_per_platform: Option<usize>,
+}
+
+impl fmt::Debug for AppEntry {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter
+            .debug_struct("AppEntry")
+            .field("sdk_app_id", &self.sdk_app_id)
+            .field("secret_key", &"<redacted>")
+            .field("admin_identifier", &self.admin_identifier)
+            .field("max_sessions_per_platform", &self.max_sessions_per_platform)
+            .finish()
+    }
+}
+
+fn default_admin() -> String {
+    "administrator".to_owned()
+}
+
+impl AppEntry {
+    /// Parses `SDKAPPID:SECRETKEY`, the form of `--app` and `MYNAH_APPS`.
+    pub fn parse(value: &str) -> Result<AppEntry, String> {
+        let (id, key) = value.split_once(':').ok_or_else(|| format!("app {value:?} is not SDKAPPID:SECRETKEY"))?;
+        let sdk_app_id = id.trim().parse().map_err(|_| format!("SDKAppID {id:?} is not a number"))?;
+        let secret_key = key.trim().to_owned();
+        if secret_key.is_empty() {
+            return Err(format!("app {sdk_app_id} has an empty secret key"));
+        }
+        Ok(AppEntry { sdk_app_id, secret_key, admin_identifier: default_admin(), max_sessions_per_platform: None })
+    }
+}
+
+impl Config {
+    /// Builds the layered configuration. `file` is read when it exists; `overrides` are the
+    /// command-line values, applied last.
+    pub fn load(file: &Path, overrides: CommandLineOverrides) -> Result<Config, String> {
+        warn_about_unknown_environment();
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if file.exists() {
+            figment = figment.merge(Toml::file(file));
+        }
+        figment = figment.merge(Env::prefixed("MYNAH_").only(&[
+            "listen",
+            "data",
+            "durability",
+            "max_sessions_per_platform",
+            "max_connections",
+            "idle_timeout_seconds",
+        ]));
+        let mut config: Config = figment.extract().map_err(|error| format!("configuration: {error}"))?;
+        if let Ok(apps) = std::env::var("MYNAH_APPS") {
+            for entry in apps.split(',').filter(|entry| !entry.trim().is_empty()) {
+                config.apps.push(AppEntry::parse(entry)?);
+            }
+        }
+        if let Some(listen) = overrides.listen {
+            config.listen = listen;
+        }
+        if let Some(data) = overrides.data {
+            config.data = data;
+        }
+        if let Some(durability) = overrides.durability {
+            config.durability = durability;
+        }
+        for app in overrides.apps {
+            config.apps.push(AppEntry::parse(&app)?);
+        }
+        Ok(config)
+    }
+
+    /// The apps as the service takes them.
+    pub fn app_configs(&self) -> Vec<AppConfig> {
+        self.apps
+            .iter()
+            .map(|entry| AppConfig {
+                sdk_app_id: entry.sdk_app_id,
+                secret_key: SecretKey::from(entry.secret_key.clone()),
+                admin_identifier: entry.admin_identifier.clone(),
+                max_sessions_per_platform: entry.max_sessions_per_platform.unwrap_or(self.max_sessions_per_platform),
+            })
+            .collect()
+    }
+
+    pub fn gateway(&self) -> GatewayConfig {
+        GatewayConfig {
+            max_connections: self.max_connections,
+            idle_timeout: Duration::from_secs(self.idle_timeout_seconds),
+            ..GatewayConfig::default()
+        }
+    }
+
+    pub fn store_durability(&self) -> Durability {
+        match self.durability {
+            DurabilitySetting::Full => Durability::Full,
+            DurabilitySetting::Normal => Durability::Normal,
+        }
+    }
+}
+
+/// Values given on the command line, which win over every other layer.
+#[derive(Clone, Debug, Default)]
+pub struct CommandLineOverrides {
+    pub listen: Option<SocketAddr>,
+    pub data: Option<PathBuf>,
+    pub apps: Vec<String>,
+    pub durability: Option<DurabilitySetting>,
+}
+
+const KNOWN_ENVIRONMENT: &[&str] = &[
+    "MYNAH_LISTEN",
+    "MYNAH_DATA",
+    "MYNAH_APPS",
+    "MYNAH_DURABILITY",
+    "MYNAH_MAX_SESSIONS_PER_PLATFORM",
+    "MYNAH_MAX_CONNECTIONS",
+    "MYNAH_IDLE_TIMEOUT_SECONDS",
+    "MYNAH_CONFIG",
+    "MYNAH_LOG",
+    // Read by the test suites, not by the server.
+    "MYNAH_BIN",
+    "MYNAH_USERSIG_FRESH_VECTORS",
+];
+
+fn warn_about_unknown_environment() {
+    for (name, _) in std::env::vars() {
+        if name.starts_with("MYNAH_") && !KNOWN_ENVIRONMENT.contains(&name.as_str()) {
+            tracing::warn!(variable = %name, "unknown MYNAH_ environment variable ignored");
+        }
+    }
+}

@@ -1,0 +1,94 @@
+//! The `mynah` server as a library: [`run`] wires the store, bus, service and gateway and serves
+//! until shutdown. `main.rs` only parses the command line and passes a signal future.
+//!
+//! # Layout
+//!
+//! - [`config`]: typed, layered configuration.
+//! - [`dev_app`]: the development app made when none is configured.
+//! - [`http`]: `/healthz` and `/metrics`.
+
+pub mod config;
+pub mod dev_app;
+pub mod http;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::serve::ListenerExt;
+use mynah_bus::LocalBus;
+use mynah_gateway::Gateway;
+use mynah_service::{Apps, Service};
+use mynah_store::Store;
+use mynah_store_sqlite::{SqliteConfig, SqliteStore};
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+pub use config::{AppEntry, CommandLineOverrides, Config};
+
+/// How long shutdown waits for connections to close before giving up on them.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// Why the server could not start or stopped badly.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error("no app is configured")]
+    NoApps,
+    #[error("data directory {path}: {source}")]
+    DataDirectory { path: String, source: std::io::Error },
+    #[error("store: {0}")]
+    Store(#[from] mynah_store::StoreError),
+    #[error("serving HTTP: {0}")]
+    Serve(std::io::Error),
+}
+
+/// Adds the development app when no app is configured. Returns it (and whether it was just
+/// created) so the caller can tell the user how to log in.
+pub fn ensure_app(config: &mut Config) -> Result<Option<(AppEntry, bool)>, ServerError> {
+    if !config.apps.is_empty() {
+        return Ok(None);
+    }
+    create_data_directory(config)?;
+    let (entry, created) = dev_app::load_or_create(&config.data)
+        .map_err(|source| ServerError::DataDirectory { path: config.data.display().to_string(), source })?;
+    config.apps.push(entry.clone());
+    Ok(Some((entry, created)))
+}
+
+/// Serves `config` on `listener` until `shutdown` is cancelled, then closes every connection with
+/// a restart code, flushes the store and returns.
+pub async fn run(config: Config, listener: TcpListener, shutdown: CancellationToken) -> Result<(), ServerError> {
+    if config.apps.is_empty() {
+        return Err(ServerError::NoApps);
+    }
+    create_data_directory(&config)?;
+    let sqlite = Arc::new(SqliteStore::open(SqliteConfig {
+        durability: config.store_durability(),
+        ..SqliteConfig::new(config.data.join("mynah.sqlite3"))
+    })?);
+    let store = Store::from_backend(sqlite.clone());
+    let bus = Arc::new(LocalBus::default());
+    let service = Service::new(store, bus, Apps::new(config.app_configs()));
+    let tasks = TaskTracker::new();
+    let gateway = Gateway::new(service, config.gateway(), shutdown.clone(), tasks.clone());
+    let router = gateway.router().merge(http::routes());
+
+    let listener = listener.tap_io(|stream| {
+        // Small frames must not wait for Nagle's algorithm.
+        let _ = stream.set_nodelay(true);
+    });
+    tracing::info!(listen = %config.listen, data = %config.data.display(), "serving");
+    let served = axum::serve(listener, router).with_graceful_shutdown(shutdown.clone().cancelled_owned()).await;
+
+    tasks.close();
+    if tokio::time::timeout(SHUTDOWN_GRACE, tasks.wait()).await.is_err() {
+        tracing::warn!("connections still open after the shutdown grace period");
+    }
+    sqlite.close().await;
+    served.map_err(ServerError::Serve)
+}
+
+fn create_data_directory(config: &Config) -> Result<(), ServerError> {
+    std::fs::create_dir_all(&config.data)
+        .map_err(|source| ServerError::DataDirectory { path: config.data.display().to_string(), source })
+}

@@ -1,0 +1,134 @@
+//! Conversations as one user sees them: the list, one conversation, read marks, total unread, and
+//! the change stream that keeps a user's sessions in step.
+
+use mynah_bus::{Delivery, SharedPush};
+use mynah_proto::codes::ErrorCode;
+use mynah_proto::frames::Push;
+use mynah_proto::objects::{Change, ChangeEntry, Conversation};
+use mynah_proto::requests::{
+    ConversationListResult, ConversationRequest, SetMessageReadRequest, SyncRequest, SyncResult, TotalUnreadResult,
+};
+use mynah_store::{AppendedChange, ChangeRecord, ConversationKey, ConversationRecord};
+
+use crate::error::{ServiceError, ServiceResult};
+use crate::{Service, Session, convert};
+
+/// The most conversations a list returns (Tencent: 100 by default, up to 500).
+pub const MAX_CONVERSATIONS: u32 = 500;
+/// The most changes one sync returns.
+pub const MAX_SYNC_CHANGES: u32 = 1000;
+
+impl Service {
+    /// The user's conversations, newest first, with the change-stream position they reflect.
+    pub async fn get_conversation_list(&self, session: &Session) -> ServiceResult<ConversationListResult> {
+        let internal = |error| ServiceError::from_store("getConversationList", error, ErrorCode::C2C_INVALID_REQUEST);
+        // Read the position first: a change made between the two reads is then replayed by the
+        // next sync, never lost.
+        let position = self.store().changes.head_position(session.app, &session.user).await.map_err(internal)?;
+        let records = self.store().conversations.list_conversations(session.app, &session.user, MAX_CONVERSATIONS).await.map_err(internal)?;
+        let conversation_list = records.iter().map(|record| convert::conversation(&session.user, record)).collect();
+        Ok(ConversationListResult { conversation_list, position })
+    }
+
+    /// One conversation of the user.
+    pub async fn get_conversation(&self, session: &Session, request: ConversationRequest) -> ServiceResult<Conversation> {
+        let reference = self.readable_conversation(session, &request.conversation_id).await?;
+        let key = ConversationKey::for_viewer(&session.user, &reference);
+        let record = self
+            .store()
+            .conversations
+            .get_conversation(session.app, &session.user, &key)
+            .await
+            .map_err(|error| ServiceError::from_store("getConversation", error, ErrorCode::C2C_INVALID_REQUEST))?
+            .unwrap_or_else(|| empty_conversation(key));
+        Ok(convert::conversation(&session.user, &record))
+    }
+
+    /// Marks a conversation read up to a sequence (the newest when absent). The user's other
+    /// sessions learn it through a `conversationRead` change.
+    pub async fn set_message_read(&self, session: &Session, request: SetMessageReadRequest) -> ServiceResult<Conversation> {
+        let reference = self.readable_conversation(session, &request.conversation_id).await?;
+        let key = ConversationKey::for_viewer(&session.user, &reference);
+        let marked = match self.store().conversations.mark_read(session.app, &session.user, &key, request.sequence).await {
+            Ok(marked) => marked,
+            // A conversation with no messages yet has nothing to read.
+            Err(mynah_store::StoreError::NotFound(_)) => return Ok(convert::conversation(&session.user, &empty_conversation(key))),
+            Err(error) => return Err(ServiceError::from_store("setMessageRead", error, ErrorCode::C2C_INVALID_REQUEST)),
+        };
+        if let Some(change) = marked.change {
+            self.publish_changes(session.app, &[change]).await;
+        }
+        Ok(convert::conversation(&session.user, &marked.conversation))
+    }
+
+    /// The sum of the user's unread counts.
+    pub async fn get_total_unread(&self, session: &Session) -> ServiceResult<TotalUnreadResult> {
+        let total_unread_count = self
+            .store()
+            .conversations
+            .total_unread(session.app, &session.user)
+            .await
+            .map_err(|error| ServiceError::from_store("getTotalUnreadMessageCount", error, ErrorCode::C2C_INVALID_REQUEST))?;
+        Ok(TotalUnreadResult { total_unread_count })
+    }
+
+    /// The user's changes after a position.
+    pub async fn sync(&self, session: &Session, request: SyncRequest) -> ServiceResult<SyncResult> {
+        let limit = request.limit.unwrap_or(MAX_SYNC_CHANGES).clamp(1, MAX_SYNC_CHANGES);
+        let internal = |error| ServiceError::from_store("sync", error, ErrorCode::C2C_INVALID_REQUEST);
+        let mut records = self.store().changes.changes_since(session.app, &session.user, request.position, limit + 1).await.map_err(internal)?;
+        let has_more = records.len() > limit as usize;
+        records.truncate(limit as usize);
+        let position = records.last().map_or(request.position, |record| record.position);
+        let mut changes = Vec::with_capacity(records.len());
+        for record in &records {
+            changes.push(self.change_entry(session.app, record).await?);
+        }
+        Ok(SyncResult { changes, position, has_more })
+    }
+
+    /// Pushes appended changes to their users' sessions.
+    pub(crate) async fn publish_changes(&self, app: u64, changes: &[AppendedChange]) {
+        for appended in changes {
+            match self.change_entry(app, appended).await {
+                Ok(entry) => {
+                    let push = SharedPush::new(Push::Change(entry));
+                    self.bus().publish(app, &[appended.user.as_str()], Delivery::Push { push, except_session: None });
+                }
+                // The change is stored; the user's sessions will find it at their next sync.
+                Err(error) => tracing::warn!(%error, user = %appended.user, "could not build a change push"),
+            }
+        }
+    }
+
+    /// A stored change as the client sees it.
+    async fn change_entry(&self, app: u64, appended: &AppendedChange) -> ServiceResult<ChangeEntry> {
+        let change = match &appended.change {
+            ChangeRecord::ConversationRead { conversation, read_seq, unread_count } => Change::ConversationRead {
+                conversation_id: ConversationKey::from_stored(conversation.clone()).to_ref(&appended.user).id(),
+                read_sequence: *read_seq,
+                unread_count: *unread_count,
+            },
+            ChangeRecord::GroupJoined { group_id } => {
+                let internal = |error| ServiceError::from_store("sync", error, ErrorCode::GROUP_INTERNAL);
+                let group = self.store().groups.get_group(app, group_id).await.map_err(internal)?;
+                let member = self.store().groups.get_member(app, group_id, &appended.user).await.map_err(internal)?;
+                match group {
+                    Some(group) => Change::GroupJoined { group: convert::group(&group, member.as_ref()) },
+                    // The group was dismissed since; to the client that is the same as having left.
+                    None => Change::GroupLeft { group_id: group_id.clone() },
+                }
+            }
+            ChangeRecord::GroupLeft { group_id } => Change::GroupLeft { group_id: group_id.clone() },
+            other => {
+                tracing::warn!(?other, "unknown change record");
+                return Err(ServiceError::new(ErrorCode::C2C_INVALID_REQUEST, "unknown change"));
+            }
+        };
+        Ok(ChangeEntry { position: appended.position, change })
+    }
+}
+
+fn empty_conversation(conversation: ConversationKey) -> ConversationRecord {
+    ConversationRecord { conversation, last_seq: 0, read_seq: 0, unread_count: 0, last_message: None, updated_at_ms: 0 }
+}

@@ -1,0 +1,60 @@
+//! Records to wire objects. The only place the service builds `mynah_proto` objects from records.
+
+use mynah_proto::objects::{Conversation, Group, GroupSelfInfo, Message};
+use mynah_store::{ConversationRecord, GroupRecord, MemberRecord, StoredMessage};
+
+/// A stored message as clients see it.
+pub fn message(stored: &StoredMessage) -> Message {
+    Message {
+        id: stored.message_id(),
+        conversation_type: stored.conversation.conversation_type(),
+        from: stored.sender.clone(),
+        to: stored.receiver.clone(),
+        sequence: stored.seq,
+        random: stored.random,
+        time: stored.time_ms / 1000,
+        time_ms: stored.time_ms,
+        client_msg_id: stored.client_msg_id.clone(),
+        msg_body: stored.body.clone(),
+        cloud_custom_data: stored.cloud_custom_data.clone(),
+        priority: stored.priority,
+        need_read_receipt: stored.need_read_receipt,
+        is_revoked: stored.revoked,
+        online_only: false,
+        excluded_from_unread_count: stored.excluded_from_unread_count,
+        excluded_from_last_message: stored.excluded_from_last_message,
+    }
+}
+
+/// A conversation as `viewer` sees it.
+pub fn conversation(viewer: &str, record: &ConversationRecord) -> Conversation {
+    let reference = record.conversation.to_ref(viewer);
+    Conversation {
+        conversation_id: reference.id(),
+        conversation_type: reference.conversation_type,
+        unread_count: record.unread_count,
+        last_message: record.last_message.as_ref().map(message),
+        last_sequence: record.last_seq,
+        read_sequence: record.read_seq,
+        updated_at_ms: record.updated_at_ms,
+    }
+}
+
+/// A group as a user with `membership` (or none) sees it.
+pub fn group(record: &GroupRecord, membership: Option<&MemberRecord>) -> Group {
+    Group {
+        group_id: record.group_id.clone(),
+        group_type: record.group_type,
+        name: record.name.clone(),
+        owner_id: record.owner.clone(),
+        create_time: record.created_at_ms / 1000,
+        member_count: record.member_count,
+        max_member_num: record.max_member_num,
+        join_option: record.join_option,
+        introduction: record.introduction.clone(),
+        notification: record.notification.clone(),
+        avatar: record.avatar.clone(),
+        next_message_seq: record.last_seq + 1,
+        self_info: membership.map(|member| GroupSelfInfo { role: member.role, join_time: member.joined_at_ms / 1000 }),
+    }
+}

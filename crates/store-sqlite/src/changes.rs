@@ -1,0 +1,44 @@
+//! The per-user change stream: appended by writes in their own transaction, read by position.
+//!
+//! The next position is the user's highest plus one, computed on the single writer inside the
+//! transaction of the write that causes the change, so there is no counter that could drift.
+
+use mynah_store::{AppId, AppendedChange, ChangeRecord, StoreError};
+use rusqlite::{Connection, params};
+
+use crate::rows::{backend, json, to_json};
+
+/// Appends a change for `user` at the next position; runs on the writer.
+pub(crate) fn append(connection: &Connection, app: AppId, user: &str, change: &ChangeRecord) -> Result<AppendedChange, StoreError> {
+    let position = head(connection, app, user)? + 1;
+    let payload = to_json(change)?;
+    connection
+        .prepare_cached("INSERT INTO changes (app, user, position, payload) VALUES (?1, ?2, ?3, ?4)")
+        .and_then(|mut statement| statement.execute(params![app, user, position, payload]))
+        .map_err(backend)?;
+    Ok(AppendedChange { user: user.to_owned(), position, change: change.clone() })
+}
+
+/// Changes above `after`, oldest first.
+pub(crate) fn since(connection: &Connection, app: AppId, user: &str, after: u64, limit: u32) -> Result<Vec<AppendedChange>, StoreError> {
+    let mut statement = connection
+        .prepare_cached(
+            "SELECT position, payload FROM changes WHERE app = ?1 AND user = ?2 AND position > ?3 \
+             ORDER BY position LIMIT ?4",
+        )
+        .map_err(backend)?;
+    let rows = statement
+        .query_map(params![app, user, after, limit], |row| {
+            Ok(AppendedChange { user: user.to_owned(), position: row.get(0)?, change: json(row, 1)? })
+        })
+        .map_err(backend)?;
+    rows.collect::<Result<Vec<_>, _>>().map_err(backend)
+}
+
+/// The user's highest position, 0 when the stream is empty.
+pub(crate) fn head(connection: &Connection, app: AppId, user: &str) -> Result<u64, StoreError> {
+    connection
+        .prepare_cached("SELECT coalesce(max(position), 0) FROM changes WHERE app = ?1 AND user = ?2")
+        .and_then(|mut statement| statement.query_row(params![app, user], |row| row.get(0)))
+        .map_err(backend)
+}

@@ -1,0 +1,133 @@
+//! Per-user conversation state: the conversation list, read marks and unread counts.
+//!
+//! A user row keeps `read_seq` and `read_counted` (the `counted_index` of the message at
+//! `read_seq`); the conversation row keeps `counted_total`. The unread count is their difference,
+//! so no write ever touches a row per recipient.
+
+use mynah_store::{AppId, ChangeRecord, ConversationKey, ConversationRecord, ReadMarked, StoreError};
+use rusqlite::{Connection, OptionalExtension, Row, params};
+
+use crate::changes;
+use crate::messages::{message_columns, message_from_row};
+use crate::rows::backend;
+
+/// The user's conversations joined with their conversation rows and last visible messages.
+/// The order is the later of the two rows' times: a group message moves the group up in every
+/// member's list by writing only the conversation row.
+macro_rules! select_records {
+    ($rest:literal) => {
+        concat!(
+            "SELECT c.conv_key, c.last_seq, u.read_seq, c.counted_total - u.read_counted, ",
+            "max(c.updated_at_ms, u.updated_at_ms) AS updated, ",
+            message_columns!(),
+            " FROM user_conversations u JOIN conversations c ON c.app = u.app AND c.conv_key = u.conv_key",
+            " LEFT JOIN messages m ON m.app = c.app AND m.conv_key = c.conv_key AND m.seq = c.last_visible_seq",
+            " WHERE u.app = ?1 AND u.user = ?2 ",
+            $rest
+        )
+    };
+}
+
+/// The user's conversations, most recently updated first.
+pub(crate) fn list(connection: &Connection, app: AppId, user: &str, limit: u32) -> Result<Vec<ConversationRecord>, StoreError> {
+    let mut statement =
+        connection.prepare_cached(select_records!("ORDER BY updated DESC, c.conv_key LIMIT ?3")).map_err(backend)?;
+    let rows = statement.query_map(params![app, user, limit], record_from_row).map_err(backend)?;
+    rows.collect::<Result<Vec<_>, _>>().map_err(backend)
+}
+
+/// One conversation of the user, `None` without a user row.
+pub(crate) fn get(
+    connection: &Connection,
+    app: AppId,
+    user: &str,
+    conversation: &ConversationKey,
+) -> Result<Option<ConversationRecord>, StoreError> {
+    connection
+        .prepare_cached(select_records!("AND u.conv_key = ?3"))
+        .and_then(|mut statement| statement.query_row(params![app, user, conversation.as_str()], record_from_row).optional())
+        .map_err(backend)
+}
+
+/// Moves the read mark forward (clamped to the newest message); runs on the writer.
+pub(crate) fn mark_read(
+    connection: &Connection,
+    app: AppId,
+    user: &str,
+    conversation: &ConversationKey,
+    up_to: Option<u64>,
+) -> Result<ReadMarked, StoreError> {
+    let key = conversation.as_str();
+    let marks = connection
+        .prepare_cached(
+            "SELECT u.read_seq, c.last_seq FROM user_conversations u \
+             JOIN conversations c ON c.app = u.app AND c.conv_key = u.conv_key \
+             WHERE u.app = ?1 AND u.user = ?2 AND u.conv_key = ?3",
+        )
+        .and_then(|mut statement| {
+            statement.query_row(params![app, user, key], |row| Ok((row.get::<_, u64>(0)?, row.get::<_, u64>(1)?))).optional()
+        })
+        .map_err(backend)?;
+    let Some((read_seq, last_seq)) = marks else {
+        return Err(StoreError::NotFound(format!("conversation {key:?} of {user}")));
+    };
+    let target = up_to.map_or(last_seq, |up_to| up_to.min(last_seq));
+    let moved = target > read_seq;
+    if moved {
+        let read_counted: u64 = connection
+            .prepare_cached(
+                "SELECT counted_index FROM messages WHERE app = ?1 AND conv_key = ?2 AND seq <= ?3 \
+                 ORDER BY seq DESC LIMIT 1",
+            )
+            .and_then(|mut statement| statement.query_row(params![app, key, target], |row| row.get(0)).optional())
+            .map_err(backend)?
+            .unwrap_or(0);
+        connection
+            .prepare_cached(
+                "UPDATE user_conversations SET read_seq = ?4, read_counted = ?5 \
+                 WHERE app = ?1 AND user = ?2 AND conv_key = ?3",
+            )
+            .and_then(|mut statement| statement.execute(params![app, user, key, target, read_counted]))
+            .map_err(backend)?;
+    }
+    let record = get(connection, app, user, conversation)?
+        .ok_or_else(|| StoreError::Backend(format!("conversation {key:?} of {user} vanished while marking it read")))?;
+    let change = if moved {
+        let read = ChangeRecord::ConversationRead {
+            conversation: key.to_owned(),
+            read_seq: record.read_seq,
+            unread_count: record.unread_count,
+        };
+        Some(changes::append(connection, app, user, &read)?)
+    } else {
+        None
+    };
+    Ok(ReadMarked { conversation: record, change })
+}
+
+/// The sum of the user's unread counts.
+pub(crate) fn total_unread(connection: &Connection, app: AppId, user: &str) -> Result<u64, StoreError> {
+    connection
+        .prepare_cached(
+            "SELECT coalesce(sum(c.counted_total - u.read_counted), 0) FROM user_conversations u \
+             JOIN conversations c ON c.app = u.app AND c.conv_key = u.conv_key WHERE u.app = ?1 AND u.user = ?2",
+        )
+        .and_then(|mut statement| statement.query_row(params![app, user], |row| row.get(0)))
+        .map_err(backend)
+}
+
+fn record_from_row(row: &Row<'_>) -> rusqlite::Result<ConversationRecord> {
+    // Column 5 onwards is the last visible message, all NULL when there is none.
+    let last_message = match row.get::<_, Option<u64>>(5)? {
+        Some(_) => Some(message_from_row(row, 5)?),
+        None => None,
+    };
+    Ok(ConversationRecord {
+        conversation: ConversationKey::from_stored(row.get(0)?),
+        last_seq: row.get(1)?,
+        read_seq: row.get(2)?,
+        unread_count: row.get(3)?,
+        updated_at_ms: row.get(4)?,
+        last_message,
+    })
+}

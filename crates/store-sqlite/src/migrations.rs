@@ -1,0 +1,149 @@
+//! The schema, as hand-written migrations applied in order and tracked by `PRAGMA user_version`.
+//!
+//! A migration is never edited once released: a schema change is a new entry at the end of
+//! [`MIGRATIONS`]. Every key starts with `app` so two apps never share a row.
+
+use rusqlite::Connection;
+
+/// The migrations, oldest first. After applying entry `i`, `user_version` is `i + 1`.
+const MIGRATIONS: &[&str] = &[SCHEMA_V1];
+
+/// The first schema.
+///
+/// - `conversations`: one row per conversation (a C2C pair or a group). `counted_total` is how many of
+///   its messages count as unread; `last_visible_seq` is the newest message that may be shown as the
+///   last message (0 when none).
+/// - `user_conversations`: one row per (user, conversation) the user sees. `read_counted` is the
+///   `counted_index` of the message at `read_seq`, so `unread = counted_total - read_counted`.
+/// - `messages`: stored once per conversation (read diffusion). A rowid table: inserts append at its
+///   end, and only the two small indexes take random writes. `message_id` is
+///   `{sender}-{client_msg_id}`; its unique index is the idempotency key too, since equal
+///   `(sender, client_msg_id)` pairs always give equal IDs.
+/// - `changes`: the per-user change stream; the next position is `max + 1`, computed by the single
+///   writer in the same transaction as the write that causes the change.
+/// - `chat_groups` and `group_members`: groups and memberships (`groups` is an SQL keyword).
+///
+/// There is deliberately no index on `user_conversations(app, user, updated_at_ms)`: the list order
+/// is `max(user row, conversation row)` so that a group message moves the group up for every member
+/// without a write per member, and no index can serve that expression, while such an index would
+/// cost a write on every send (the sender's row changes).
+const SCHEMA_V1: &str = "
+CREATE TABLE conversations (
+    app INTEGER NOT NULL,
+    conv_key TEXT NOT NULL,
+    last_seq INTEGER NOT NULL,
+    counted_total INTEGER NOT NULL,
+    last_visible_seq INTEGER NOT NULL,
+    updated_at_ms INTEGER NOT NULL,
+    PRIMARY KEY (app, conv_key)
+) WITHOUT ROWID;
+
+CREATE TABLE user_conversations (
+    app INTEGER NOT NULL,
+    user TEXT NOT NULL,
+    conv_key TEXT NOT NULL,
+    read_seq INTEGER NOT NULL,
+    read_counted INTEGER NOT NULL,
+    updated_at_ms INTEGER NOT NULL,
+    PRIMARY KEY (app, user, conv_key)
+) WITHOUT ROWID;
+
+CREATE TABLE messages (
+    app INTEGER NOT NULL,
+    conv_key TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    message_id TEXT NOT NULL,
+    sender TEXT NOT NULL,
+    receiver TEXT NOT NULL,
+    client_msg_id TEXT NOT NULL,
+    random INTEGER NOT NULL,
+    time_ms INTEGER NOT NULL,
+    body_json TEXT NOT NULL,
+    cloud_custom_data TEXT NOT NULL,
+    priority TEXT NOT NULL,
+    need_read_receipt INTEGER NOT NULL,
+    excluded_from_unread_count INTEGER NOT NULL,
+    excluded_from_last_message INTEGER NOT NULL,
+    counted_index INTEGER NOT NULL,
+    revoked INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (app, conv_key, seq)
+);
+CREATE UNIQUE INDEX messages_by_id ON messages (app, message_id);
+
+CREATE TABLE changes (
+    app INTEGER NOT NULL,
+    user TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    payload TEXT NOT NULL,
+    PRIMARY KEY (app, user, position)
+) WITHOUT ROWID;
+
+CREATE TABLE chat_groups (
+    app INTEGER NOT NULL,
+    group_id TEXT NOT NULL,
+    conv_key TEXT NOT NULL,
+    group_type TEXT NOT NULL,
+    name TEXT NOT NULL,
+    owner TEXT NOT NULL,
+    created_at_ms INTEGER NOT NULL,
+    max_member_num INTEGER NOT NULL,
+    join_option TEXT NOT NULL,
+    introduction TEXT NOT NULL,
+    notification TEXT NOT NULL,
+    avatar TEXT NOT NULL,
+    member_count INTEGER NOT NULL,
+    PRIMARY KEY (app, group_id)
+);
+
+CREATE TABLE group_members (
+    app INTEGER NOT NULL,
+    group_id TEXT NOT NULL,
+    user TEXT NOT NULL,
+    role TEXT NOT NULL,
+    joined_at_ms INTEGER NOT NULL,
+    PRIMARY KEY (app, group_id, user)
+) WITHOUT ROWID;
+CREATE INDEX group_members_by_user ON group_members (app, user, group_id);
+";
+
+/// Brings the database up to the newest schema, one transaction per migration.
+pub(crate) fn migrate(connection: &mut Connection) -> Result<(), MigrationError> {
+    let current: usize = connection.pragma_query_value(None, "user_version", |row| row.get(0))?;
+    if current > MIGRATIONS.len() {
+        return Err(MigrationError::TooNew { found: current, known: MIGRATIONS.len() });
+    }
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(current) {
+        let transaction = connection.transaction()?;
+        transaction.execute_batch(sql)?;
+        transaction.pragma_update(None, "user_version", index + 1)?;
+        transaction.commit()?;
+        tracing::info!(version = index + 1, "applied sqlite migration");
+    }
+    Ok(())
+}
+
+/// Why the schema could not be brought up to date.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum MigrationError {
+    #[error("the database has schema version {found}, newer than this build knows ({known})")]
+    TooNew { found: usize, known: usize },
+    #[error(transparent)]
+    Sqlite(#[from] rusqlite::Error),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrations_apply_once_and_refuse_newer_databases() {
+        let mut connection = Connection::open_in_memory().unwrap();
+        migrate(&mut connection).unwrap();
+        migrate(&mut connection).unwrap();
+        let version: usize = connection.pragma_query_value(None, "user_version", |row| row.get(0)).unwrap();
+        assert_eq!(version, MIGRATIONS.len());
+
+        connection.pragma_update(None, "user_version", MIGRATIONS.len() + 1).unwrap();
+        assert!(matches!(migrate(&mut connection), Err(MigrationError::TooNew { .. })));
+    }
+}

@@ -1,0 +1,31 @@
+//! Small conversions between SQLite values and store records, and the error mapping.
+
+use mynah_store::StoreError;
+use rusqlite::Row;
+use rusqlite::types::Type;
+
+/// Maps an SQLite error onto the store's error; the detail is for logs only.
+pub(crate) fn backend(error: rusqlite::Error) -> StoreError {
+    StoreError::Backend(format!("sqlite: {error}"))
+}
+
+/// Reads a text column holding one of an enum's names, e.g. a `MemberRole` or a `MessagePriority`.
+pub(crate) fn named<T>(row: &Row<'_>, index: usize, parse: fn(&str) -> Option<T>) -> rusqlite::Result<T> {
+    let text = row.get_ref(index)?.as_str()?;
+    parse(text).ok_or_else(|| corrupt(index, format!("unknown value {text:?}")))
+}
+
+/// Reads a text column holding JSON.
+pub(crate) fn json<T: for<'de> serde::Deserialize<'de>>(row: &Row<'_>, index: usize) -> rusqlite::Result<T> {
+    let text = row.get_ref(index)?.as_str()?;
+    serde_json::from_str(text).map_err(|error| corrupt(index, error.to_string()))
+}
+
+/// Encodes a value as JSON for a text column.
+pub(crate) fn to_json<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(|error| StoreError::Backend(format!("encoding a row as JSON: {error}")))
+}
+
+fn corrupt(index: usize, reason: String) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(index, Type::Text, reason.into())
+}

@@ -1,0 +1,149 @@
+//! The conformance suite: behaviour every store backend must show.
+//!
+//! A backend's tests call [`run_all`] with a factory that makes a fresh, empty store. Each check is
+//! a plain async function, run on its own fresh store, going through the [`Store`] ports only (no
+//! backend internals), so a failure names the behaviour that broke.
+//!
+//! # Layout
+//!
+//! - `messages`: sequences, idempotency, C2C keys, history paging, lookups, last message.
+//! - `conversations`: the conversation list, unread counts and read marks.
+//! - `changes`: the per-user change stream.
+//! - `groups`: groups and memberships.
+//! - `isolation`: two apps with the same IDs never see each other's rows.
+
+mod changes;
+mod conversations;
+mod groups;
+mod isolation;
+mod messages;
+
+use std::future::Future;
+
+use mynah_proto::elements::MsgElement;
+use mynah_proto::objects::{GroupType, JoinOption, MemberRole, MessagePriority};
+
+use crate::keys::ConversationKey;
+use crate::records::{AppId, NewGroup, NewMember, NewMessage, StoredMessage};
+use crate::Store;
+
+/// Runs every conformance check, each on a fresh store from `make_store`. Panics on the first
+/// failure; the check's name is printed to stderr before it starts.
+pub async fn run_all<F, Fut>(make_store: F)
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Store>,
+{
+    macro_rules! run {
+        ($($check:path),* $(,)?) => {
+            $(
+                eprintln!("conformance: {}", stringify!($check));
+                $check(make_store().await).await;
+            )*
+        };
+    }
+    run!(
+        messages::sequences_are_dense_per_conversation,
+        messages::appended_messages_keep_every_field,
+        messages::duplicate_sends_return_the_original,
+        messages::c2c_conversations_are_shared_by_both_users,
+        messages::history_pages_both_ways,
+        messages::find_message_by_id,
+        messages::excluded_messages_are_never_the_last_message,
+        conversations::receivers_count_unread_and_senders_do_not,
+        conversations::excluded_messages_do_not_count_as_unread,
+        conversations::mark_read_moves_forward_only_and_clamps,
+        conversations::mark_read_needs_a_conversation_row,
+        conversations::conversations_list_newest_first,
+        conversations::a_group_message_moves_the_group_up_for_every_member,
+        conversations::total_unread_sums_every_conversation,
+        changes::positions_are_dense_per_user,
+        changes::changes_since_pages_the_stream,
+        groups::create_group_adds_members_and_conversations,
+        groups::create_group_refuses_a_taken_id,
+        groups::create_group_respects_the_cap,
+        groups::add_members_reports_members_already_in,
+        groups::add_members_respects_the_cap,
+        groups::add_members_needs_the_group,
+        groups::new_members_start_read_at_the_newest_message,
+        groups::remove_member_drops_membership_and_conversation,
+        groups::members_and_groups_of_a_user,
+        groups::group_messages_need_a_member_sender,
+        isolation::apps_never_see_each_others_messages,
+        isolation::apps_never_see_each_others_groups,
+    );
+}
+
+/// The app most checks use.
+const APP: AppId = 1_400_000_001;
+/// A second app with the same user and group IDs.
+const OTHER_APP: AppId = 1_400_000_002;
+/// The base time of fixture messages and groups.
+const T0: u64 = 1_700_000_000_000;
+
+/// A plain C2C text message; change fields with struct update syntax.
+fn c2c(app: AppId, from: &str, to: &str, client_msg_id: &str) -> NewMessage {
+    NewMessage {
+        app,
+        conversation: ConversationKey::c2c(from, to),
+        sender: from.to_owned(),
+        receiver: to.to_owned(),
+        client_msg_id: client_msg_id.to_owned(),
+        random: 42,
+        time_ms: T0,
+        body: vec![MsgElement::text(format!("{from}: {client_msg_id}"))],
+        cloud_custom_data: String::new(),
+        priority: MessagePriority::Normal,
+        need_read_receipt: false,
+        excluded_from_unread_count: false,
+        excluded_from_last_message: false,
+    }
+}
+
+/// A plain group text message.
+fn to_group(app: AppId, from: &str, group_id: &str, client_msg_id: &str) -> NewMessage {
+    NewMessage {
+        conversation: ConversationKey::group(group_id),
+        receiver: group_id.to_owned(),
+        ..c2c(app, from, group_id, client_msg_id)
+    }
+}
+
+/// A work group owned by `owner`, with a cap of `max_member_num` (0: unlimited).
+fn group(app: AppId, group_id: &str, owner: &str, max_member_num: u32) -> NewGroup {
+    NewGroup {
+        app,
+        group_id: group_id.to_owned(),
+        group_type: GroupType::Work,
+        name: format!("{group_id} name"),
+        owner: owner.to_owned(),
+        created_at_ms: T0,
+        max_member_num,
+        join_option: JoinOption::DisableApply,
+        introduction: "intro".to_owned(),
+        notification: "notice".to_owned(),
+        avatar: "https://example.com/a.png".to_owned(),
+    }
+}
+
+fn member(user: &str, role: MemberRole) -> NewMember {
+    NewMember { user: user.to_owned(), role, joined_at_ms: T0 }
+}
+
+/// Creates `group_id` in `app` with `owner` as owner and `others` as members, no cap.
+async fn make_group(store: &Store, app: AppId, group_id: &str, owner: &str, others: &[&str]) {
+    let mut members = vec![member(owner, MemberRole::Owner)];
+    members.extend(others.iter().map(|user| member(user, MemberRole::Member)));
+    store.groups.create_group(group(app, group_id, owner, 0), members).await.expect("create the group");
+}
+
+/// Appends a message and returns the stored one, failing the check on an error or a duplicate.
+async fn send(store: &Store, message: NewMessage) -> StoredMessage {
+    let appended = store.messages.append_message(message).await.expect("append the message");
+    assert!(!appended.duplicate, "a fresh message was taken for a duplicate");
+    appended.message
+}
+
+fn seqs(messages: &[StoredMessage]) -> Vec<u64> {
+    messages.iter().map(|message| message.seq).collect()
+}

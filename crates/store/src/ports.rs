@@ -1,0 +1,120 @@
+//! The storage traits. Each is narrow: a use case asks for the one it needs.
+//!
+//! Writes that must be atomic are single methods: appending a message assigns its sequence,
+//! updates the conversation and the sender's read mark, and is durable when the call returns.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use crate::keys::ConversationKey;
+use crate::records::*;
+use crate::StoreError;
+
+/// Messages, stored once per conversation.
+#[async_trait]
+pub trait MessageStore: Send + Sync + 'static {
+    /// Appends a message in one atomic, durable write: dedup by `(app, sender, client_msg_id)`,
+    /// next sequence of the conversation, the conversation's last message and unread bookkeeping,
+    /// conversation rows for a C2C pair, and the sender's read mark moved to the new message.
+    /// For a group conversation, the sender must already have its membership row.
+    async fn append_message(&self, message: NewMessage) -> Result<Appended, StoreError>;
+
+    /// Reads a slice of a conversation's history, at most `limit` messages. `Before` returns the
+    /// newest first, `After` the oldest first.
+    async fn history(
+        &self,
+        app: AppId,
+        conversation: &ConversationKey,
+        range: HistoryRange,
+        limit: u32,
+    ) -> Result<Vec<StoredMessage>, StoreError>;
+
+    /// Finds a message by its app-unique ID (`{sender}-{client_msg_id}`).
+    async fn find_message(&self, app: AppId, message_id: &str) -> Result<Option<StoredMessage>, StoreError>;
+}
+
+/// Per-user conversation state: read marks and unread counts.
+#[async_trait]
+pub trait ConversationStore: Send + Sync + 'static {
+    /// The user's conversations, most recently updated first, at most `limit`.
+    async fn list_conversations(&self, app: AppId, user: &str, limit: u32) -> Result<Vec<ConversationRecord>, StoreError>;
+
+    /// One conversation of the user, `None` when the user has no row for it.
+    async fn get_conversation(
+        &self,
+        app: AppId,
+        user: &str,
+        conversation: &ConversationKey,
+    ) -> Result<Option<ConversationRecord>, StoreError>;
+
+    /// Moves the user's read mark forward to `up_to` (the newest message when `None`; never
+    /// backward, never past the newest) and appends a `ConversationRead` change when it moved.
+    /// `NotFound` when the user has no row for the conversation.
+    async fn mark_read(
+        &self,
+        app: AppId,
+        user: &str,
+        conversation: &ConversationKey,
+        up_to: Option<u64>,
+    ) -> Result<ReadMarked, StoreError>;
+
+    /// The sum of the user's unread counts.
+    async fn total_unread(&self, app: AppId, user: &str) -> Result<u64, StoreError>;
+}
+
+/// The per-user change stream.
+#[async_trait]
+pub trait ChangeStore: Send + Sync + 'static {
+    /// Changes with a position above `after`, oldest first, at most `limit`.
+    async fn changes_since(&self, app: AppId, user: &str, after: u64, limit: u32) -> Result<Vec<AppendedChange>, StoreError>;
+
+    /// The highest position of the user's stream (0 when empty).
+    async fn head_position(&self, app: AppId, user: &str) -> Result<u64, StoreError>;
+}
+
+/// Groups and memberships.
+#[async_trait]
+pub trait GroupStore: Send + Sync + 'static {
+    /// Creates a group with its initial members (the owner must be among them). `AlreadyExists`
+    /// when the group ID is taken in the app.
+    async fn create_group(&self, group: NewGroup, members: Vec<NewMember>) -> Result<GroupCreated, StoreError>;
+
+    async fn get_group(&self, app: AppId, group_id: &str) -> Result<Option<GroupRecord>, StoreError>;
+
+    /// Adds members. Members already in are reported, not changed. `GroupFull` when the new
+    /// members would exceed the cap (nothing is added then); `NotFound` when the group does not exist.
+    /// A new member's read mark starts at the group's newest message.
+    async fn add_members(&self, app: AppId, group_id: &str, members: Vec<NewMember>) -> Result<MembersAdded, StoreError>;
+
+    /// Removes a member and its conversation row, appending a `GroupLeft` change. `None` when the
+    /// user was not a member.
+    async fn remove_member(&self, app: AppId, group_id: &str, user: &str) -> Result<Option<AppendedChange>, StoreError>;
+
+    async fn get_member(&self, app: AppId, group_id: &str, user: &str) -> Result<Option<MemberRecord>, StoreError>;
+
+    /// The user IDs of every member.
+    async fn member_ids(&self, app: AppId, group_id: &str) -> Result<Vec<String>, StoreError>;
+
+    /// The groups the user is a member of, with the membership.
+    async fn groups_of_user(&self, app: AppId, user: &str) -> Result<Vec<(GroupRecord, MemberRecord)>, StoreError>;
+}
+
+/// Every port of one backend, as the service holds them.
+#[derive(Clone)]
+pub struct Store {
+    pub messages: Arc<dyn MessageStore>,
+    pub conversations: Arc<dyn ConversationStore>,
+    pub changes: Arc<dyn ChangeStore>,
+    pub groups: Arc<dyn GroupStore>,
+}
+
+impl Store {
+    /// Wires every port to one backend that implements them all.
+    pub fn from_backend<B>(backend: Arc<B>) -> Store
+    where
+        B: MessageStore + ConversationStore + ChangeStore + GroupStore,
+    {
+        Store { messages: backend.clone(), conversations: backend.clone(), changes: backend.clone(), groups: backend }
+    }
+}

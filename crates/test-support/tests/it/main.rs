@@ -1,0 +1,9 @@
+//! End-to-end tests: a real server on port 0, driven through the Rust SDK.
+
+mod delivery;
+mod durability;
+mod groups;
+mod http;
+mod login;
+mod sessions;
+mod sync;

@@ -1,0 +1,82 @@
+/**
+ * Conversation operations: `getConversationList`, `getConversationProfile` and
+ * `getTotalUnreadMessageCount`.
+ *
+ * @packageDocumentation
+ */
+
+import { type ChatContext, type ChatResponse, ok } from './context.js';
+import type { Conversation } from './conversations.js';
+import { checkConversationID } from './message-api.js';
+
+/** The filter form of `getConversationList` options. */
+export interface ConversationListFilter {
+  /** `TYPES.CONV_C2C` or `TYPES.CONV_GROUP`. */
+  type?: string;
+  /** Only conversations with this mark (`0`: without any mark). */
+  markType?: number;
+  /** Only conversations in this conversation group (`''`: in none). */
+  groupName?: string;
+  /** Only conversations with unread messages. */
+  hasUnreadCount?: boolean;
+  /** Only conversations with @ mentions. */
+  hasGroupAtInfo?: boolean;
+}
+
+/** Result of `getConversationList`. */
+export interface ConversationListResult {
+  /** Most recently active first. */
+  conversationList: Conversation[];
+  /** Whether the sync with the server has completed. */
+  isSyncCompleted: boolean;
+}
+
+function matches(conversation: Conversation, filter: ConversationListFilter): boolean {
+  if (filter.type !== undefined && conversation.type !== filter.type) return false;
+  if (filter.hasUnreadCount === true && conversation.unreadCount === 0) return false;
+  if (filter.hasGroupAtInfo === true && conversation.groupAtInfoList.length === 0) return false;
+  if (filter.markType !== undefined) {
+    if (filter.markType === 0 ? conversation.markList.length > 0 : !conversation.markList.includes(filter.markType)) return false;
+  }
+  if (filter.groupName !== undefined) {
+    const groups = conversation.conversationGroupList;
+    if (filter.groupName === '' ? groups.length > 0 : !groups.includes(filter.groupName)) return false;
+  }
+  return true;
+}
+
+/**
+ * `getConversationList`: the synced list, all of it, the given IDs (an empty array gives none), or
+ * those matching a filter.
+ */
+export async function getConversationList(
+  context: ChatContext,
+  options?: string[] | ConversationListFilter,
+): Promise<ChatResponse<ConversationListResult>> {
+  const notReady = context.notReadyError('getConversationList');
+  if (notReady) throw notReady;
+  let conversationList = context.conversations.list();
+  if (Array.isArray(options)) {
+    const wanted = new Set(options);
+    conversationList = conversationList.filter((conversation) => wanted.has(conversation.conversationID));
+  } else if (options && typeof options === 'object') {
+    conversationList = conversationList.filter((conversation) => matches(conversation, options));
+  }
+  return ok({ conversationList, isSyncCompleted: context.isReady() });
+}
+
+/** `getConversationProfile`: the conversation as the server has it now (also refreshes the local list). */
+export async function getConversationProfile(context: ChatContext, conversationID: string): Promise<ChatResponse<{ conversation: Conversation }>> {
+  const api = 'getConversationProfile';
+  const notReady = context.notReadyError(api);
+  if (notReady) throw notReady;
+  checkConversationID(api, conversationID);
+  const wire = await context.request('getConversation', { conversationID }, { retry: true });
+  await context.sync.conversationLoaded(wire);
+  return ok({ conversation: context.conversations.get(conversationID)!.view });
+}
+
+/** `getTotalUnreadMessageCount`: the sum over the synced conversations (0 before `SDK_READY`). */
+export function getTotalUnreadMessageCount(context: ChatContext): number {
+  return context.isReady() ? context.conversations.totalUnread() : 0;
+}

@@ -1,0 +1,232 @@
+/**
+ * Conversations: the `Conversation` object, its `lastMessage`, and the local conversation list the
+ * SDK keeps exact from the server's snapshot, message pushes and read changes.
+ *
+ * @packageDocumentation
+ */
+
+import { TYPES } from './constants.js';
+import { messageForShow } from './elements.js';
+import type { Group } from './groups.js';
+import { type Message, messageInternals } from './messages.js';
+import type { WireConversation } from './wire.js';
+
+/** A conversation's last message, in the official shape. */
+export class LastMessage {
+  /** Send time of the last message, unix seconds (0 when there is none). */
+  lastTime = 0;
+  /** Sequence of the last message. */
+  lastSequence = 0;
+  /** Sender of the last message. */
+  fromAccount = '';
+  /** `TYPES.MSG_*` of the last message, `''` when there is none. */
+  type = '';
+  /** Payload of the last message. */
+  payload: any = null;
+  /** Text to show in a conversation list (`[图片]` and so on for non-text messages). */
+  messageForShow = '';
+  /** Custom data of the last message. */
+  cloudCustomData = '';
+  /** Whether the last message was recalled. */
+  isRevoked = false;
+  /** Whether the peer has read it (not served yet). */
+  isPeerRead = false;
+  /** Sender nickname (not served yet). */
+  nick = '';
+  /** Sender group name card (not served yet). */
+  nameCard = '';
+  /** Whether it was an online-only message. */
+  onlineOnlyFlag = false;
+  /** Who recalled it. */
+  revoker = '';
+}
+
+/** The partial user profile a C2C conversation carries. */
+export interface ConversationUserProfile {
+  userID: string;
+  nick: string;
+  avatar: string;
+}
+
+/** A conversation as the logged-in user sees it, with the official field names. */
+export class Conversation {
+  /** `C2C${userID}`, `GROUP${groupID}` or `@TIM#SYSTEM`. */
+  conversationID = '';
+  /** `TYPES.CONV_C2C`, `TYPES.CONV_GROUP` or `TYPES.CONV_SYSTEM`. */
+  type = '';
+  /** Group subtype (topics are not supported: empty). */
+  subType = '';
+  /** Messages after the user's read mark that count as unread. */
+  unreadCount = 0;
+  /** The newest message that may be shown (see `messageControlInfo.excludedFromLastMessage`). */
+  lastMessage = new LastMessage();
+  /** The group's profile for group conversations, when the group is in the group list. */
+  groupProfile: Group | null = null;
+  /** The peer for C2C conversations (profiles are not served yet: only `userID`). */
+  userProfile: ConversationUserProfile | null = null;
+  /** @ mentions of the user (not served yet). */
+  groupAtInfoList: unknown[] = [];
+  /** Friend remark (not served yet). */
+  remark = '';
+  /** Whether the conversation is pinned (not served yet). */
+  isPinned = false;
+  /** `TYPES.MSG_REMIND_*` (mute is not served yet: always accept and notify). */
+  messageRemindType = TYPES.MSG_REMIND_ACPT_AND_NOTE as string;
+  /** Conversation marks (not served yet). */
+  markList: number[] = [];
+  /** Custom data (not served yet). */
+  customData = '';
+  /** Conversation groups it belongs to (not served yet). */
+  conversationGroupList: string[] = [];
+  /** Draft text (local only). */
+  draftText = '';
+}
+
+/** The SDK's bookkeeping for one conversation. */
+export interface ConversationState {
+  view: Conversation;
+  /** Highest sequence stored in the conversation, as far as the SDK knows. */
+  lastSequence: number;
+  /** Highest sequence the user has read. */
+  readSequence: number;
+  /** Every message up to this sequence has been delivered to the app (or predates the session). */
+  seenSequence: number;
+  /** Orders the list: server time of the last change, unix milliseconds. */
+  sortKeyMs: number;
+}
+
+function lastMessageOf(message: Message | null): LastMessage {
+  const last = new LastMessage();
+  if (!message) return last;
+  last.lastTime = message.time;
+  last.lastSequence = message.sequence;
+  last.fromAccount = message.from;
+  last.type = message.type;
+  last.payload = message.payload;
+  last.messageForShow = messageForShow(message.type, message.payload);
+  last.cloudCustomData = message.cloudCustomData;
+  last.isRevoked = message.isRevoked;
+  last.onlineOnlyFlag = messageInternals(message).onlineOnly;
+  return last;
+}
+
+/** Which kind of conversation an ID names. */
+export function conversationTypeOf(conversationID: string): string | undefined {
+  if (conversationID === TYPES.CONV_SYSTEM) return TYPES.CONV_SYSTEM;
+  if (conversationID.startsWith(TYPES.CONV_C2C) && conversationID.length > TYPES.CONV_C2C.length) return TYPES.CONV_C2C;
+  if (conversationID.startsWith(TYPES.CONV_GROUP) && conversationID.length > TYPES.CONV_GROUP.length) return TYPES.CONV_GROUP;
+  return undefined;
+}
+
+/** The local conversation list. */
+export class ConversationStore {
+  private readonly states = new Map<string, ConversationState>();
+
+  /** Looks a group up by ID, to fill `groupProfile`. */
+  constructor(private readonly groupOf: (groupID: string) => Group | undefined) {}
+
+  /** The state of one conversation, when known. */
+  get(conversationID: string): ConversationState | undefined {
+    return this.states.get(conversationID);
+  }
+
+  /** Forgets everything (logout). */
+  clear(): void {
+    this.states.clear();
+  }
+
+  /** The conversations, most recently active first. */
+  list(): Conversation[] {
+    return [...this.states.values()].sort((left, right) => right.sortKeyMs - left.sortKeyMs).map((state) => state.view);
+  }
+
+  /** Total unread over all conversations except the system conversation. */
+  totalUnread(): number {
+    let total = 0;
+    for (const state of this.states.values()) {
+      if (state.view.type !== TYPES.CONV_SYSTEM) total += state.view.unreadCount;
+    }
+    return total;
+  }
+
+  /**
+   * Takes the server's word for a conversation (snapshot entry, `getConversation`, `setMessageRead`).
+   * `lastMessage` is the SDK's instance of the server's last message, or null. A conversation seen
+   * for the first time starts with everything up to `lastSequence` counted as delivered unless
+   * `seenSequence` says otherwise.
+   */
+  applyServer(wire: WireConversation, lastMessage: Message | null, seenSequence?: number): ConversationState {
+    let state = this.states.get(wire.conversationID);
+    if (!state) {
+      const view = new Conversation();
+      view.conversationID = wire.conversationID;
+      state = { view, lastSequence: 0, readSequence: 0, seenSequence: seenSequence ?? wire.lastSequence, sortKeyMs: 0 };
+      this.states.set(wire.conversationID, state);
+    } else if (seenSequence !== undefined) {
+      state.seenSequence = seenSequence;
+    }
+    const view = state.view;
+    view.type = wire.type;
+    view.unreadCount = wire.unreadCount;
+    view.lastMessage = lastMessageOf(lastMessage);
+    state.lastSequence = wire.lastSequence;
+    state.readSequence = wire.readSequence;
+    state.sortKeyMs = Math.max(wire.updatedAtMs, lastMessage ? messageInternals(lastMessage).timeMs : 0);
+    this.fillProfile(view);
+    return state;
+  }
+
+  /**
+   * Accounts for a stored message (sequence > 0) the server sent or accepted after the state was
+   * taken. Messages at or below the known `lastSequence` are already counted. Returns whether the
+   * conversation changed.
+   */
+  applyMessage(message: Message, me: string): boolean {
+    const state = this.states.get(message.conversationID);
+    if (!state || message.sequence === 0) return false;
+    if (message.sequence <= state.lastSequence) {
+      // Already counted; a recall or edit would still change what lastMessage shows.
+      if (state.view.lastMessage.lastSequence === message.sequence) state.view.lastMessage = lastMessageOf(message);
+      return false;
+    }
+    const details = messageInternals(message);
+    state.lastSequence = message.sequence;
+    if (message.from === me) {
+      // Sending marks the sender's conversation read up to the message.
+      state.readSequence = Math.max(state.readSequence, message.sequence);
+      state.view.unreadCount = 0;
+    } else if (!details.excludedFromUnreadCount && !details.onlineOnly && message.sequence > state.readSequence) {
+      state.view.unreadCount += 1;
+    }
+    if (!details.excludedFromLastMessage) {
+      state.view.lastMessage = lastMessageOf(message);
+      state.sortKeyMs = Math.max(state.sortKeyMs, details.timeMs);
+    }
+    return true;
+  }
+
+  /** Applies a read mark (from `setMessageRead` here or a `conversationRead` change). Returns whether it changed. */
+  applyRead(conversationID: string, readSequence: number, unreadCount: number): boolean {
+    const state = this.states.get(conversationID);
+    if (!state) return false;
+    const changed = state.readSequence !== readSequence || state.view.unreadCount !== unreadCount;
+    state.readSequence = readSequence;
+    state.view.unreadCount = unreadCount;
+    return changed;
+  }
+
+  /** Refreshes `groupProfile` of group conversations after the group list changed. */
+  refreshGroupProfiles(): void {
+    for (const state of this.states.values()) this.fillProfile(state.view);
+  }
+
+  private fillProfile(view: Conversation): void {
+    if (view.type === TYPES.CONV_GROUP) {
+      view.groupProfile = this.groupOf(view.conversationID.slice(TYPES.CONV_GROUP.length)) ?? null;
+      view.userProfile = null;
+    } else if (view.type === TYPES.CONV_C2C) {
+      const userID = view.conversationID.slice(TYPES.CONV_C2C.length);
+      if (view.userProfile?.userID !== userID) view.userProfile = { userID, nick: '', avatar: '' };
+    }
+  }
+}

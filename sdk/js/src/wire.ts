@@ -1,0 +1,254 @@
+/**
+ * Wire types of Mynah's WebSocket protocol (JSON text frames at `/ws`, see `docs/protocol.md`).
+ *
+ * Hand-written mirrors of the Rust contract in `crates/proto`; each type names its Rust source.
+ * Field names are exactly the serialized (serde) names. Keep this file in step with the crate until
+ * the types are generated (for example with ts-rs).
+ *
+ * @packageDocumentation
+ */
+
+/** `crates/proto/src/lib.rs` `PROTOCOL_VERSION`. */
+export const PROTOCOL_VERSION = 1;
+
+/** `crates/proto/src/frames.rs` `MAX_FRAME_BYTES`: larger frames close the connection (1009). */
+export const MAX_FRAME_BYTES = 64 * 1024;
+
+/** `crates/proto/src/ids.rs` `ConversationType`. */
+export type WireConversationType = 'C2C' | 'GROUP';
+
+/** `crates/proto/src/requests.rs` `Platform`. */
+export type WirePlatform = 'web' | 'android' | 'ios' | 'windows' | 'mac' | 'linux';
+
+/** `crates/proto/src/objects.rs` `MessagePriority`. */
+export type WirePriority = 'High' | 'Normal' | 'Low' | 'Lowest';
+
+/** `crates/proto/src/objects.rs` `GroupType` (serialized names; `Work`/`Meeting` are accepted on input). */
+export type WireGroupType = 'Private' | 'Public' | 'ChatRoom' | 'AVChatRoom' | 'Community' | 'Work' | 'Meeting';
+
+/** `crates/proto/src/objects.rs` `JoinOption`. */
+export type WireJoinOption = 'FreeAccess' | 'NeedPermission' | 'DisableApply';
+
+/** `crates/proto/src/objects.rs` `MemberRole`. */
+export type WireMemberRole = 'Owner' | 'Admin' | 'Member';
+
+/** `crates/proto/src/requests.rs` `JoinStatus`. */
+export type WireJoinStatus = 'JoinedSuccess' | 'WaitAdminApproval' | 'AlreadyInGroup';
+
+/** `crates/proto/src/codes.rs` `KickReason`. */
+export type WireKickReason = 'multipleAccount' | 'multipleDevice' | 'userSigExpired' | 'restApi';
+
+// ---------------------------------------------------------------------------------------------
+// Message content: crates/proto/src/elements.rs
+// ---------------------------------------------------------------------------------------------
+
+/** `elements.rs` `TextElem`. */
+export interface WireTextElem { Text: string }
+/** `elements.rs` `CustomElem`. */
+export interface WireCustomElem { Data: string; Desc?: string; Ext?: string; Sound?: string }
+/** `elements.rs` `FaceElem`. */
+export interface WireFaceElem { Index: number; Data: string }
+/** `elements.rs` `LocationElem`. */
+export interface WireLocationElem { Desc: string; Latitude: number; Longitude: number }
+/** `elements.rs` `ImageInfo`. */
+export interface WireImageInfo { Type: number; Size: number; Width: number; Height: number; URL: string }
+/** `elements.rs` `ImageElem`. */
+export interface WireImageElem { UUID: string; ImageFormat: number; ImageInfoArray: WireImageInfo[] }
+/** `elements.rs` `SoundElem`. */
+export interface WireSoundElem { Url: string; UUID: string; Size: number; Second: number; Download_Flag: number }
+/** `elements.rs` `FileElem`. */
+export interface WireFileElem { Url: string; UUID: string; FileSize: number; FileName: string; Download_Flag: number }
+/** `elements.rs` `VideoFileElem`. */
+export interface WireVideoFileElem {
+  VideoUrl: string; VideoUUID: string; VideoSize: number; VideoSecond: number; VideoFormat: string;
+  VideoDownloadFlag: number; ThumbUrl: string; ThumbUUID: string; ThumbSize: number; ThumbWidth: number;
+  ThumbHeight: number; ThumbFormat: string; ThumbDownloadFlag: number;
+}
+
+/** `elements.rs` `MsgElement`: adjacently tagged by `MsgType` / `MsgContent`. */
+export type WireMsgElement =
+  | { MsgType: 'TIMTextElem'; MsgContent: WireTextElem }
+  | { MsgType: 'TIMCustomElem'; MsgContent: WireCustomElem }
+  | { MsgType: 'TIMFaceElem'; MsgContent: WireFaceElem }
+  | { MsgType: 'TIMLocationElem'; MsgContent: WireLocationElem }
+  | { MsgType: 'TIMImageElem'; MsgContent: WireImageElem }
+  | { MsgType: 'TIMSoundElem'; MsgContent: WireSoundElem }
+  | { MsgType: 'TIMFileElem'; MsgContent: WireFileElem }
+  | { MsgType: 'TIMVideoFileElem'; MsgContent: WireVideoFileElem };
+
+// ---------------------------------------------------------------------------------------------
+// Objects: crates/proto/src/objects.rs
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * `objects.rs` `Message`. The Rust struct renames the whole struct to camelCase, so the idempotency
+ * key is serialized as `clientMsgId` there, while `docs/protocol.md` and the request say `clientMsgID`.
+ * Both spellings are declared; readers use {@link wireClientMsgID}.
+ */
+export interface WireMessage {
+  ID: string;
+  conversationType: WireConversationType;
+  from: string;
+  to: string;
+  sequence: number;
+  random: number;
+  time: number;
+  timeMs: number;
+  clientMsgID?: string;
+  clientMsgId?: string;
+  msgBody: WireMsgElement[];
+  cloudCustomData?: string;
+  priority?: WirePriority;
+  needReadReceipt?: boolean;
+  isRevoked?: boolean;
+  onlineOnly?: boolean;
+  excludedFromUnreadCount?: boolean;
+  excludedFromLastMessage?: boolean;
+}
+
+/** The idempotency key of a wire message, whichever spelling the server used. */
+export function wireClientMsgID(message: WireMessage): string {
+  return message.clientMsgID ?? message.clientMsgId ?? message.ID.slice(message.from.length + 1);
+}
+
+/** `objects.rs` `Conversation`. */
+export interface WireConversation {
+  conversationID: string;
+  type: WireConversationType;
+  unreadCount: number;
+  lastMessage: WireMessage | null;
+  lastSequence: number;
+  readSequence: number;
+  updatedAtMs: number;
+}
+
+/** `objects.rs` `GroupSelfInfo`. */
+export interface WireGroupSelfInfo { role: WireMemberRole; joinTime: number }
+
+/** `objects.rs` `Group`. */
+export interface WireGroup {
+  groupID: string;
+  type: WireGroupType;
+  name: string;
+  ownerID: string;
+  createTime: number;
+  memberCount: number;
+  maxMemberNum: number;
+  joinOption: WireJoinOption;
+  introduction?: string;
+  notification?: string;
+  avatar?: string;
+  nextMessageSeq: number;
+  selfInfo: WireGroupSelfInfo | null;
+}
+
+/** `objects.rs` `Change` (internally tagged by `kind`). */
+export type WireChange =
+  | { kind: 'conversationRead'; conversationID: string; readSequence: number; unreadCount: number }
+  | { kind: 'groupJoined'; group: WireGroup }
+  | { kind: 'groupLeft'; groupID: string };
+
+/** `objects.rs` `ChangeEntry`. */
+export interface WireChangeEntry { position: number; change: WireChange }
+
+// ---------------------------------------------------------------------------------------------
+// Requests and results: crates/proto/src/requests.rs
+// ---------------------------------------------------------------------------------------------
+
+/** `requests.rs` `LoginRequest`. */
+export interface WireLoginRequest {
+  sdkAppID: number; userID: string; userSig: string; platform: WirePlatform; protocolVersion: number;
+}
+/** `requests.rs` `LoginResult`. */
+export interface WireLoginResult {
+  serverTimeMs: number; position: number; userSigExpireTime: number; sessionID: number;
+}
+/** `requests.rs` `HeartbeatResult`. */
+export interface WireHeartbeatResult { serverTimeMs: number }
+/** `requests.rs` `SendMessageRequest`. */
+export interface WireSendMessageRequest {
+  conversationType: WireConversationType; to: string; msgBody: WireMsgElement[]; clientMsgID: string;
+  random: number; cloudCustomData: string; priority: WirePriority; needReadReceipt: boolean;
+  onlineUserOnly: boolean; excludedFromUnreadCount: boolean; excludedFromLastMessage: boolean;
+}
+/** `requests.rs` `SendMessageResult`. */
+export interface WireSendMessageResult { message: WireMessage; duplicate: boolean }
+/** `requests.rs` `GetMessageListRequest`. */
+export interface WireGetMessageListRequest {
+  conversationID: string; beforeSequence?: number; afterSequence?: number; count?: number;
+}
+/** `requests.rs` `GetMessageListResult`. */
+export interface WireGetMessageListResult { messageList: WireMessage[]; isCompleted: boolean }
+/** `requests.rs` `FindMessageRequest`. */
+export interface WireFindMessageRequest { messageID: string }
+/** `requests.rs` `SetMessageReadRequest`. */
+export interface WireSetMessageReadRequest { conversationID: string; sequence?: number }
+/** `requests.rs` `ConversationRequest`. */
+export interface WireConversationRequest { conversationID: string }
+/** `requests.rs` `ConversationListResult`. */
+export interface WireConversationListResult { conversationList: WireConversation[]; position: number }
+/** `requests.rs` `TotalUnreadResult`. */
+export interface WireTotalUnreadResult { totalUnreadCount: number }
+/** `requests.rs` `SyncRequest`. */
+export interface WireSyncRequest { position: number; limit?: number }
+/** `requests.rs` `SyncResult`. */
+export interface WireSyncResult { changes: WireChangeEntry[]; position: number; hasMore: boolean }
+/** `requests.rs` `InitialMember`. */
+export interface WireInitialMember { userID: string; role?: WireMemberRole }
+/** `requests.rs` `CreateGroupRequest`. */
+export interface WireCreateGroupRequest {
+  type: WireGroupType; name: string; groupID?: string; memberList: WireInitialMember[];
+  introduction: string; notification: string; avatar: string; joinOption?: WireJoinOption; maxMemberNum?: number;
+}
+/** `requests.rs` `GroupRequest`. */
+export interface WireGroupRequest { groupID: string }
+/** `requests.rs` `JoinGroupResult`. */
+export interface WireJoinGroupResult { status: WireJoinStatus; group: WireGroup }
+/** `requests.rs` `GroupListResult`. */
+export interface WireGroupListResult { groupList: WireGroup[] }
+/** `requests.rs` `Kicked`. */
+export interface WireKicked { reason: WireKickReason }
+/** `requests.rs` `Empty`. */
+export type WireEmpty = Record<string, never>;
+
+/** `requests.rs` `Request`: every operation with its request and result body. */
+export interface WireOperations {
+  login: [WireLoginRequest, WireLoginResult];
+  logout: [WireEmpty, WireEmpty];
+  heartbeat: [WireEmpty, WireHeartbeatResult];
+  sendMessage: [WireSendMessageRequest, WireSendMessageResult];
+  getMessageList: [WireGetMessageListRequest, WireGetMessageListResult];
+  findMessage: [WireFindMessageRequest, WireMessage];
+  setMessageRead: [WireSetMessageReadRequest, WireConversation];
+  getConversationList: [WireEmpty, WireConversationListResult];
+  getConversation: [WireConversationRequest, WireConversation];
+  getTotalUnreadMessageCount: [WireEmpty, WireTotalUnreadResult];
+  sync: [WireSyncRequest, WireSyncResult];
+  createGroup: [WireCreateGroupRequest, WireGroup];
+  joinGroup: [WireGroupRequest, WireJoinGroupResult];
+  quitGroup: [WireGroupRequest, WireEmpty];
+  getGroupList: [WireEmpty, WireGroupListResult];
+  getGroupProfile: [WireGroupRequest, WireGroup];
+}
+
+/** An operation name (`op`). */
+export type WireOp = keyof WireOperations;
+
+// ---------------------------------------------------------------------------------------------
+// Frames: crates/proto/src/frames.rs
+// ---------------------------------------------------------------------------------------------
+
+/** `frames.rs` `RequestFrame`. */
+export interface WireRequestFrame<Op extends WireOp = WireOp> { id: number; op: Op; data: WireOperations[Op][0] }
+
+/** `frames.rs` `Response<T>`: `code` 0 carries `data`, any other code carries `message`. */
+export interface WireResponseFrame { id: number; code: number; message?: string; data?: unknown }
+
+/** `frames.rs` `Push`. Unknown push kinds are ignored by readers. */
+export type WirePushFrame =
+  | { push: 'message'; data: WireMessage }
+  | { push: 'change'; data: WireChangeEntry }
+  | { push: 'kicked'; data: WireKicked };
+
+/** `frames.rs` `ServerFrame`. */
+export type WireServerFrame = WireResponseFrame | WirePushFrame;
