@@ -27,6 +27,7 @@ pub struct Message {
     pub time: u64,
     /// Server time of the send, unix milliseconds (orders messages of the same second).
     pub time_ms: u64,
+    #[serde(rename = "clientMsgID")]
     pub client_msg_id: String,
     pub msg_body: Vec<MsgElement>,
     #[serde(default, skip_serializing_if = "String::is_empty")]

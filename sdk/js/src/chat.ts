@@ -5,7 +5,7 @@
  * @packageDocumentation
  */
 
-import { EVENT, TYPES } from './constants.js';
+import { EVENT, TYPES, type TypesValue } from './constants.js';
 import { type ChatContext, type ChatResponse, ok } from './context.js';
 import * as conversationApi from './conversation-api.js';
 import { type ConversationListFilter, type ConversationListResult } from './conversation-api.js';
@@ -21,60 +21,9 @@ import { MessageStore } from './message-store.js';
 import { type Message, type MessageOptions, createMessage } from './messages.js';
 import { type NetState, type RequestPolicy, Session } from './session.js';
 import { Synchronizer } from './sync.js';
-import { type WebSocketFactory, defaultWebSocketFactory, socketUrl } from './transport.js';
-import { PROTOCOL_VERSION, type WireKickReason, type WireOp, type WireOperations, type WirePlatform, type WirePushFrame } from './wire.js';
-
-/** Options of `TencentCloudChat.create`. The first five are official; the rest are Mynah-only. */
-export interface CreateOptions {
-  /** The app's SDKAppID. */
-  SDKAppID: number;
-  /**
-   * The Mynah server: an `http(s)://` or `ws(s)://` base URL; the socket is base + `/ws`. Default:
-   * the page's origin in a browser, otherwise `http://127.0.0.1:9800`.
-   */
-  proxyServer?: string;
-  /** Accepted for compatibility; file upload is not served yet. */
-  fileUploadProxy?: string;
-  /** Accepted for compatibility; file download is not served yet. */
-  fileDownloadProxy?: string;
-  /** Accepted for compatibility (chat-uikit scene). */
-  scene?: string;
-  /**
-   * Mynah-only: the device class this instance logs in as (`'web'` by default; also `'android'`,
-   * `'ios'`, `'windows'`, `'mac'`, `'linux'`). Sessions of one class count against the app's
-   * per-class limit, so tests use it to act as several devices.
-   */
-  platform?: WirePlatform;
-  /** Mynah-only: makes the WebSocket (default: global `WebSocket`, else the `ws` package). */
-  webSocketFactory?: WebSocketFactory;
-  /**
-   * Mynah-only: return a new instance even when one exists for this SDKAppID (for tests and tools
-   * that act as several users in one process). Such instances are not registered.
-   */
-  newInstance?: boolean;
-  /** Mynah-only: heartbeat interval in ms (default 30000). */
-  heartbeatIntervalMs?: number;
-  /** Mynah-only: deadline of one call, including waiting for a reconnect, in ms (default 30000). */
-  requestTimeoutMs?: number;
-  /** Mynah-only: first reconnect delay in ms (default 250); doubles per attempt. */
-  reconnectMinDelayMs?: number;
-  /** Mynah-only: longest reconnect delay in ms (default 10000). */
-  reconnectMaxDelayMs?: number;
-}
-
-/** `login` options. */
-export interface LoginOptions {
-  userID: string;
-  userSig: string;
-}
-
-/** `login` result data. */
-export interface LoginResult {
-  /** True when this user was already logged in on this instance. */
-  repeatLogin: boolean;
-  /** Why the login was a repeat. */
-  errorInfo?: string;
-}
+import type { CreateOptions, LoginOptions, LoginResult } from './options.js';
+import { defaultWebSocketFactory, socketUrl } from './transport.js';
+import { PROTOCOL_VERSION, type WireKickReason, type WireOp, type WireOperations, type WirePushFrame } from './wire.js';
 
 type State = 'idle' | 'loggingIn' | 'syncing' | 'ready';
 
@@ -115,23 +64,6 @@ export class ChatSDK {
     this.url = socketUrl(options.proxyServer ?? defaultProxyServer());
     this.messages = new MessageStore(this);
     this.conversations = new ConversationStore((groupID) => this.groups.get(groupID));
-    const self = this;
-    this.context = {
-      owner: this,
-      log: this.log,
-      messages: this.messages,
-      conversations: this.conversations,
-      groups: this.groups,
-      get sync() {
-        return self.sync;
-      },
-      userID: () => this.userID,
-      isReady: () => this.state === 'ready',
-      notReadyError: (api, loginOnly) => this.notReadyError(api, loginOnly),
-      serverTimeMs: () => Date.now() + this.serverOffsetMs,
-      nextClientSequence: () => (this.clientSequence += 1),
-      request: (op, data, policy) => this.request(op, data, policy),
-    };
     this.sync = new Synchronizer({
       log: this.log,
       messages: this.messages,
@@ -144,6 +76,20 @@ export class ChatSDK {
       emitConversations: () => this.emitConversations(),
       emitGroups: () => this.emitGroups(),
     });
+    this.context = {
+      owner: this,
+      log: this.log,
+      messages: this.messages,
+      conversations: this.conversations,
+      groups: this.groups,
+      sync: this.sync,
+      userID: () => this.userID,
+      isReady: () => this.state === 'ready',
+      notReadyError: (api, loginOnly) => this.notReadyError(api, loginOnly),
+      serverTimeMs: () => Date.now() + this.serverOffsetMs,
+      nextClientSequence: () => (this.clientSequence += 1),
+      request: (op, data, policy) => this.request(op, data, policy),
+    };
   }
 
   // --- lifecycle --------------------------------------------------------------------------------
@@ -205,14 +151,18 @@ export class ChatSDK {
     return ok({ repeatLogin: false });
   }
 
-  /** Logs out: the server session ends, local data is cleared, `SDK_NOT_READY` fires. */
-  async logout(): Promise<ChatResponse<Record<string, never>>> {
+  /**
+   * Logs out: the server session ends, local data is cleared, `SDK_NOT_READY` fires. Resolves the
+   * imResponse `{code: 0, data: {}}`; typed `void &` it so it stays assignable to the official
+   * declaration, `Promise<void>`.
+   */
+  async logout(): Promise<void & ChatResponse<Record<string, never>>> {
     const session = this.session;
-    if (!session) return ok({});
+    if (!session) return ok({}) as void & ChatResponse<Record<string, never>>;
     this.endSession();
     await session.logout();
     this.emitter.emit(EVENT.SDK_NOT_READY);
-    return ok({});
+    return ok({}) as void & ChatResponse<Record<string, never>>;
   }
 
   /** Logs out, closes the connection and releases the instance (a later `create` makes a new one). */
@@ -274,27 +224,27 @@ export class ChatSDK {
 
   /** A text message (`payload: {text}`). */
   createTextMessage(options: MessageOptions): Message {
-    return createMessage(this.messageFactory(), 'createTextMessage', TYPES.MSG_TEXT, options);
+    return createMessage(this.context, 'createTextMessage', TYPES.MSG_TEXT, options);
   }
 
   /** A group text message that mentions users (`payload: {text, atUserList}`). */
   createTextAtMessage(options: MessageOptions): Message {
-    return createMessage(this.messageFactory(), 'createTextAtMessage', TYPES.MSG_TEXT, options);
+    return createMessage(this.context, 'createTextAtMessage', TYPES.MSG_TEXT, options);
   }
 
   /** A custom message (`payload: {data, description, extension}`). */
   createCustomMessage(options: MessageOptions): Message {
-    return createMessage(this.messageFactory(), 'createCustomMessage', TYPES.MSG_CUSTOM, options);
+    return createMessage(this.context, 'createCustomMessage', TYPES.MSG_CUSTOM, options);
   }
 
   /** A face message (`payload: {index, data}`). */
   createFaceMessage(options: MessageOptions): Message {
-    return createMessage(this.messageFactory(), 'createFaceMessage', TYPES.MSG_FACE, options);
+    return createMessage(this.context, 'createFaceMessage', TYPES.MSG_FACE, options);
   }
 
   /** A location message (`payload: {description, longitude, latitude}`). */
   createLocationMessage(options: MessageOptions): Message {
-    return createMessage(this.messageFactory(), 'createLocationMessage', TYPES.MSG_LOCATION, options);
+    return createMessage(this.context, 'createLocationMessage', TYPES.MSG_LOCATION, options);
   }
 
   /** Sends a created message; resolves `{message}` with the server's sequence and time filled in. */
@@ -347,7 +297,7 @@ export class ChatSDK {
   }
 
   /** Joins a group: resolves `{status, group}`. */
-  joinGroup(options: { groupID: string; applyMessage?: string; type?: string }): Promise<ChatResponse<{ status: string; group: Group }>> {
+  joinGroup(options: { groupID: string; applyMessage?: string; type?: TypesValue }): Promise<ChatResponse<{ status: string; group: Group }>> {
     return groupApi.joinGroup(this.context, options);
   }
 
@@ -367,15 +317,6 @@ export class ChatSDK {
   }
 
   // --- internals --------------------------------------------------------------------------------
-
-  private messageFactory() {
-    return {
-      owner: this,
-      userID: () => this.userID,
-      serverTimeMs: () => Date.now() + this.serverOffsetMs,
-      nextClientSequence: () => (this.clientSequence += 1),
-    };
-  }
 
   private request<Op extends WireOp>(op: Op, data: WireOperations[Op][0], policy: RequestPolicy): Promise<WireOperations[Op][1]> {
     const session = this.session;

@@ -194,3 +194,9 @@ export const TSignaling = Object.freeze({
 
 /** The type of any {@link EVENT} value. */
 export type EventName = (typeof EVENT)[keyof typeof EVENT];
+
+/**
+ * Any `TYPES` value. Option fields that take a `TYPES` constant use it (rather than `string`) so
+ * options typed with the official SDK's `TYPES` enum, which mixes strings and numbers, are accepted.
+ */
+export type TypesValue = string | number;

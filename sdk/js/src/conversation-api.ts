@@ -5,6 +5,7 @@
  * @packageDocumentation
  */
 
+import type { TypesValue } from './constants.js';
 import { type ChatContext, type ChatResponse, ok } from './context.js';
 import type { Conversation } from './conversations.js';
 import { checkConversationID } from './message-api.js';
@@ -12,7 +13,7 @@ import { checkConversationID } from './message-api.js';
 /** The filter form of `getConversationList` options. */
 export interface ConversationListFilter {
   /** `TYPES.CONV_C2C` or `TYPES.CONV_GROUP`. */
-  type?: string;
+  type?: TypesValue;
   /** Only conversations with this mark (`0`: without any mark). */
   markType?: number;
   /** Only conversations in this conversation group (`''`: in none). */
@@ -72,8 +73,7 @@ export async function getConversationProfile(context: ChatContext, conversationI
   if (notReady) throw notReady;
   checkConversationID(api, conversationID);
   const wire = await context.request('getConversation', { conversationID }, { retry: true });
-  await context.sync.conversationLoaded(wire);
-  return ok({ conversation: context.conversations.get(conversationID)!.view });
+  return ok({ conversation: await context.sync.conversationLoaded(wire) });
 }
 
 /** `getTotalUnreadMessageCount`: the sum over the synced conversations (0 before `SDK_READY`). */

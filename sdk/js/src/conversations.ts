@@ -176,6 +176,16 @@ export class ConversationStore {
     return state;
   }
 
+  /** A conversation object for server data, not added to the list (a conversation without messages). */
+  detached(wire: WireConversation): Conversation {
+    const view = new Conversation();
+    view.conversationID = wire.conversationID;
+    view.type = wire.type;
+    view.unreadCount = wire.unreadCount;
+    this.fillProfile(view);
+    return view;
+  }
+
   /**
    * Accounts for a stored message (sequence > 0) the server sent or accepted after the state was
    * taken. Messages at or below the known `lastSequence` are already counted. Returns whether the

@@ -4,6 +4,7 @@
  * @packageDocumentation
  */
 
+import type { TypesValue } from './constants.js';
 import { type ChatContext, type ChatResponse, ok } from './context.js';
 import { ERROR_CODE, invalidParams } from './errors.js';
 import { type CreateGroupOptions, Group, applyWireGroup, createGroupRequest } from './groups.js';
@@ -35,7 +36,7 @@ export async function createGroup(
 /** `joinGroup`: resolves `{status, group}` with `status` one of `TYPES.JOIN_STATUS_*`. */
 export async function joinGroup(
   context: ChatContext,
-  options: { groupID: string; applyMessage?: string; type?: string },
+  options: { groupID: string; applyMessage?: string; type?: TypesValue },
 ): Promise<ChatResponse<{ status: string; group: Group }>> {
   const api = 'joinGroup';
   const notLoggedIn = context.notReadyError(api, true);

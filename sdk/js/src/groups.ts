@@ -5,7 +5,7 @@
  * @packageDocumentation
  */
 
-import { TYPES } from './constants.js';
+import { TYPES, type TypesValue } from './constants.js';
 import { LastMessage } from './conversations.js';
 import { ERROR_CODE, invalidParams } from './errors.js';
 import type { WireCreateGroupRequest, WireGroup, WireGroupType, WireInitialMember, WireJoinOption, WireMemberRole } from './wire.js';
@@ -91,15 +91,15 @@ function normalizeGroupType(type: WireGroupType): string {
   return type;
 }
 
-const GROUP_TYPES = new Set<string>([TYPES.GRP_WORK, TYPES.GRP_PUBLIC, TYPES.GRP_MEETING, TYPES.GRP_AVCHATROOM, TYPES.GRP_COMMUNITY]);
-const JOIN_OPTIONS = new Set<string>([TYPES.JOIN_OPTIONS_FREE_ACCESS, TYPES.JOIN_OPTIONS_NEED_PERMISSION, TYPES.JOIN_OPTIONS_DISABLE_APPLY]);
+const GROUP_TYPES = new Set<TypesValue>([TYPES.GRP_WORK, TYPES.GRP_PUBLIC, TYPES.GRP_MEETING, TYPES.GRP_AVCHATROOM, TYPES.GRP_COMMUNITY]);
+const JOIN_OPTIONS = new Set<TypesValue>([TYPES.JOIN_OPTIONS_FREE_ACCESS, TYPES.JOIN_OPTIONS_NEED_PERMISSION, TYPES.JOIN_OPTIONS_DISABLE_APPLY]);
 
 /** The official `createGroup` options Mynah understands. */
 export interface CreateGroupOptions {
   /** Group name (required). */
   name: string;
   /** `TYPES.GRP_*`; default `GRP_WORK`. */
-  type?: string;
+  type?: TypesValue;
   /** A custom group ID; the server makes one when absent. */
   groupID?: string;
   introduction?: string;
@@ -107,7 +107,7 @@ export interface CreateGroupOptions {
   avatar?: string;
   maxMemberNum?: number;
   /** `TYPES.JOIN_OPTIONS_*`; leave unset for work, meeting and live groups. */
-  joinOption?: string;
+  joinOption?: TypesValue;
   /** Initial members: `[{userID, role?}]`, role `'Admin'` or absent. */
   memberList?: Array<{ userID: string; role?: string }>;
   /** Accepted for compatibility; not served yet. */

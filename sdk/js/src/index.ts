@@ -13,7 +13,8 @@
  * @packageDocumentation
  */
 
-import { type ChatSDK, type CreateOptions, registry } from './chat.js';
+import { type ChatSDK, registry } from './chat.js';
+import type { CreateOptions } from './options.js';
 import { EVENT, TSignaling, TYPES } from './constants.js';
 
 /** The version of this package (`TencentCloudChat.VERSION`). */
@@ -76,7 +77,8 @@ export type { EventName } from './constants.js';
 export { ChatError, ERROR_CODE } from './errors.js';
 export { genTestUserSig } from './usersig.js';
 export type { TestUserSig, TestUserSigOptions } from './usersig.js';
-export type { ChatSDK, CreateOptions, LoginOptions, LoginResult } from './chat.js';
+export type { ChatSDK } from './chat.js';
+export type { CreateOptions, LoginOptions, LoginResult } from './options.js';
 export type { ChatResponse } from './context.js';
 export type { ChatEvent, ChatEventHandler } from './events.js';
 export type { Message, MessageOptions, UserInfo } from './messages.js';

@@ -6,7 +6,7 @@
  * @packageDocumentation
  */
 
-import { TYPES } from './constants.js';
+import { TYPES, type TypesValue } from './constants.js';
 import { elementsFromPayload, payloadFromElements } from './elements.js';
 import { ChatError, ERROR_CODE, invalidParams } from './errors.js';
 import { type WireMessage, type WireMsgElement, type WirePriority, wireClientMsgID } from './wire.js';
@@ -16,11 +16,11 @@ export interface MessageOptions {
   /** The receiving userID (`CONV_C2C`) or groupID (`CONV_GROUP`). */
   to: string;
   /** `TYPES.CONV_C2C` or `TYPES.CONV_GROUP`. */
-  conversationType: string;
+  conversationType: TypesValue;
   /** Type-specific content. */
   payload: any;
   /** `TYPES.MSG_PRIORITY_*`; default `MSG_PRIORITY_NORMAL`. */
-  priority?: string;
+  priority?: TypesValue;
   /** Custom data stored with the message and delivered to the receivers. */
   cloudCustomData?: string;
   /** Ask receivers for read receipts. */
@@ -63,14 +63,18 @@ const internals = new WeakMap<Message, MessageInternals>();
 export class Message {
   /** `${from}-${clientMsgID}`; unique in the app and stable from creation on. */
   ID = '';
-  /** `TYPES.MSG_*`. */
-  type = '';
+  /**
+   * `TYPES.MSG_*`. The enum-valued fields (`type`, `conversationType`, `priority`) are typed `any`
+   * so a Mynah message is assignable to the official `Message` type, which declares them with its
+   * `TYPES` enum; their values are always the `TYPES` strings.
+   */
+  type: any = '';
   /** Type-specific content (`{text}`, `{data, description, extension}`, ...). */
   payload: any = {};
   /** `C2C${peer}` or `GROUP${groupID}`. */
   conversationID = '';
-  /** `TYPES.CONV_C2C` or `TYPES.CONV_GROUP`. */
-  conversationType = '';
+  /** `TYPES.CONV_C2C` or `TYPES.CONV_GROUP` (typed `any`, see `type`). */
+  conversationType: any = '';
   /** The receiving userID (C2C) or the groupID (group). */
   to = '';
   /** The sender's userID. */
@@ -83,8 +87,8 @@ export class Message {
   status = 'unSend';
   /** Whether the message was recalled. */
   isRevoked = false;
-  /** `TYPES.MSG_PRIORITY_*`. */
-  priority = TYPES.MSG_PRIORITY_NORMAL as string;
+  /** `TYPES.MSG_PRIORITY_*` (typed `any`, see `type`). */
+  priority: any = TYPES.MSG_PRIORITY_NORMAL;
   /** The sender's nickname (profiles are not served yet: empty). */
   nick = '';
   /** The sender's avatar URL (profiles are not served yet: empty). */
@@ -178,7 +182,7 @@ export interface MessageFactoryContext {
   nextClientSequence(): number;
 }
 
-const PRIORITIES = new Set<string>([TYPES.MSG_PRIORITY_HIGH, TYPES.MSG_PRIORITY_NORMAL, TYPES.MSG_PRIORITY_LOW, TYPES.MSG_PRIORITY_LOWEST]);
+const PRIORITIES = new Set<TypesValue>([TYPES.MSG_PRIORITY_HIGH, TYPES.MSG_PRIORITY_NORMAL, TYPES.MSG_PRIORITY_LOW, TYPES.MSG_PRIORITY_LOWEST]);
 
 function requireString(api: string, name: string, value: unknown): string {
   if (typeof value !== 'string' || value.length === 0) throw invalidParams(ERROR_CODE.INVALID_OPERATION, api, `${name} must be a non-empty string`);

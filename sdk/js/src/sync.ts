@@ -8,7 +8,7 @@
  * @packageDocumentation
  */
 
-import type { ConversationStore } from './conversations.js';
+import type { Conversation, ConversationStore } from './conversations.js';
 import type { GroupStore } from './groups.js';
 import type { Logger } from './log.js';
 import type { MessageStore } from './message-store.js';
@@ -190,20 +190,22 @@ export class Synchronizer {
   readHere(wire: WireConversation): Promise<void> {
     return this.enqueue(async () => {
       if (this.host.conversations.applyRead(wire.conversationID, wire.readSequence, wire.unreadCount)) this.conversationsDirty = true;
-      if (!this.host.conversations.get(wire.conversationID)) {
-        this.applyServerConversation(wire);
-        this.conversationsDirty = true;
-      }
+      if (!this.host.conversations.get(wire.conversationID) && this.applyServerConversation(wire)) this.conversationsDirty = true;
       this.host.messages.markRead(wire.conversationID, wire.readSequence);
     });
   }
 
-  /** A conversation's server state fetched on request (`getConversationProfile`). */
-  conversationLoaded(wire: WireConversation): Promise<void> {
-    return this.enqueue(async () => {
-      this.applyServerConversation(wire);
-      this.conversationsDirty = true;
+  /**
+   * A conversation's server state fetched on request (`getConversationProfile`). Resolves with the
+   * listed conversation, or a detached one when it has no messages (it is not listed then).
+   */
+  async conversationLoaded(wire: WireConversation): Promise<Conversation> {
+    let view: Conversation | undefined;
+    await this.enqueue(async () => {
+      if (this.applyServerConversation(wire)) this.conversationsDirty = true;
+      view = this.host.conversations.get(wire.conversationID)?.view;
     });
+    return view ?? this.host.conversations.detached(wire);
   }
 
   /** This instance created or joined a group. */
@@ -331,11 +333,17 @@ export class Synchronizer {
     for (const message of fresh) this.process(message);
   }
 
-  private applyServerConversation(wire: WireConversation, seenSequence?: number): void {
+  /**
+   * Takes the server's state of a conversation. A conversation without messages that the SDK does
+   * not list yet stays out of the list (returns false), as it does in the server's snapshot.
+   */
+  private applyServerConversation(wire: WireConversation, seenSequence?: number): boolean {
+    if (wire.lastSequence === 0 && !this.host.conversations.get(wire.conversationID)) return false;
     const lastMessage = wire.lastMessage ? this.host.messages.merge(wire.lastMessage, this.host.me()).message : null;
     const state = this.host.conversations.applyServer(wire, lastMessage, seenSequence);
     this.host.messages.markRead(wire.conversationID, state.readSequence);
     if (lastMessage && lastMessage.sequence <= state.seenSequence) this.announced.add(lastMessage);
+    return true;
   }
 
   /**

@@ -8,7 +8,7 @@
 
 import { ChatError, ERROR_CODE } from './errors.js';
 import type { Logger } from './log.js';
-import type { WireOp, WireOperations, WirePushFrame, WireResponseFrame } from './wire.js';
+import { MAX_FRAME_BYTES, type WireOp, type WireOperations, type WirePushFrame, type WireResponseFrame } from './wire.js';
 
 /** The subset of the WHATWG `WebSocket` interface the SDK uses. Both browsers and `ws` provide it. */
 export interface WebSocketLike {
@@ -63,6 +63,23 @@ export function socketUrl(proxyServer: string): string {
   url.pathname = path.endsWith('/ws') ? path : `${path}/ws`;
   url.hash = '';
   return url.toString();
+}
+
+/** The server's code for a message body over 12 KB (`crates/proto/src/codes.rs` `MESSAGE_TOO_LONG`). */
+const MESSAGE_TOO_LONG = 80002;
+
+function utf8Length(text: string): number {
+  let bytes = 0;
+  for (let index = 0; index < text.length; index += 1) {
+    const unit = text.charCodeAt(index);
+    if (unit < 0x80) bytes += 1;
+    else if (unit < 0x800) bytes += 2;
+    else if (unit >= 0xd800 && unit <= 0xdbff) {
+      bytes += 4;
+      index += 1;
+    } else bytes += 3;
+  }
+  return bytes;
 }
 
 interface Pending {
@@ -155,6 +172,13 @@ export class Connection {
     }
     const id = this.nextId;
     this.nextId += 1;
+    const text = JSON.stringify({ id, op, data });
+    if (utf8Length(text) > MAX_FRAME_BYTES) {
+      // The server closes connections that send larger frames; refusing here keeps the connection
+      // (and stops a retry loop). For a message it is the documented "message too long" code.
+      const code = op === 'sendMessage' ? MESSAGE_TOO_LONG : ERROR_CODE.INVALID_OPERATION;
+      return Promise.reject(new ChatError(code, `${op} request is over the ${MAX_FRAME_BYTES}-byte frame limit`));
+    }
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
@@ -162,7 +186,7 @@ export class Connection {
       }, timeoutMs);
       this.pending.set(id, { resolve, reject, timer });
       try {
-        this.socket.send(JSON.stringify({ id, op, data }));
+        this.socket.send(text);
         this.log.debug('→', op, id);
       } catch (error) {
         clearTimeout(timer);

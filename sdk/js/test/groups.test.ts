@@ -1,0 +1,122 @@
+/**
+ * Groups: create, join, quit, the group list and its events, group profiles, group messages with
+ * @ mentions and group unread counts, and the codes of refused group operations.
+ */
+
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+
+import TencentCloudChat, { type ChatSDK, type Group, type Message } from '../src/index.js';
+import { destroyAll, eventually, loginReady, newChat, record, waitForEvent } from './support/clients.js';
+import { type TestServer, startServer } from './support/server.js';
+
+const { EVENT, TYPES } = TencentCloudChat;
+
+describe('groups', () => {
+  let server: TestServer;
+  let alice: ChatSDK;
+  let bob: ChatSDK;
+  let carol: ChatSDK;
+  let groupID = '';
+
+  before(async () => {
+    server = await startServer();
+    alice = newChat(server);
+    bob = newChat(server);
+    carol = newChat(server);
+    await loginReady(alice, 'alice');
+    await loginReady(bob, 'bob');
+    await loginReady(carol, 'carol');
+  });
+
+  after(async () => {
+    await destroyAll(alice, bob, carol);
+    await server.dispose();
+  });
+
+  test('createGroup resolves {group}; members see GROUP_LIST_UPDATED', async () => {
+    const bobSees = waitForEvent<Group[]>(bob, EVENT.GROUP_LIST_UPDATED, (list) => list.some((group) => group.name === 'lunch'));
+    const aliceSees = waitForEvent<Group[]>(alice, EVENT.GROUP_LIST_UPDATED, (list) => list.some((group) => group.name === 'lunch'));
+    const { code, data } = await alice.createGroup({ name: 'lunch', type: TYPES.GRP_MEETING, memberList: [{ userID: 'bob' }], introduction: 'noon' });
+    assert.equal(code, 0);
+    assert.deepEqual(data.overLimitUserIDList, []);
+    const group = data.group;
+    groupID = group.groupID;
+    assert.ok(groupID.length > 0);
+    assert.equal(group.name, 'lunch');
+    assert.equal(group.type, TYPES.GRP_MEETING);
+    assert.equal(group.ownerID, 'alice');
+    assert.equal(group.introduction, 'noon');
+    assert.equal(group.memberCount, 2);
+    assert.equal(group.selfInfo.role, TYPES.GRP_MBR_ROLE_OWNER);
+    assert.equal(group.joinOption, TYPES.JOIN_OPTIONS_FREE_ACCESS);
+    assert.ok(group.createTime > 0);
+    await aliceSees;
+    const bobList = await bobSees;
+    assert.equal(bobList.find((candidate) => candidate.groupID === groupID)?.selfInfo.role, TYPES.GRP_MBR_ROLE_MEMBER);
+    const listed = (await bob.getGroupList()).data.groupList;
+    assert.ok(listed.some((candidate) => candidate.groupID === groupID));
+  });
+
+  test('joinGroup: success, then already in group', async () => {
+    const carolSees = waitForEvent<Group[]>(carol, EVENT.GROUP_LIST_UPDATED, (list) => list.some((group) => group.groupID === groupID));
+    const joined = await carol.joinGroup({ groupID });
+    assert.equal(joined.data.status, TYPES.JOIN_STATUS_SUCCESS);
+    assert.equal(joined.data.group.groupID, groupID);
+    await carolSees;
+    const again = await carol.joinGroup({ groupID });
+    assert.equal(again.data.status, TYPES.JOIN_STATUS_ALREADY_IN_GROUP);
+    const profile = (await alice.getGroupProfile({ groupID })).data.group;
+    assert.equal(profile.memberCount, 3);
+  });
+
+  test('group messages and @ messages reach members, count as unread and fill groupProfile', async () => {
+    const bobGot = record<Message[]>(bob, EVENT.MESSAGE_RECEIVED);
+    const carolGot = record<Message[]>(carol, EVENT.MESSAGE_RECEIVED);
+    const hello = alice.createTextMessage({ to: groupID, conversationType: TYPES.CONV_GROUP, payload: { text: 'hello all' } });
+    await alice.sendMessage(hello);
+    const mention = alice.createTextAtMessage({ to: groupID, conversationType: TYPES.CONV_GROUP, payload: { text: '@bob hi', atUserList: ['bob'] } });
+    assert.deepEqual(mention.atUserList, ['bob']);
+    await alice.sendMessage(mention);
+    await eventually('both members get both', () => bobGot.flat().length === 2 && carolGot.flat().length === 2);
+    const first = bobGot.flat()[0]!;
+    assert.equal(first.ID, hello.ID);
+    assert.equal(first.conversationType, TYPES.CONV_GROUP);
+    assert.equal(first.conversationID, `GROUP${groupID}`);
+    assert.equal(first.to, groupID);
+    assert.equal(first.from, 'alice');
+    assert.equal(bobGot.flat()[1]!.payload.text, '@bob hi');
+    await eventually('2 unread for bob', () => bob.getTotalUnreadMessageCount() === 2);
+    const conversation = (await bob.getConversationList({ type: TYPES.CONV_GROUP })).data.conversationList[0];
+    assert.equal(conversation?.conversationID, `GROUP${groupID}`);
+    assert.equal(conversation?.groupProfile?.groupID, groupID);
+    assert.equal(conversation?.groupProfile?.name, 'lunch');
+    assert.equal(conversation?.lastMessage.messageForShow, '@bob hi');
+    assert.equal((await alice.getConversationList({ hasUnreadCount: true })).data.conversationList.length, 0);
+    await bob.setMessageRead({ conversationID: `GROUP${groupID}` });
+    assert.equal(bob.getTotalUnreadMessageCount(), 0);
+  });
+
+  test('quitGroup resolves {groupID} and removes the group from the list', async () => {
+    const carolSees = waitForEvent<Group[]>(carol, EVENT.GROUP_LIST_UPDATED, (list) => !list.some((group) => group.groupID === groupID));
+    const { data } = await carol.quitGroup(groupID);
+    assert.deepEqual(data, { groupID });
+    await carolSees;
+    assert.ok(!(await carol.getGroupList()).data.groupList.some((group) => group.groupID === groupID));
+    const profile = (await alice.getGroupProfile({ groupID })).data.group;
+    assert.equal(profile.memberCount, 2);
+  });
+
+  test('refused group operations: client codes and server codes', async () => {
+    await assert.rejects(carol.quitGroup(groupID), { code: 10007 }, 'not a member (server code)');
+    await assert.rejects(carol.getGroupProfile({ groupID: 'no-such-group' }), { code: 10010 });
+    await assert.rejects(carol.joinGroup({ groupID: '' }), { code: 2602 });
+    await assert.rejects(alice.createGroup({ name: 'x', type: 'Nonsense' }), { code: 2600 });
+    await assert.rejects(alice.quitGroup(groupID), { code: 10009 }, 'the owner cannot quit a meeting group');
+    const work = await alice.createGroup({ name: 'private work' });
+    assert.equal(work.data.group.type, TYPES.GRP_WORK, 'GRP_WORK is the default type');
+    await assert.rejects(carol.joinGroup({ groupID: work.data.group.groupID }), { code: 10007 }, 'work groups take no applications');
+    const outsider = carol.createTextMessage({ to: groupID, conversationType: TYPES.CONV_GROUP, payload: { text: 'let me in' } });
+    await assert.rejects(carol.sendMessage(outsider), { code: 10007 });
+  });
+});

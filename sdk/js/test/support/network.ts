@@ -1,0 +1,100 @@
+/**
+ * A controllable network for one SDK instance, built on the SDK's injectable `webSocketFactory`:
+ * cut the connection, refuse reconnects, and lose chosen responses (acks) or heartbeats.
+ */
+
+import { WebSocket } from 'ws';
+
+import type { WebSocketFactory, WebSocketLike } from '../../src/index.js';
+
+/** Wraps a `ws` socket so incoming frames can be inspected and dropped. */
+class ControlledSocket implements WebSocketLike {
+  onopen: ((event: any) => void) | null = null;
+  onclose: ((event: any) => void) | null = null;
+  onerror: ((event: any) => void) | null = null;
+  onmessage: ((event: any) => void) | null = null;
+
+  constructor(readonly socket: WebSocket, private readonly network: Network) {
+    socket.onopen = (event) => this.onopen?.(event);
+    socket.onclose = (event) => this.onclose?.(event);
+    socket.onerror = (event) => this.onerror?.(event);
+    socket.onmessage = (event) => {
+      if (this.network.intercept(this, String(event.data))) return;
+      this.onmessage?.(event);
+    };
+  }
+
+  get readyState(): number {
+    return this.socket.readyState;
+  }
+
+  send(data: string): void {
+    this.network.observe(JSON.parse(data));
+    this.socket.send(data);
+  }
+
+  close(code?: number, reason?: string): void {
+    this.socket.close(code, reason);
+  }
+}
+
+/** The network of one SDK instance. */
+export class Network {
+  /** When set, new connections fail. */
+  blocked = false;
+  /** Connections opened so far. */
+  connections = 0;
+  private sockets: ControlledSocket[] = [];
+  private loseAckOf: string | undefined;
+  private lostAckIds = new Set<number>();
+  private swallowHeartbeats = false;
+  /** Ops of the requests seen, in order. */
+  readonly sentOps: string[] = [];
+
+  /** The factory to pass as `webSocketFactory`. */
+  readonly factory: WebSocketFactory = (url) => {
+    if (this.blocked) throw new Error('network blocked by the test');
+    this.connections += 1;
+    const socket = new ControlledSocket(new WebSocket(url, { perMessageDeflate: false }), this);
+    this.sockets.push(socket);
+    return socket;
+  };
+
+  /** Cuts every open connection abruptly (no close frame). */
+  cut(): void {
+    for (const socket of this.sockets) socket.socket.terminate();
+    this.sockets = [];
+  }
+
+  /** Loses the response to the next request with this op, cutting the connection instead. */
+  loseNextAck(op: string): void {
+    this.loseAckOf = op;
+  }
+
+  /** Stops answering heartbeats (the responses are swallowed) until called with false. */
+  stallHeartbeats(stalled = true): void {
+    this.swallowHeartbeats = stalled;
+  }
+
+  /** Called with every request the SDK sends. */
+  observe(frame: { id: number; op: string }): void {
+    this.sentOps.push(frame.op);
+    if (this.loseAckOf && frame.op === this.loseAckOf) {
+      this.loseAckOf = undefined;
+      this.lostAckIds.add(frame.id);
+    }
+  }
+
+  /** Decides whether an incoming frame is dropped. */
+  intercept(socket: ControlledSocket, text: string): boolean {
+    const frame = JSON.parse(text) as { id?: number; data?: { serverTimeMs?: number } };
+    if (frame.id !== undefined && this.lostAckIds.delete(frame.id)) {
+      socket.socket.terminate();
+      return true;
+    }
+    if (this.swallowHeartbeats && frame.id !== undefined && frame.data && Object.keys(frame.data).length === 1 && frame.data.serverTimeMs !== undefined) {
+      return true;
+    }
+    return false;
+  }
+}
