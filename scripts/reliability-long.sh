@@ -20,7 +20,7 @@ failed=()
 for durability in full normal; do
   for seed in $(seq "$first" $((first + seeds - 1))); do
     if MYNAH_CRASH_SEED=$seed MYNAH_CRASH_ROUNDS=$rounds MYNAH_CRASH_DURABILITY=$durability \
-      cargo test -q -p mynah-test-support --test it reliability::crash::acknowledged -- --quiet >/tmp/mynah-crash-$seed.log 2>&1; then
+      cargo test -q -p mynah-test-support --test it reliability::crash::acknowledged >/tmp/mynah-crash-$seed.log 2>&1; then
       echo "seed $seed ($durability, $rounds rounds): ok"
     else
       echo "seed $seed ($durability, $rounds rounds): FAILED (log: /tmp/mynah-crash-$seed.log)"

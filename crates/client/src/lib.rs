@@ -26,6 +26,7 @@ use mynah_proto::elements::MsgElement;
 use mynah_proto::frames::Push;
 use mynah_proto::ids::ConversationType;
 use mynah_proto::objects::{Conversation, Group, Message, MessagePriority};
+use mynah_proto::profiles::{GetUserProfileRequest, GetUserProfileResult, Profile, UpdateMyProfileRequest};
 use mynah_proto::requests::*;
 use rand::Rng;
 use serde::de::DeserializeOwned;
@@ -199,6 +200,24 @@ impl Client {
 
     pub async fn get_group_profile(&self, group_id: &str) -> Result<Group, ClientError> {
         self.request(Request::GetGroupProfile(GroupRequest { group_id: group_id.to_owned() })).await
+    }
+
+    /// The profiles of the users that exist, in the order asked.
+    pub async fn get_user_profile(&self, user_ids: &[&str]) -> Result<Vec<Profile>, ClientError> {
+        let user_id_list = user_ids.iter().map(|user| (*user).to_owned()).collect();
+        let result: GetUserProfileResult = self.request(Request::GetUserProfile(GetUserProfileRequest { user_id_list })).await?;
+        Ok(result.profile_list)
+    }
+
+    /// This user's own profile.
+    pub async fn get_my_profile(&self) -> Result<Profile, ClientError> {
+        let mut profiles = self.get_user_profile(&[self.user_id.as_str()]).await?;
+        profiles.pop().ok_or_else(|| ClientError::Protocol("the server returned no profile for this user".to_owned()))
+    }
+
+    /// Changes this user's profile; the user's other sessions get a `profileUpdated` change.
+    pub async fn update_my_profile(&self, update: UpdateMyProfileRequest) -> Result<Profile, ClientError> {
+        self.request(Request::UpdateMyProfile(update)).await
     }
 
     pub async fn heartbeat(&self) -> Result<HeartbeatResult, ClientError> {

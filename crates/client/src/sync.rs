@@ -8,8 +8,9 @@ use mynah_proto::requests::GetMessageListRequest;
 
 use crate::{Client, ClientError};
 
-/// What a client has seen: per conversation the highest message sequence, and the change-stream
-/// position. Keep one across sessions and pass it to [`SyncState::catch_up`] after a login.
+/// What a client has seen: per conversation the highest message sequence up to which it holds every
+/// message, and the change-stream position. Keep one across sessions and pass it to
+/// [`SyncState::catch_up`] after a login.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SyncState {
     pub sequences: HashMap<String, u64>,
@@ -28,10 +29,15 @@ pub struct CatchUp {
 }
 
 impl SyncState {
-    /// Records a message seen live (from a push or a send).
+    /// Records a message seen live (from a push or a send). Only the next sequence advances the
+    /// state: a message more than one past it reveals a gap (a message whose push never arrived,
+    /// for example because the server crashed between storing and delivering it), and the next
+    /// catch-up fetches from the gap on.
     pub fn observe_message(&mut self, conversation_id: &str, message: &Message) {
         let known = self.sequences.entry(conversation_id.to_owned()).or_default();
-        *known = (*known).max(message.sequence);
+        if message.sequence == *known + 1 {
+            *known = message.sequence;
+        }
     }
 
     /// Fetches everything missed since this state was taken, and advances the state.

@@ -2,6 +2,7 @@
 //! pushes, until logout, a kick, UserSig expiry, silence, a slow-consumer drop or shutdown.
 
 use std::future::Future;
+use std::net::IpAddr;
 use std::pin::Pin;
 use std::time::Duration;
 
@@ -12,6 +13,7 @@ use mynah_proto::codes::{ErrorCode, KickReason};
 use mynah_proto::frames::{Push, RequestFrame};
 use mynah_proto::requests::{Kicked, Request};
 use mynah_service::login::LoginGrant;
+use mynah_service::hooks::StateChange;
 use mynah_service::{ServiceError, now_ms};
 use tokio::time::{Instant, sleep, sleep_until};
 
@@ -27,16 +29,18 @@ mod close_code {
 }
 
 /// Serves one connection until it ends.
-pub async fn serve(mut socket: WebSocket, gateway: Gateway) {
+pub async fn serve(mut socket: WebSocket, gateway: Gateway, client_ip: Option<IpAddr>) {
     metrics::gauge!("mynah_connections").increment(1.0);
-    if let Some(grant) = wait_for_login(&mut socket, &gateway).await {
-        serve_session(socket, gateway, grant).await;
+    if let Some(grant) = wait_for_login(&mut socket, &gateway, client_ip).await {
+        let session = grant.session.clone();
+        let how = serve_session(socket, gateway.clone(), grant).await;
+        gateway.service.session_ended(&session, how).await;
     }
     metrics::gauge!("mynah_connections").decrement(1.0);
 }
 
 /// Reads frames until a login succeeds. Other requests are answered with "not logged in".
-async fn wait_for_login(socket: &mut WebSocket, gateway: &Gateway) -> Option<LoginGrant> {
+async fn wait_for_login(socket: &mut WebSocket, gateway: &Gateway, client_ip: Option<IpAddr>) -> Option<LoginGrant> {
     let deadline = sleep(gateway.config.login_timeout);
     tokio::pin!(deadline);
     loop {
@@ -62,7 +66,7 @@ async fn wait_for_login(socket: &mut WebSocket, gateway: &Gateway) -> Option<Log
         };
         let reply = match RequestFrame::decode(&text) {
             Err(error) => dispatch::encode::<()>(error.id.unwrap_or(0), Err(malformed(error.reason))),
-            Ok(RequestFrame { id, request: Request::Login(login) }) => match gateway.service.login(&login).await {
+            Ok(RequestFrame { id, request: Request::Login(login) }) => match gateway.service.login(&login, client_ip).await {
                 Ok(grant) => {
                     send(socket, dispatch::encode(id, Ok(&grant.result))).await.ok()?;
                     return Some(grant);
@@ -81,11 +85,9 @@ type PendingReply = Pin<Box<dyn Future<Output = Outcome> + Send>>;
 
 /// The logged-in phase. Requests are served one at a time, in order (a connection's sends are
 /// stored in the order it sent them); pushes keep flowing while a request is being served.
-async fn serve_session(mut socket: WebSocket, gateway: Gateway, grant: LoginGrant) {
+async fn serve_session(mut socket: WebSocket, gateway: Gateway, grant: LoginGrant) -> StateChange {
     let LoginGrant { session, mut subscription, expires_at, .. } = grant;
-    let span = tracing::info_span!("session", app = session.app, user = %session.user, id = session.session_id);
-    let _entered = span.enter();
-    tracing::debug!("logged in");
+    tracing::debug!(app = session.app, user = %session.user, id = session.session_id, "logged in");
 
     let idle = sleep(gateway.config.idle_timeout);
     tokio::pin!(idle);
@@ -95,30 +97,30 @@ async fn serve_session(mut socket: WebSocket, gateway: Gateway, grant: LoginGran
     tokio::pin!(expiry);
     let mut pending: Option<PendingReply> = None;
 
-    loop {
+    let how = loop {
         tokio::select! {
             biased;
             _ = gateway.shutdown.cancelled() => {
                 close(&mut socket, close_code::RESTART, "server shutting down").await;
-                break;
+                break StateChange::Disconnect;
             }
             _ = &mut expiry => {
                 kick(&mut socket, KickReason::UserSigExpired).await;
-                break;
+                break StateChange::Kicked;
             }
             delivery = subscription.receiver.recv() => {
                 let Some(delivery) = delivery else {
                     // The bus dropped this session: it could not keep up.
                     close(&mut socket, close_code::POLICY, "too slow: reconnect and sync").await;
-                    break;
+                    break StateChange::Disconnect;
                 };
                 match deliver(&mut socket, &mut subscription.receiver, delivery, session.session_id).await {
                     Delivered::Continue => {}
                     Delivered::Kicked(reason) => {
                         kick(&mut socket, reason).await;
-                        break;
+                        break StateChange::Kicked;
                     }
-                    Delivered::SocketFailed => break,
+                    Delivered::SocketFailed => break StateChange::Disconnect,
                 }
             }
             outcome = async { pending.as_mut().expect("guarded by is_some").await }, if pending.is_some() => {
@@ -126,13 +128,13 @@ async fn serve_session(mut socket: WebSocket, gateway: Gateway, grant: LoginGran
                 match outcome {
                     Outcome::Reply(frame) => {
                         if send(&mut socket, frame).await.is_err() {
-                            break;
+                            break StateChange::Disconnect;
                         }
                     }
                     Outcome::ReplyAndClose(frame) => {
                         let _ = send(&mut socket, frame).await;
                         close(&mut socket, close_code::NORMAL, "logged out").await;
-                        break;
+                        break StateChange::Logout;
                     }
                 }
             }
@@ -142,11 +144,11 @@ async fn serve_session(mut socket: WebSocket, gateway: Gateway, grant: LoginGran
                     Some(Ok(Message::Text(text))) => text,
                     Some(Ok(Message::Binary(_))) => {
                         if send(&mut socket, dispatch::encode::<()>(0, Err(malformed("binary frames are not supported")))).await.is_err() {
-                            break;
+                            break StateChange::Disconnect;
                         }
                         continue;
                     }
-                    Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break,
+                    Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break StateChange::Disconnect,
                     Some(Ok(_)) => continue,
                 };
                 match RequestFrame::decode(&text) {
@@ -156,18 +158,19 @@ async fn serve_session(mut socket: WebSocket, gateway: Gateway, grant: LoginGran
                     Err(error) => {
                         let reply = dispatch::encode::<()>(error.id.unwrap_or(0), Err(malformed(error.reason)));
                         if send(&mut socket, reply).await.is_err() {
-                            break;
+                            break StateChange::Disconnect;
                         }
                     }
                 }
             }
             _ = &mut idle => {
                 close(&mut socket, close_code::GOING_AWAY, "no heartbeat").await;
-                break;
+                break StateChange::Timeout;
             }
         }
-    }
-    tracing::debug!("session ended");
+    };
+    tracing::debug!(app = session.app, user = %session.user, id = session.session_id, ?how, "session ended");
+    how
 }
 
 enum Delivered {

@@ -34,6 +34,8 @@ pub async fn dispatch(service: Service, session: Session, id: u64, request: Requ
         Request::QuitGroup(body) => encode(id, service.quit_group(&session, body).await.map(|()| Empty {})),
         Request::GetGroupList(_) => encode(id, service.get_group_list(&session).await),
         Request::GetGroupProfile(body) => encode(id, service.get_group_profile(&session, body).await),
+        Request::GetUserProfile(body) => encode(id, service.get_user_profile(&session, body).await),
+        Request::UpdateMyProfile(body) => encode(id, service.update_my_profile(&session, body).await),
         other => encode::<Empty>(
             id,
             Err(ServiceError::new(ErrorCode::REQUEST_MALFORMED, format!("operation {} is not served", other.op()))),

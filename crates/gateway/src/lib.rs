@@ -11,11 +11,12 @@
 pub mod connection;
 pub mod dispatch;
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::Router;
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
+use axum::{Extension, Router};
 use axum::extract::ws::WebSocketUpgrade;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -74,7 +75,13 @@ impl Gateway {
     }
 }
 
-async fn upgrade(State(gateway): State<Gateway>, upgrade: WebSocketUpgrade) -> Response {
+async fn upgrade(
+    State(gateway): State<Gateway>,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    // Present when the server is served with connect info (as `mynah_server::run` does).
+    let client_ip = peer.map(|Extension(ConnectInfo(address))| address.ip());
     let Ok(slot) = gateway.connection_slots.clone().try_acquire_owned() else {
         return (StatusCode::SERVICE_UNAVAILABLE, "connection limit reached").into_response();
     };
@@ -87,7 +94,7 @@ async fn upgrade(State(gateway): State<Gateway>, upgrade: WebSocketUpgrade) -> R
         .max_frame_size(MAX_FRAME_BYTES)
         .on_upgrade(move |socket| {
             tasks.track_future(async move {
-                connection::serve(socket, gateway).await;
+                connection::serve(socket, gateway, client_ip).await;
                 drop(slot);
             })
         })

@@ -59,6 +59,8 @@ impl ErrorCode {
     pub const GROUP_FULL: ErrorCode = ErrorCode(10014);
     /// The group ID is invalid.
     pub const GROUP_INVALID_ID: ErrorCode = ErrorCode(10015);
+    /// The app's backend refused the operation through its callback.
+    pub const GROUP_REJECTED_BY_CALLBACK: ErrorCode = ErrorCode(10016);
     /// The group ID is already used by another group.
     pub const GROUP_ID_IN_USE: ErrorCode = ErrorCode(10021);
     /// The operation is not supported for this group type.

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::elements::MsgElement;
 use crate::ids::ConversationType;
+use crate::profiles::Profile;
 
 /// A stored (or online-only) message as the server reports it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -287,4 +288,59 @@ pub enum Change {
         #[serde(rename = "groupID")]
         group_id: String,
     },
+    /// A message of one of the user's conversations was recalled; it stays with `isRevoked`.
+    #[serde(rename_all = "camelCase")]
+    MessageRevoked {
+        #[serde(rename = "conversationID")]
+        conversation_id: String,
+        #[serde(rename = "messageID")]
+        message_id: String,
+        sequence: u64,
+    },
+    /// A message of one of the user's conversations was edited. `message` is the message as it is
+    /// now (null when it no longer exists, for example because its group was dismissed since).
+    #[serde(rename_all = "camelCase")]
+    MessageModified {
+        #[serde(rename = "conversationID")]
+        conversation_id: String,
+        #[serde(rename = "messageID")]
+        message_id: String,
+        sequence: u64,
+        message: Option<Message>,
+    },
+    /// A group system notice for the user (the SDK's `TIMGroupSystemNoticeElem` in `@TIM#SYSTEM`):
+    /// `operationType` 4 = removed from the group, 255 = a custom notice (`userDefinedField`).
+    #[serde(rename_all = "camelCase")]
+    GroupSystemNotice {
+        #[serde(rename = "groupID")]
+        group_id: String,
+        group_name: String,
+        operation_type: u32,
+        #[serde(rename = "operatorID")]
+        operator_id: String,
+        user_defined_field: String,
+        /// Unix seconds.
+        time: u64,
+    },
+    /// A group the user was a member of was dismissed (the SDK's system notice type 5).
+    #[serde(rename_all = "camelCase")]
+    GroupDismissed {
+        #[serde(rename = "groupID")]
+        group_id: String,
+        group_name: String,
+        #[serde(rename = "operatorID")]
+        operator_id: String,
+        /// Unix seconds.
+        time: u64,
+    },
+    /// The user's own profile changed (on another device, or by an administrator).
+    #[serde(rename_all = "camelCase")]
+    ProfileUpdated { profile: Profile },
 }
+
+/// `operationType` of a group system notice: the user was removed from the group.
+pub const GROUP_NOTICE_KICKED: u32 = 4;
+/// `operationType` of a group system notice: the group was dismissed.
+pub const GROUP_NOTICE_DISMISSED: u32 = 5;
+/// `operationType` of a group system notice: a custom notice sent by the app.
+pub const GROUP_NOTICE_CUSTOM: u32 = 255;

@@ -9,6 +9,7 @@ use crate::codes::KickReason;
 use crate::elements::MsgElement;
 use crate::ids::ConversationType;
 use crate::objects::{ChangeEntry, Conversation, Group, GroupType, JoinOption, Message, MessagePriority, MemberRole};
+use crate::profiles::{GetUserProfileRequest, UpdateMyProfileRequest};
 
 /// Every request a client can make. Serialized as `{"op": "<camelCase name>", "data": {...}}`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -31,6 +32,8 @@ pub enum Request {
     QuitGroup(GroupRequest),
     GetGroupList(Empty),
     GetGroupProfile(GroupRequest),
+    GetUserProfile(GetUserProfileRequest),
+    UpdateMyProfile(UpdateMyProfileRequest),
 }
 
 impl Request {
@@ -53,6 +56,8 @@ impl Request {
             Request::QuitGroup(_) => "quitGroup",
             Request::GetGroupList(_) => "getGroupList",
             Request::GetGroupProfile(_) => "getGroupProfile",
+            Request::GetUserProfile(_) => "getUserProfile",
+            Request::UpdateMyProfile(_) => "updateMyProfile",
         }
     }
 }
@@ -157,6 +162,10 @@ pub struct SendMessageResult {
     pub message: Message,
     /// True when this was a resend of a message already stored.
     pub duplicate: bool,
+    /// True when the app's before-send webhook rewrote the message: `message` is what was stored
+    /// and delivered (the SDK reports it with `MESSAGE_MODIFIED`).
+    #[serde(default)]
+    pub modified: bool,
 }
 
 /// Pages a conversation's history. With `afterSequence` it pages forward (oldest first, for

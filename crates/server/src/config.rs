@@ -2,6 +2,7 @@
 //!
 //! Secrets (app keys) redact themselves in `Debug` output and logs.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -10,6 +11,9 @@ use std::time::Duration;
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use mynah_gateway::GatewayConfig;
+use mynah_rest::RestConfig;
+use mynah_webhooks::WebhookConfig;
+use mynah_webhooks::outbox::OutboxConfig;
 use mynah_service::AppConfig;
 use mynah_store_sqlite::Durability;
 use mynah_usersig::SecretKey;
@@ -34,6 +38,13 @@ pub struct Config {
     pub max_connections: usize,
     /// Seconds a connection may stay silent before it is closed. Default 90.
     pub idle_timeout_seconds: u64,
+    /// REST API requests per second per app. Default 200 (Tencent's default per API).
+    pub rest_requests_per_second: u32,
+    /// How often the webhook outbox is checked, in milliseconds. Default 200.
+    pub webhook_poll_interval_ms: u64,
+    /// The first retry delay of a failed after-event webhook, in milliseconds; it doubles with
+    /// each failure, up to ten minutes. Default 1000.
+    pub webhook_first_retry_ms: u64,
 }
 
 impl Default for Config {
@@ -46,6 +57,9 @@ impl Default for Config {
             max_sessions_per_platform: 1,
             max_connections: 100_000,
             idle_timeout_seconds: 90,
+            rest_requests_per_second: 200,
+            webhook_poll_interval_ms: 200,
+            webhook_first_retry_ms: 1000,
         }
     }
 }
@@ -70,6 +84,22 @@ pub struct AppEntry {
     /// Overrides the server-wide `max_sessions_per_platform` for this app.
     #[serde(default)]
     pub max_sessions_per_platform: Option<usize>,
+    /// The app's webhooks (third-party callbacks), when it has any.
+    #[serde(default)]
+    pub webhook: Option<WebhookEntry>,
+}
+
+/// An app's webhook settings.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookEntry {
+    /// The callback URL.
+    pub url: String,
+    /// The `CallbackCommand`s to call, e.g. `["C2C.CallbackBeforeSendMsg", "State.StateChange"]`.
+    pub commands: Vec<String>,
+    /// Refuse a message when its before-send callback fails (default: send it, as Tencent does).
+    #[serde(default)]
+    pub fail_closed: bool,
 }
 
 impl fmt::Debug for AppEntry {
@@ -80,6 +110,7 @@ impl fmt::Debug for AppEntry {
             .field("secret_key", &"<redacted>")
             .field("admin_identifier", &self.admin_identifier)
             .field("max_sessions_per_platform", &self.max_sessions_per_platform)
+            .field("webhook", &self.webhook)
             .finish()
     }
 }
@@ -97,7 +128,13 @@ impl AppEntry {
         if secret_key.is_empty() {
             return Err(format!("app {sdk_app_id} has an empty secret key"));
         }
-        Ok(AppEntry { sdk_app_id, secret_key, admin_identifier: default_admin(), max_sessions_per_platform: None })
+        Ok(AppEntry {
+            sdk_app_id,
+            secret_key,
+            admin_identifier: default_admin(),
+            max_sessions_per_platform: None,
+            webhook: None,
+        })
     }
 }
 
@@ -117,6 +154,9 @@ impl Config {
             "max_sessions_per_platform",
             "max_connections",
             "idle_timeout_seconds",
+            "rest_requests_per_second",
+            "webhook_poll_interval_ms",
+            "webhook_first_retry_ms",
         ]));
         let mut config: Config = figment.extract().map_err(|error| format!("configuration: {error}"))?;
         if let Ok(apps) = std::env::var("MYNAH_APPS") {
@@ -160,6 +200,39 @@ impl Config {
         }
     }
 
+    /// Every app's webhooks. Unknown command names are refused, so a typo does not silently
+    /// disable a callback.
+    pub fn webhooks(&self) -> Result<HashMap<u64, WebhookConfig>, String> {
+        let mut webhooks = HashMap::new();
+        for app in &self.apps {
+            let Some(entry) = &app.webhook else { continue };
+            for command in &entry.commands {
+                if !mynah_proto::webhooks::COMMANDS.contains(&command.as_str()) {
+                    return Err(format!("app {}: unknown webhook command {command:?}", app.sdk_app_id));
+                }
+            }
+            let config = WebhookConfig {
+                url: entry.url.clone(),
+                commands: entry.commands.iter().cloned().collect(),
+                fail_closed: entry.fail_closed,
+            };
+            webhooks.insert(app.sdk_app_id, config);
+        }
+        Ok(webhooks)
+    }
+
+    pub fn outbox(&self) -> OutboxConfig {
+        OutboxConfig {
+            poll_interval: Duration::from_millis(self.webhook_poll_interval_ms.max(10)),
+            first_retry_delay: Duration::from_millis(self.webhook_first_retry_ms.max(10)),
+            ..OutboxConfig::default()
+        }
+    }
+
+    pub fn rest(&self) -> RestConfig {
+        RestConfig { requests_per_second: self.rest_requests_per_second }
+    }
+
     pub fn store_durability(&self) -> Durability {
         match self.durability {
             DurabilitySetting::Full => Durability::Full,
@@ -185,6 +258,9 @@ const KNOWN_ENVIRONMENT: &[&str] = &[
     "MYNAH_MAX_SESSIONS_PER_PLATFORM",
     "MYNAH_MAX_CONNECTIONS",
     "MYNAH_IDLE_TIMEOUT_SECONDS",
+    "MYNAH_REST_REQUESTS_PER_SECOND",
+    "MYNAH_WEBHOOK_POLL_INTERVAL_MS",
+    "MYNAH_WEBHOOK_FIRST_RETRY_MS",
     "MYNAH_CONFIG",
     "MYNAH_LOG",
     // Read by the test suites, not by the server.

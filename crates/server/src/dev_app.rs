@@ -43,5 +43,6 @@ fn dev_entry(stored: StoredDevApp) -> AppEntry {
         secret_key: stored.secret_key,
         admin_identifier: "administrator".to_owned(),
         max_sessions_per_platform: None,
+        webhook: None,
     }
 }

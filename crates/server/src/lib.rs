@@ -11,12 +11,15 @@ pub mod config;
 pub mod dev_app;
 pub mod http;
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::serve::ListenerExt;
 use mynah_bus::LocalBus;
 use mynah_gateway::Gateway;
+use mynah_rest::Rest;
+use mynah_webhooks::{Webhooks, outbox};
 use mynah_service::{Apps, Service};
 use mynah_store::Store;
 use mynah_store_sqlite::{SqliteConfig, SqliteStore};
@@ -34,6 +37,8 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 pub enum ServerError {
     #[error("no app is configured")]
     NoApps,
+    #[error("configuration: {0}")]
+    Config(String),
     #[error("data directory {path}: {source}")]
     DataDirectory { path: String, source: std::io::Error },
     #[error("store: {0}")]
@@ -68,17 +73,24 @@ pub async fn run(config: Config, listener: TcpListener, shutdown: CancellationTo
     })?);
     let store = Store::from_backend(sqlite.clone());
     let bus = Arc::new(LocalBus::default());
-    let service = Service::new(store, bus, Apps::new(config.app_configs()));
+    let webhooks = Webhooks::new(config.webhooks().map_err(ServerError::Config)?);
+    let service = Service::with_hooks(store.clone(), bus, Apps::new(config.app_configs()), Arc::new(webhooks.clone()));
     let tasks = TaskTracker::new();
+    let rest = Rest::new(service.clone(), config.rest());
     let gateway = Gateway::new(service, config.gateway(), shutdown.clone(), tasks.clone());
-    let router = gateway.router().merge(http::routes());
+    let router = gateway.router().merge(rest.router()).merge(http::routes());
 
     let listener = listener.tap_io(|stream| {
         // Small frames must not wait for Nagle's algorithm.
         let _ = stream.set_nodelay(true);
     });
+    if webhooks.any() {
+        let worker = outbox::run(store, webhooks, config.outbox(), shutdown.clone());
+        tasks.spawn(worker);
+    }
     tracing::info!(listen = %config.listen, data = %config.data.display(), "serving");
-    let served = axum::serve(listener, router).with_graceful_shutdown(shutdown.clone().cancelled_owned()).await;
+    let served = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown.clone().cancelled_owned()).await;
 
     tasks.close();
     if tokio::time::timeout(SHUTDOWN_GRACE, tasks.wait()).await.is_err() {

@@ -120,10 +120,13 @@ impl Service {
                 }
             }
             ChangeRecord::GroupLeft { group_id } => Change::GroupLeft { group_id: group_id.clone() },
-            other => {
-                tracing::warn!(?other, "unknown change record");
-                return Err(ServiceError::new(ErrorCode::C2C_INVALID_REQUEST, "unknown change"));
-            }
+            other => match self.administration_change(app, appended).await? {
+                Some(change) => change,
+                None => {
+                    tracing::warn!(?other, "unknown change record");
+                    return Err(ServiceError::new(ErrorCode::C2C_INVALID_REQUEST, "unknown change"));
+                }
+            },
         };
         Ok(ChangeEntry { position: appended.position, change })
     }

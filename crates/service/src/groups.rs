@@ -162,12 +162,7 @@ impl Service {
     }
 
     async fn existing_group(&self, session: &Session, group_id: &str) -> ServiceResult<mynah_store::GroupRecord> {
-        self.store()
-            .groups
-            .get_group(session.app, group_id)
-            .await
-            .map_err(|error| ServiceError::from_store("group lookup", error, ErrorCode::GROUP_INTERNAL))?
-            .ok_or_else(|| ServiceError::new(ErrorCode::GROUP_NOT_FOUND, format!("group {group_id} does not exist")))
+        self.existing_group_of(session.app, group_id).await
     }
 
     async fn member_of(&self, session: &Session, group_id: &str) -> ServiceResult<Option<mynah_store::MemberRecord>> {

@@ -6,23 +6,39 @@
 //! - [`error`]: [`ServiceError`], a Tencent error code plus a message safe to show a client.
 //! - [`login`]: UserSig login, session registration and kick-out.
 //! - [`send`]: sending one-to-one and group messages, and their delivery.
+//! - [`sessions`]: kicking a user's sessions and reporting who is online (administration).
 //! - [`history`]: history paging and message lookup.
+//! - [`hooks`]: the webhook port (before-send verdicts, after-events for the outbox).
 //! - [`conversations`]: conversation list, read marks, unread counts, change-stream sync.
 //! - [`groups`]: creating, joining, quitting and listing groups.
+//! - [`accounts`]: accounts (REST import, delete, check; recorded at a user's first login).
+//! - [`profiles`]: user profiles, from the SDK and the REST API.
+//! - [`admin_messages`]: one-to-one messages sent, imported, read and counted by an administrator.
+//! - [`revisions`]: recalling and editing messages.
+//! - [`admin_groups`]: groups administered through the REST API.
+//! - `change_entries`: the wire form of the change records administration appends.
 //! - [`convert`]: records to wire objects.
 //! - [`validate`]: input checks shared by the use cases.
 //!
 //! The service sees only the store and bus ports; it never names a backend and never does I/O
 //! of its own.
 
+pub mod accounts;
+pub mod admin_groups;
+pub mod admin_messages;
 pub mod apps;
+mod change_entries;
 pub mod conversations;
 pub mod convert;
 pub mod error;
 pub mod groups;
 pub mod history;
+pub mod hooks;
 pub mod login;
+pub mod profiles;
+pub mod revisions;
 pub mod send;
+pub mod sessions;
 pub mod validate;
 
 use std::sync::Arc;
@@ -35,6 +51,7 @@ use mynah_store::{AppId, Store};
 
 pub use apps::{AppConfig, Apps};
 pub use error::ServiceError;
+pub use hooks::{Hooks, NoHooks, Origin};
 
 /// A logged-in session: who is asking, from where. Every use case takes one.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -43,6 +60,18 @@ pub struct Session {
     pub user: String,
     pub session_id: SessionId,
     pub platform: Platform,
+    /// The client's IP address, empty when unknown.
+    pub client_ip: String,
+}
+
+impl Session {
+    /// Where this session's requests come from, as webhooks report it.
+    pub fn origin(&self) -> Origin {
+        Origin {
+            client_ip: self.client_ip.clone(),
+            platform: mynah_proto::rest_accounts::platform_name(self.platform).to_owned(),
+        }
+    }
 }
 
 /// The application core. Cheap to clone; every clone shares the same store, bus and apps.
@@ -55,12 +84,19 @@ struct Inner {
     store: Store,
     bus: Arc<dyn Bus>,
     apps: Apps,
+    hooks: Arc<dyn Hooks>,
     next_session_id: AtomicU64,
 }
 
 impl Service {
+    /// A service without webhooks.
     pub fn new(store: Store, bus: Arc<dyn Bus>, apps: Apps) -> Service {
-        Service { inner: Arc::new(Inner { store, bus, apps, next_session_id: AtomicU64::new(1) }) }
+        Service::with_hooks(store, bus, apps, Arc::new(NoHooks))
+    }
+
+    /// A service that consults `hooks` (webhooks) around sends and sessions.
+    pub fn with_hooks(store: Store, bus: Arc<dyn Bus>, apps: Apps, hooks: Arc<dyn Hooks>) -> Service {
+        Service { inner: Arc::new(Inner { store, bus, apps, hooks, next_session_id: AtomicU64::new(1) }) }
     }
 
     pub fn apps(&self) -> &Apps {
@@ -69,6 +105,10 @@ impl Service {
 
     fn store(&self) -> &Store {
         &self.inner.store
+    }
+
+    fn hooks(&self) -> &dyn Hooks {
+        self.inner.hooks.as_ref()
     }
 
     fn bus(&self) -> &dyn Bus {

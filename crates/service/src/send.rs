@@ -1,65 +1,135 @@
-//! Sending messages: validation, the durable append, and delivery to every session that should see
-//! the message (all sessions of the receivers, the sender's other sessions, never the sending one).
+//! Sending messages: validation, the before-send webhook, the durable append, and delivery to every
+//! session that should see the message (all sessions of the receivers, the sender's other sessions,
+//! never the sending one).
 
-use mynah_bus::{Delivery, SharedPush};
+use mynah_bus::{Delivery, SessionId, SharedPush};
 use mynah_proto::codes::ErrorCode;
-use mynah_proto::elements::{self, MAX_MESSAGE_BODY_BYTES};
+use mynah_proto::elements::{self, MAX_MESSAGE_BODY_BYTES, MsgElement};
 use mynah_proto::frames::Push;
 use mynah_proto::ids::{ConversationType, SYSTEM_CONVERSATION_ID};
 use mynah_proto::objects::Message;
 use mynah_proto::requests::{SendMessageRequest, SendMessageResult};
-use mynah_store::{ConversationKey, MemberRecord, NewMessage, message_id};
+use mynah_store::{AfterSendHook, AppId, ConversationKey, MemberRecord, NewMessage, message_id};
 
 use crate::error::{ServiceError, ServiceResult};
-use crate::{Service, Session, convert, now_ms, validate};
+use crate::hooks::{OutgoingMessage, SendVerdict};
+use crate::{Origin, Service, Session, convert, now_ms, validate};
+
+/// Who sends a message, and how: a session of the SDK, or an administrator acting for a user.
+#[derive(Clone, Debug)]
+pub struct Sender<'a> {
+    pub app: AppId,
+    pub user: &'a str,
+    /// The sending session, which never receives its own message back.
+    pub session: Option<SessionId>,
+    pub origin: &'a Origin,
+    /// Group messages need the sender to be a member (administrators may send without).
+    pub must_be_member: bool,
+    /// Deliver to the sender's own sessions too (for C2C, the sender's other devices).
+    pub deliver_to_sender: bool,
+}
 
 impl Service {
-    /// Sends a message. Stored messages are acknowledged only once durable; online-only messages
-    /// are delivered to whoever is online and never stored.
+    /// Sends a message from a session. Stored messages are acknowledged only once durable;
+    /// online-only messages are delivered to whoever is online and never stored.
     pub async fn send_message(&self, session: &Session, request: SendMessageRequest) -> ServiceResult<SendMessageResult> {
+        let origin = session.origin();
+        let sender = Sender {
+            app: session.app,
+            user: &session.user,
+            session: Some(session.session_id),
+            origin: &origin,
+            must_be_member: true,
+            deliver_to_sender: true,
+        };
+        self.send_as(&sender, request).await
+    }
+
+    /// Sends a message for `sender`: the one path every send takes, SDK and administrative alike.
+    pub async fn send_as(&self, sender: &Sender<'_>, mut request: SendMessageRequest) -> ServiceResult<SendMessageResult> {
         if request.to == SYSTEM_CONVERSATION_ID {
             return Err(ServiceError::new(ErrorCode::SYSTEM_CONVERSATION_READ_ONLY, "the system conversation is read-only"));
         }
         validate::client_msg_id(&request.client_msg_id)?;
-        if request.msg_body.is_empty() {
-            return Err(ServiceError::new(ErrorCode::C2C_INVALID_REQUEST, "msgBody is empty"));
-        }
-        let body_size = elements::body_size(&request.msg_body, &request.cloud_custom_data);
-        if body_size > MAX_MESSAGE_BODY_BYTES {
-            return Err(ServiceError::new(
-                ErrorCode::MESSAGE_TOO_LONG,
-                format!("message body is {body_size} bytes, over {MAX_MESSAGE_BODY_BYTES}"),
-            ));
-        }
+        check_body(&request.msg_body, &request.cloud_custom_data)?;
 
-        let (conversation, receivers) = match request.conversation_type {
+        let (conversation, receivers, group_type) = match request.conversation_type {
             ConversationType::C2c => {
                 validate::user_id(&request.to, ErrorCode::C2C_INVALID_USER)?;
                 let mut receivers = vec![request.to.clone()];
-                if request.to != session.user {
-                    receivers.push(session.user.clone());
+                if request.to != sender.user && sender.deliver_to_sender {
+                    receivers.push(sender.user.to_owned());
                 }
-                (ConversationKey::c2c(&session.user, &request.to), receivers)
+                (ConversationKey::c2c(sender.user, &request.to), receivers, None)
             }
             ConversationType::Group => {
-                self.require_member(session, &request.to).await?;
-                let members = self
+                let group = self.existing_group_of(sender.app, &request.to).await?;
+                if sender.must_be_member {
+                    self.require_membership(sender.app, sender.user, &request.to).await?;
+                }
+                let mut members = self
                     .store()
                     .groups
-                    .member_ids(session.app, &request.to)
+                    .member_ids(sender.app, &request.to)
                     .await
                     .map_err(|error| ServiceError::from_store("sendMessage", error, ErrorCode::GROUP_INTERNAL))?;
-                (ConversationKey::group(&request.to), members)
+                if !sender.deliver_to_sender {
+                    members.retain(|member| member != sender.user);
+                }
+                (ConversationKey::group(&request.to), members, Some(group.group_type))
             }
         };
 
+        let mut modified = false;
+        if self.hooks().before_send_enabled(sender.app, request.conversation_type) {
+            // A resend was judged the first time; asking again could change a stored message.
+            let id = message_id(sender.user, &request.client_msg_id);
+            if let Some(original) = self.store().messages.find_message(sender.app, &id).await.ok().flatten() {
+                return Ok(SendMessageResult { message: convert::message(&original), duplicate: true, modified: false });
+            }
+            let outgoing = OutgoingMessage {
+                app: sender.app,
+                conversation_type: request.conversation_type,
+                from: sender.user,
+                to: &request.to,
+                group_type,
+                msg_body: &request.msg_body,
+                cloud_custom_data: &request.cloud_custom_data,
+                random: request.random,
+                online_only: request.online_user_only,
+                origin: sender.origin,
+            };
+            match self.hooks().before_send(&outgoing).await {
+                SendVerdict::Send => {}
+                SendVerdict::Rewrite { msg_body, cloud_custom_data } => {
+                    request.msg_body = msg_body;
+                    if let Some(cloud_custom_data) = cloud_custom_data {
+                        request.cloud_custom_data = cloud_custom_data;
+                    }
+                    check_body(&request.msg_body, &request.cloud_custom_data)?;
+                    modified = true;
+                }
+                SendVerdict::Reject { code, message } => return Err(ServiceError::new(code, message)),
+                SendVerdict::Discard => {
+                    let message = unstored_message(sender.user, request);
+                    return Ok(SendMessageResult { message, duplicate: false, modified: false });
+                }
+            }
+        }
+
         let (message, duplicate) = if request.online_user_only {
-            (online_only_message(session, request), false)
+            (unstored_message(sender.user, request), false)
         } else {
+            let after_send_hook =
+                self.hooks().after_send_command(sender.app, request.conversation_type).map(|command| AfterSendHook {
+                    command: command.to_owned(),
+                    client_ip: sender.origin.client_ip.clone(),
+                    platform: sender.origin.platform.clone(),
+                });
             let new_message = NewMessage {
-                app: session.app,
+                app: sender.app,
                 conversation,
-                sender: session.user.clone(),
+                sender: sender.user.to_owned(),
                 receiver: request.to,
                 client_msg_id: request.client_msg_id,
                 random: request.random,
@@ -70,13 +140,16 @@ impl Service {
                 need_read_receipt: request.need_read_receipt,
                 excluded_from_unread_count: request.excluded_from_unread_count,
                 excluded_from_last_message: request.excluded_from_last_message,
+                after_send_hook,
             };
-            let appended = self
-                .store()
-                .messages
-                .append_message(new_message)
-                .await
-                .map_err(|error| ServiceError::from_store("sendMessage", error, ErrorCode::C2C_INVALID_REQUEST))?;
+            // An administrator's group message needs no membership; the store knows both appends.
+            let appended = if sender.must_be_member {
+                self.store().messages.append_message(new_message).await
+            } else {
+                self.store().message_admin.append_admin_message(new_message).await
+            };
+            let appended =
+                appended.map_err(|error| ServiceError::from_store("sendMessage", error, ErrorCode::C2C_INVALID_REQUEST))?;
             (convert::message(&appended.message), appended.duplicate)
         };
 
@@ -86,31 +159,60 @@ impl Service {
             metrics::counter!("mynah_messages_sent_total").increment(1);
             let receivers: Vec<&str> = receivers.iter().map(String::as_str).collect();
             let push = SharedPush::new(Push::Message(message.clone()));
-            self.bus().publish(session.app, &receivers, Delivery::Push { push, except_session: Some(session.session_id) });
+            self.bus().publish(sender.app, &receivers, Delivery::Push { push, except_session: sender.session });
         }
-        Ok(SendMessageResult { message, duplicate })
+        Ok(SendMessageResult { message, duplicate, modified })
     }
 
     /// Fails with 10007 unless the session's user is a member of the group (10010 when the group
     /// does not exist).
     pub(crate) async fn require_member(&self, session: &Session, group_id: &str) -> ServiceResult<MemberRecord> {
+        self.require_membership(session.app, &session.user, group_id).await
+    }
+
+    /// Fails with 10007 unless `user` is a member of the group (10010 when it does not exist).
+    pub(crate) async fn require_membership(&self, app: AppId, user: &str, group_id: &str) -> ServiceResult<MemberRecord> {
         let store_error = |error| ServiceError::from_store("group membership", error, ErrorCode::GROUP_INTERNAL);
-        if let Some(member) = self.store().groups.get_member(session.app, group_id, &session.user).await.map_err(store_error)? {
+        if let Some(member) = self.store().groups.get_member(app, group_id, user).await.map_err(store_error)? {
             return Ok(member);
         }
-        if self.store().groups.get_group(session.app, group_id).await.map_err(store_error)?.is_none() {
-            return Err(ServiceError::new(ErrorCode::GROUP_NOT_FOUND, format!("group {group_id} does not exist")));
-        }
-        Err(ServiceError::new(ErrorCode::GROUP_NO_PERMISSION, format!("{} is not a member of group {group_id}", session.user)))
+        self.existing_group_of(app, group_id).await?;
+        Err(ServiceError::new(ErrorCode::GROUP_NO_PERMISSION, format!("{user} is not a member of group {group_id}")))
+    }
+
+    /// The group, or 10010 when it does not exist.
+    pub(crate) async fn existing_group_of(&self, app: AppId, group_id: &str) -> ServiceResult<mynah_store::GroupRecord> {
+        self.store()
+            .groups
+            .get_group(app, group_id)
+            .await
+            .map_err(|error| ServiceError::from_store("group lookup", error, ErrorCode::GROUP_INTERNAL))?
+            .ok_or_else(|| ServiceError::new(ErrorCode::GROUP_NOT_FOUND, format!("group {group_id} does not exist")))
     }
 }
 
-fn online_only_message(session: &Session, request: SendMessageRequest) -> Message {
+/// Checks a body against the documented limits: not empty, at most 12 KB.
+fn check_body(msg_body: &[MsgElement], cloud_custom_data: &str) -> ServiceResult<()> {
+    if msg_body.is_empty() {
+        return Err(ServiceError::new(ErrorCode::C2C_INVALID_REQUEST, "msgBody is empty"));
+    }
+    let body_size = elements::body_size(msg_body, cloud_custom_data);
+    if body_size > MAX_MESSAGE_BODY_BYTES {
+        return Err(ServiceError::new(
+            ErrorCode::MESSAGE_TOO_LONG,
+            format!("message body is {body_size} bytes, over {MAX_MESSAGE_BODY_BYTES}"),
+        ));
+    }
+    Ok(())
+}
+
+/// A message that is delivered (or dropped) without being stored: sequence 0.
+fn unstored_message(sender: &str, request: SendMessageRequest) -> Message {
     let time_ms = now_ms();
     Message {
-        id: message_id(&session.user, &request.client_msg_id),
+        id: message_id(sender, &request.client_msg_id),
         conversation_type: request.conversation_type,
-        from: session.user.clone(),
+        from: sender.to_owned(),
         to: request.to,
         sequence: 0,
         random: request.random,
@@ -122,7 +224,7 @@ fn online_only_message(session: &Session, request: SendMessageRequest) -> Messag
         priority: request.priority,
         need_read_receipt: request.need_read_receipt,
         is_revoked: false,
-        online_only: true,
+        online_only: request.online_user_only,
         excluded_from_unread_count: true,
         excluded_from_last_message: true,
     }

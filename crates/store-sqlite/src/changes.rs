@@ -8,8 +8,21 @@ use rusqlite::{Connection, params};
 
 use crate::rows::{backend, json, to_json};
 
+const SINCE: &str = "SELECT position, payload FROM changes WHERE app = ?1 AND user = ?2 AND position > ?3 \
+     ORDER BY position LIMIT ?4";
+const HEAD: &str = "SELECT coalesce(max(position), 0) FROM changes WHERE app = ?1 AND user = ?2";
+
+/// The lookups above, for the query plan test.
+#[cfg(test)]
+pub(crate) const QUERIES: &[(&str, &str)] = &[("changes since", SINCE), ("head position", HEAD)];
+
 /// Appends a change for `user` at the next position; runs on the writer.
-pub(crate) fn append(connection: &Connection, app: AppId, user: &str, change: &ChangeRecord) -> Result<AppendedChange, StoreError> {
+pub(crate) fn append(
+    connection: &Connection,
+    app: AppId,
+    user: &str,
+    change: &ChangeRecord,
+) -> Result<AppendedChange, StoreError> {
     let position = head(connection, app, user)? + 1;
     let payload = to_json(change)?;
     connection
@@ -20,13 +33,14 @@ pub(crate) fn append(connection: &Connection, app: AppId, user: &str, change: &C
 }
 
 /// Changes above `after`, oldest first.
-pub(crate) fn since(connection: &Connection, app: AppId, user: &str, after: u64, limit: u32) -> Result<Vec<AppendedChange>, StoreError> {
-    let mut statement = connection
-        .prepare_cached(
-            "SELECT position, payload FROM changes WHERE app = ?1 AND user = ?2 AND position > ?3 \
-             ORDER BY position LIMIT ?4",
-        )
-        .map_err(backend)?;
+pub(crate) fn since(
+    connection: &Connection,
+    app: AppId,
+    user: &str,
+    after: u64,
+    limit: u32,
+) -> Result<Vec<AppendedChange>, StoreError> {
+    let mut statement = connection.prepare_cached(SINCE).map_err(backend)?;
     let rows = statement
         .query_map(params![app, user, after, limit], |row| {
             Ok(AppendedChange { user: user.to_owned(), position: row.get(0)?, change: json(row, 1)? })
@@ -38,7 +52,7 @@ pub(crate) fn since(connection: &Connection, app: AppId, user: &str, after: u64,
 /// The user's highest position, 0 when the stream is empty.
 pub(crate) fn head(connection: &Connection, app: AppId, user: &str) -> Result<u64, StoreError> {
     connection
-        .prepare_cached("SELECT coalesce(max(position), 0) FROM changes WHERE app = ?1 AND user = ?2")
+        .prepare_cached(HEAD)
         .and_then(|mut statement| statement.query_row(params![app, user], |row| row.get(0)))
         .map_err(backend)
 }

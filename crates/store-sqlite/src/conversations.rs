@@ -28,10 +28,34 @@ macro_rules! select_records {
     };
 }
 
+const LIST: &str = select_records!("ORDER BY updated DESC, c.conv_key LIMIT ?3");
+const GET: &str = select_records!("AND u.conv_key = ?3");
+const READ_MARK: &str = "SELECT u.read_seq, c.last_seq FROM user_conversations u \
+     JOIN conversations c ON c.app = u.app AND c.conv_key = u.conv_key \
+     WHERE u.app = ?1 AND u.user = ?2 AND u.conv_key = ?3";
+const COUNTED_AT: &str = "SELECT counted_index FROM messages WHERE app = ?1 AND conv_key = ?2 AND seq <= ?3 \
+     ORDER BY seq DESC LIMIT 1";
+const TOTAL_UNREAD: &str = "SELECT coalesce(sum(c.counted_total - u.read_counted), 0) FROM user_conversations u \
+     JOIN conversations c ON c.app = u.app AND c.conv_key = u.conv_key WHERE u.app = ?1 AND u.user = ?2";
+
+/// The lookups above, for the query plan test.
+#[cfg(test)]
+pub(crate) const QUERIES: &[(&str, &str)] = &[
+    ("list", LIST),
+    ("get", GET),
+    ("read mark", READ_MARK),
+    ("counted at", COUNTED_AT),
+    ("total unread", TOTAL_UNREAD),
+];
+
 /// The user's conversations, most recently updated first.
-pub(crate) fn list(connection: &Connection, app: AppId, user: &str, limit: u32) -> Result<Vec<ConversationRecord>, StoreError> {
-    let mut statement =
-        connection.prepare_cached(select_records!("ORDER BY updated DESC, c.conv_key LIMIT ?3")).map_err(backend)?;
+pub(crate) fn list(
+    connection: &Connection,
+    app: AppId,
+    user: &str,
+    limit: u32,
+) -> Result<Vec<ConversationRecord>, StoreError> {
+    let mut statement = connection.prepare_cached(LIST).map_err(backend)?;
     let rows = statement.query_map(params![app, user, limit], record_from_row).map_err(backend)?;
     rows.collect::<Result<Vec<_>, _>>().map_err(backend)
 }
@@ -44,8 +68,10 @@ pub(crate) fn get(
     conversation: &ConversationKey,
 ) -> Result<Option<ConversationRecord>, StoreError> {
     connection
-        .prepare_cached(select_records!("AND u.conv_key = ?3"))
-        .and_then(|mut statement| statement.query_row(params![app, user, conversation.as_str()], record_from_row).optional())
+        .prepare_cached(GET)
+        .and_then(|mut statement| {
+            statement.query_row(params![app, user, conversation.as_str()], record_from_row).optional()
+        })
         .map_err(backend)
 }
 
@@ -59,13 +85,11 @@ pub(crate) fn mark_read(
 ) -> Result<ReadMarked, StoreError> {
     let key = conversation.as_str();
     let marks = connection
-        .prepare_cached(
-            "SELECT u.read_seq, c.last_seq FROM user_conversations u \
-             JOIN conversations c ON c.app = u.app AND c.conv_key = u.conv_key \
-             WHERE u.app = ?1 AND u.user = ?2 AND u.conv_key = ?3",
-        )
+        .prepare_cached(READ_MARK)
         .and_then(|mut statement| {
-            statement.query_row(params![app, user, key], |row| Ok((row.get::<_, u64>(0)?, row.get::<_, u64>(1)?))).optional()
+            statement
+                .query_row(params![app, user, key], |row| Ok((row.get::<_, u64>(0)?, row.get::<_, u64>(1)?)))
+                .optional()
         })
         .map_err(backend)?;
     let Some((read_seq, last_seq)) = marks else {
@@ -75,10 +99,7 @@ pub(crate) fn mark_read(
     let moved = target > read_seq;
     if moved {
         let read_counted: u64 = connection
-            .prepare_cached(
-                "SELECT counted_index FROM messages WHERE app = ?1 AND conv_key = ?2 AND seq <= ?3 \
-                 ORDER BY seq DESC LIMIT 1",
-            )
+            .prepare_cached(COUNTED_AT)
             .and_then(|mut statement| statement.query_row(params![app, key, target], |row| row.get(0)).optional())
             .map_err(backend)?
             .unwrap_or(0);
@@ -108,10 +129,7 @@ pub(crate) fn mark_read(
 /// The sum of the user's unread counts.
 pub(crate) fn total_unread(connection: &Connection, app: AppId, user: &str) -> Result<u64, StoreError> {
     connection
-        .prepare_cached(
-            "SELECT coalesce(sum(c.counted_total - u.read_counted), 0) FROM user_conversations u \
-             JOIN conversations c ON c.app = u.app AND c.conv_key = u.conv_key WHERE u.app = ?1 AND u.user = ?2",
-        )
+        .prepare_cached(TOTAL_UNREAD)
         .and_then(|mut statement| statement.query_row(params![app, user], |row| row.get(0)))
         .map_err(backend)
 }

@@ -24,8 +24,41 @@ macro_rules! group_columns {
     };
 }
 
+const GET: &str = concat!(
+    "SELECT ",
+    group_columns!(),
+    " FROM chat_groups g JOIN conversations c ON c.app = g.app AND c.conv_key = g.conv_key \
+     WHERE g.app = ?1 AND g.group_id = ?2"
+);
+const GROUPS_OF_USER: &str = concat!(
+    "SELECT ",
+    group_columns!(),
+    ", gm.user, gm.role, gm.joined_at_ms FROM group_members gm \
+     JOIN chat_groups g ON g.app = gm.app AND g.group_id = gm.group_id \
+     JOIN conversations c ON c.app = g.app AND c.conv_key = g.conv_key \
+     WHERE gm.app = ?1 AND gm.user = ?2 ORDER BY gm.group_id"
+);
+const GET_MEMBER: &str =
+    "SELECT user, role, joined_at_ms FROM group_members WHERE app = ?1 AND group_id = ?2 AND user = ?3";
+const MEMBER_IDS: &str = "SELECT user FROM group_members WHERE app = ?1 AND group_id = ?2 ORDER BY user";
+const NEWEST: &str = "SELECT last_seq, counted_total FROM conversations WHERE app = ?1 AND conv_key = ?2";
+
+/// The lookups above, for the query plan test.
+#[cfg(test)]
+pub(crate) const QUERIES: &[(&str, &str)] = &[
+    ("get group", GET),
+    ("groups of user", GROUPS_OF_USER),
+    ("get member", GET_MEMBER),
+    ("member ids", MEMBER_IDS),
+    ("newest of group", NEWEST),
+];
+
 /// Creates a group, its conversation and its initial members; runs on the writer.
-pub(crate) fn create(connection: &Connection, group: NewGroup, members: Vec<NewMember>) -> Result<GroupCreated, StoreError> {
+pub(crate) fn create(
+    connection: &Connection,
+    group: &NewGroup,
+    members: &[NewMember],
+) -> Result<GroupCreated, StoreError> {
     let app = group.app;
     if get(connection, app, &group.group_id)?.is_some() {
         return Err(StoreError::AlreadyExists(format!("group {}", group.group_id)));
@@ -80,7 +113,7 @@ pub(crate) fn add_members(
     connection: &Connection,
     app: AppId,
     group_id: &str,
-    members: Vec<NewMember>,
+    members: &[NewMember],
 ) -> Result<MembersAdded, StoreError> {
     let Some(mut group) = get(connection, app, group_id)? else {
         return Err(StoreError::NotFound(format!("group {group_id}")));
@@ -89,7 +122,7 @@ pub(crate) fn add_members(
     let mut joining = Vec::new();
     for member in distinct(members) {
         if get_member(connection, app, group_id, &member.user)?.is_some() {
-            already_members.push(member.user);
+            already_members.push(member.user.clone());
         } else {
             joining.push(member);
         }
@@ -99,7 +132,7 @@ pub(crate) fn add_members(
     }
     let key = ConversationKey::group(group_id);
     let newest = connection
-        .prepare_cached("SELECT last_seq, counted_total FROM conversations WHERE app = ?1 AND conv_key = ?2")
+        .prepare_cached(NEWEST)
         .and_then(|mut statement| statement.query_row(params![app, key.as_str()], |row| Ok((row.get(0)?, row.get(1)?))))
         .map_err(backend)?;
     let mut changes = Vec::with_capacity(joining.len());
@@ -141,12 +174,7 @@ pub(crate) fn remove_member(
 
 pub(crate) fn get(connection: &Connection, app: AppId, group_id: &str) -> Result<Option<GroupRecord>, StoreError> {
     connection
-        .prepare_cached(concat!(
-            "SELECT ",
-            group_columns!(),
-            " FROM chat_groups g JOIN conversations c ON c.app = g.app AND c.conv_key = g.conv_key \
-             WHERE g.app = ?1 AND g.group_id = ?2"
-        ))
+        .prepare_cached(GET)
         .and_then(|mut statement| statement.query_row(params![app, group_id], group_from_row).optional())
         .map_err(backend)
 }
@@ -158,15 +186,15 @@ pub(crate) fn get_member(
     user: &str,
 ) -> Result<Option<MemberRecord>, StoreError> {
     connection
-        .prepare_cached("SELECT user, role, joined_at_ms FROM group_members WHERE app = ?1 AND group_id = ?2 AND user = ?3")
-        .and_then(|mut statement| statement.query_row(params![app, group_id, user], |row| member_from_row(row, 0)).optional())
+        .prepare_cached(GET_MEMBER)
+        .and_then(|mut statement| {
+            statement.query_row(params![app, group_id, user], |row| member_from_row(row, 0)).optional()
+        })
         .map_err(backend)
 }
 
 pub(crate) fn member_ids(connection: &Connection, app: AppId, group_id: &str) -> Result<Vec<String>, StoreError> {
-    let mut statement = connection
-        .prepare_cached("SELECT user FROM group_members WHERE app = ?1 AND group_id = ?2 ORDER BY user")
-        .map_err(backend)?;
+    let mut statement = connection.prepare_cached(MEMBER_IDS).map_err(backend)?;
     let rows = statement.query_map(params![app, group_id], |row| row.get(0)).map_err(backend)?;
     rows.collect::<Result<Vec<_>, _>>().map_err(backend)
 }
@@ -176,16 +204,7 @@ pub(crate) fn groups_of_user(
     app: AppId,
     user: &str,
 ) -> Result<Vec<(GroupRecord, MemberRecord)>, StoreError> {
-    let mut statement = connection
-        .prepare_cached(concat!(
-            "SELECT ",
-            group_columns!(),
-            ", gm.user, gm.role, gm.joined_at_ms FROM group_members gm \
-             JOIN chat_groups g ON g.app = gm.app AND g.group_id = gm.group_id \
-             JOIN conversations c ON c.app = g.app AND c.conv_key = g.conv_key \
-             WHERE gm.app = ?1 AND gm.user = ?2 ORDER BY gm.group_id"
-        ))
-        .map_err(backend)?;
+    let mut statement = connection.prepare_cached(GROUPS_OF_USER).map_err(backend)?;
     let rows = statement
         .query_map(params![app, user], |row| Ok((group_from_row(row)?, member_from_row(row, 13)?)))
         .map_err(backend)?;
@@ -203,7 +222,9 @@ fn join(
     newest: (u64, u64),
 ) -> Result<AppendedChange, StoreError> {
     connection
-        .prepare_cached("INSERT INTO group_members (app, group_id, user, role, joined_at_ms) VALUES (?1, ?2, ?3, ?4, ?5)")
+        .prepare_cached(
+            "INSERT INTO group_members (app, group_id, user, role, joined_at_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
+        )
         .and_then(|mut statement| {
             statement.execute(params![app, group_id, member.user, member.role.as_str(), member.joined_at_ms])
         })
@@ -236,9 +257,9 @@ fn exceeds_cap(max_member_num: u32, current: u32, joining: usize) -> bool {
 }
 
 /// The members with repeated users left out (the first mention wins).
-fn distinct(members: Vec<NewMember>) -> Vec<NewMember> {
+fn distinct(members: &[NewMember]) -> Vec<&NewMember> {
     let mut seen = HashSet::new();
-    members.into_iter().filter(|member| seen.insert(member.user.clone())).collect()
+    members.iter().filter(|member| seen.insert(member.user.as_str())).collect()
 }
 
 fn group_from_row(row: &Row<'_>) -> rusqlite::Result<GroupRecord> {

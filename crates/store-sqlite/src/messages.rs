@@ -2,9 +2,12 @@
 
 use mynah_proto::ids::ConversationType;
 use mynah_proto::objects::MessagePriority;
-use mynah_store::{AppId, Appended, ConversationKey, HistoryRange, NewMessage, StoreError, StoredMessage, message_id};
+use mynah_store::{
+    AppId, Appended, ConversationKey, HistoryRange, NewMessage, OutboxEvent, StoreError, StoredMessage, message_id,
+};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
+use crate::outbox;
 use crate::rows::{backend, json, named, to_json};
 
 /// The columns [`message_from_row`] reads, in order, from the `messages` table aliased `m`.
@@ -17,25 +20,64 @@ macro_rules! message_columns {
 }
 pub(crate) use message_columns;
 
+const HISTORY_BEFORE: &str = concat!(
+    "SELECT ",
+    message_columns!(),
+    " FROM messages m WHERE m.app = ?1 AND m.conv_key = ?2 AND m.seq < ?3 ORDER BY m.seq DESC LIMIT ?4"
+);
+const HISTORY_AFTER: &str = concat!(
+    "SELECT ",
+    message_columns!(),
+    " FROM messages m WHERE m.app = ?1 AND m.conv_key = ?2 AND m.seq > ?3 ORDER BY m.seq ASC LIMIT ?4"
+);
+const FIND: &str = concat!("SELECT ", message_columns!(), " FROM messages m WHERE m.app = ?1 AND m.message_id = ?2");
+const GROUP_STATE: &str = "SELECT last_seq, counted_total FROM conversations WHERE app = ?1 AND conv_key = ?2";
+
+/// The lookups above, for the query plan test.
+#[cfg(test)]
+pub(crate) const QUERIES: &[(&str, &str)] = &[
+    ("history before", HISTORY_BEFORE),
+    ("history after", HISTORY_AFTER),
+    ("find message", FIND),
+    ("group state", GROUP_STATE),
+];
+
 /// A message with the parts the writer needs computed beforehand, off the writer thread.
 pub(crate) struct PreparedMessage {
     message: NewMessage,
     message_id: String,
     body_json: String,
+    /// Whether a group message's sender must be a member (an administrator's need not).
+    sender_must_be_member: bool,
 }
 
 impl PreparedMessage {
+    /// Encodes the body and checks that a C2C message names its pair's conversation.
     pub(crate) fn new(message: NewMessage) -> Result<PreparedMessage, StoreError> {
+        if message.conversation.conversation_type() == ConversationType::C2c
+            && message.conversation != ConversationKey::c2c(&message.sender, &message.receiver)
+        {
+            return Err(StoreError::Backend(format!(
+                "message from {} to {} names another conversation",
+                message.sender, message.receiver
+            )));
+        }
         let body_json = to_json(&message.body)?;
         let message_id = message_id(&message.sender, &message.client_msg_id);
-        Ok(PreparedMessage { message, message_id, body_json })
+        Ok(PreparedMessage { message, message_id, body_json, sender_must_be_member: true })
+    }
+
+    /// Like [`PreparedMessage::new`], for an administrator's message: a group message's sender need
+    /// not be a member.
+    pub(crate) fn from_administrator(message: NewMessage) -> Result<PreparedMessage, StoreError> {
+        Ok(PreparedMessage { sender_must_be_member: false, ..PreparedMessage::new(message)? })
     }
 }
 
-/// Appends a message; runs on the writer inside its own savepoint.
-pub(crate) fn append(connection: &Connection, prepared: PreparedMessage) -> Result<Appended, StoreError> {
-    let PreparedMessage { message, message_id, body_json } = prepared;
-    if let Some(original) = find(connection, message.app, &message_id)? {
+/// Appends a message; runs on the writer. Every refusal happens before the first write.
+pub(crate) fn append(connection: &Connection, prepared: &PreparedMessage) -> Result<Appended, StoreError> {
+    let PreparedMessage { message, message_id, body_json, sender_must_be_member } = prepared;
+    if let Some(original) = find(connection, message.app, message_id)? {
         if original.sender == message.sender && original.client_msg_id == message.client_msg_id {
             return Ok(Appended { message: original, duplicate: true });
         }
@@ -44,82 +86,10 @@ pub(crate) fn append(connection: &Connection, prepared: PreparedMessage) -> Resu
         return Err(StoreError::AlreadyExists(format!("message ID {message_id}")));
     }
 
-    let app = message.app;
-    let key = message.conversation.as_str();
-    let is_group = message.conversation.conversation_type() == ConversationType::Group;
-    if !is_group && message.conversation != ConversationKey::c2c(&message.sender, &message.receiver) {
-        return Err(StoreError::Backend(format!(
-            "message from {} to {} names another conversation",
-            message.sender, message.receiver
-        )));
-    }
-
-    let state = connection
-        .prepare_cached(
-            "SELECT last_seq, counted_total, last_visible_seq FROM conversations WHERE app = ?1 AND conv_key = ?2",
-        )
-        .and_then(|mut statement| {
-            statement
-                .query_row(params![app, key], |row| Ok((row.get::<_, u64>(0)?, row.get::<_, u64>(1)?, row.get::<_, u64>(2)?)))
-                .optional()
-        })
-        .map_err(backend)?;
-    let (last_seq, counted_total, last_visible_seq) = match state {
-        Some(state) => state,
-        // A group's conversation row is created with the group.
-        None if is_group => return Err(StoreError::NotFound(format!("group {}", message.receiver))),
-        None => (0, 0, 0),
+    let (seq, counted_index) = match message.conversation.conversation_type() {
+        ConversationType::Group => advance_group(connection, message, *sender_must_be_member)?,
+        ConversationType::C2c => advance_pair(connection, message)?,
     };
-    let seq = last_seq + 1;
-    let counted_index = counted_total + u64::from(!message.excluded_from_unread_count);
-    let visible_seq = if message.excluded_from_last_message { last_visible_seq } else { seq };
-
-    // The sender's read mark moves to its own message, so its own messages never count as unread.
-    if is_group {
-        let moved = connection
-            .prepare_cached(
-                "UPDATE user_conversations SET read_seq = ?4, read_counted = ?5, updated_at_ms = max(updated_at_ms, ?6) \
-                 WHERE app = ?1 AND user = ?2 AND conv_key = ?3",
-            )
-            .and_then(|mut statement| {
-                statement.execute(params![app, message.sender, key, seq, counted_index, message.time_ms])
-            })
-            .map_err(backend)?;
-        if moved == 0 {
-            return Err(StoreError::NotFound(format!("{} as a member of group {}", message.sender, message.receiver)));
-        }
-    } else {
-        connection
-            .prepare_cached(
-                "INSERT INTO user_conversations (app, user, conv_key, read_seq, read_counted, updated_at_ms) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (app, user, conv_key) DO UPDATE SET \
-                 read_seq = excluded.read_seq, read_counted = excluded.read_counted, \
-                 updated_at_ms = max(updated_at_ms, excluded.updated_at_ms)",
-            )
-            .and_then(|mut statement| {
-                statement.execute(params![app, message.sender, key, seq, counted_index, message.time_ms])
-            })
-            .map_err(backend)?;
-        // The receiver starts at read 0. Its row's time is not touched: the list orders by the
-        // later of the user row and the conversation row, and the conversation row moves below.
-        connection
-            .prepare_cached(
-                "INSERT INTO user_conversations (app, user, conv_key, read_seq, read_counted, updated_at_ms) \
-                 VALUES (?1, ?2, ?3, 0, 0, ?4) ON CONFLICT (app, user, conv_key) DO NOTHING",
-            )
-            .and_then(|mut statement| statement.execute(params![app, message.receiver, key, message.time_ms]))
-            .map_err(backend)?;
-    }
-
-    connection
-        .prepare_cached(
-            "INSERT INTO conversations (app, conv_key, last_seq, counted_total, last_visible_seq, updated_at_ms) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (app, conv_key) DO UPDATE SET \
-             last_seq = excluded.last_seq, counted_total = excluded.counted_total, \
-             last_visible_seq = excluded.last_visible_seq, updated_at_ms = max(updated_at_ms, excluded.updated_at_ms)",
-        )
-        .and_then(|mut statement| statement.execute(params![app, key, seq, counted_index, visible_seq, message.time_ms]))
-        .map_err(backend)?;
 
     connection
         .prepare_cached(
@@ -130,8 +100,8 @@ pub(crate) fn append(connection: &Connection, prepared: PreparedMessage) -> Resu
         )
         .and_then(|mut statement| {
             statement.execute(params![
-                app,
-                key,
+                message.app,
+                message.conversation.as_str(),
                 seq,
                 message_id,
                 message.sender,
@@ -150,7 +120,111 @@ pub(crate) fn append(connection: &Connection, prepared: PreparedMessage) -> Resu
         })
         .map_err(backend)?;
 
-    Ok(Appended { message: stored(message, seq), duplicate: false })
+    if let Some(hook) = &message.after_send_hook {
+        let event = OutboxEvent::MessageSent {
+            message_id: message_id.clone(),
+            client_ip: hook.client_ip.clone(),
+            platform: hook.platform.clone(),
+        };
+        outbox::enqueue(connection, message.app, &hook.command, &event, message.time_ms)?;
+    }
+    Ok(Appended { message: stored(message.clone(), seq), duplicate: false })
+}
+
+/// Advances a C2C conversation by one message, creating it and both users' rows with the first,
+/// and moves the sender's read mark to it. Returns the message's `(seq, counted_index)`.
+fn advance_pair(connection: &Connection, message: &NewMessage) -> Result<(u64, u64), StoreError> {
+    let (app, key) = (message.app, message.conversation.as_str());
+    // One statement creates or advances the conversation and reads back the new sequence: the
+    // right-hand sides of SET see the row as it was before the update.
+    let (seq, counted_index): (u64, u64) = connection
+        .prepare_cached(
+            "INSERT INTO conversations (app, conv_key, last_seq, counted_total, last_visible_seq, updated_at_ms) \
+             VALUES (?1, ?2, 1, ?3, CASE WHEN ?4 THEN 1 ELSE 0 END, ?5) ON CONFLICT (app, conv_key) DO UPDATE SET \
+             last_seq = last_seq + 1, counted_total = counted_total + ?3, \
+             last_visible_seq = CASE WHEN ?4 THEN last_seq + 1 ELSE last_visible_seq END, \
+             updated_at_ms = max(updated_at_ms, ?5) \
+             RETURNING last_seq, counted_total",
+        )
+        .and_then(|mut statement| {
+            let counts = u64::from(!message.excluded_from_unread_count);
+            let visible = !message.excluded_from_last_message;
+            statement
+                .query_row(params![app, key, counts, visible, message.time_ms], |row| Ok((row.get(0)?, row.get(1)?)))
+        })
+        .map_err(backend)?;
+
+    // The sender's read mark moves to its own message, so its own messages never count as unread.
+    connection
+        .prepare_cached(
+            "INSERT INTO user_conversations (app, user, conv_key, read_seq, read_counted, updated_at_ms) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (app, user, conv_key) DO UPDATE SET \
+             read_seq = excluded.read_seq, read_counted = excluded.read_counted, \
+             updated_at_ms = max(updated_at_ms, excluded.updated_at_ms)",
+        )
+        .and_then(|mut statement| {
+            statement.execute(params![app, message.sender, key, seq, counted_index, message.time_ms])
+        })
+        .map_err(backend)?;
+    // The receiver starts at read 0. Its row's time is not touched: the list orders by the later
+    // of the user row and the conversation row, and the conversation row just moved.
+    connection
+        .prepare_cached(
+            "INSERT INTO user_conversations (app, user, conv_key, read_seq, read_counted, updated_at_ms) \
+             VALUES (?1, ?2, ?3, 0, 0, ?4) ON CONFLICT (app, user, conv_key) DO NOTHING",
+        )
+        .and_then(|mut statement| statement.execute(params![app, message.receiver, key, message.time_ms]))
+        .map_err(backend)?;
+    Ok((seq, counted_index))
+}
+
+/// Advances a group's conversation by one message, moving the sender's read mark to it. `NotFound`
+/// (before any write) when the group is missing, or the membership when `sender_must_be_member`.
+fn advance_group(
+    connection: &Connection,
+    message: &NewMessage,
+    sender_must_be_member: bool,
+) -> Result<(u64, u64), StoreError> {
+    let (app, key) = (message.app, message.conversation.as_str());
+    let state = connection
+        .prepare_cached(GROUP_STATE)
+        .and_then(|mut statement| {
+            statement.query_row(params![app, key], |row| Ok((row.get::<_, u64>(0)?, row.get::<_, u64>(1)?))).optional()
+        })
+        .map_err(backend)?;
+    // A group's conversation row is created with the group.
+    let Some((last_seq, counted_total)) = state else {
+        return Err(StoreError::NotFound(format!("group {}", message.receiver)));
+    };
+    let seq = last_seq + 1;
+    let counted_index = counted_total + u64::from(!message.excluded_from_unread_count);
+
+    // Only the sender's row is written: every other member's list moves with the conversation row.
+    let moved = connection
+        .prepare_cached(
+            "UPDATE user_conversations SET read_seq = ?4, read_counted = ?5, updated_at_ms = max(updated_at_ms, ?6) \
+             WHERE app = ?1 AND user = ?2 AND conv_key = ?3",
+        )
+        .and_then(|mut statement| {
+            statement.execute(params![app, message.sender, key, seq, counted_index, message.time_ms])
+        })
+        .map_err(backend)?;
+    // An administrator's message has no sender row to move.
+    if moved == 0 && sender_must_be_member {
+        return Err(StoreError::NotFound(format!("{} as a member of group {}", message.sender, message.receiver)));
+    }
+    connection
+        .prepare_cached(
+            "UPDATE conversations SET last_seq = ?3, counted_total = ?4, \
+             last_visible_seq = CASE WHEN ?5 THEN ?3 ELSE last_visible_seq END, \
+             updated_at_ms = max(updated_at_ms, ?6) WHERE app = ?1 AND conv_key = ?2",
+        )
+        .and_then(|mut statement| {
+            let visible = !message.excluded_from_last_message;
+            statement.execute(params![app, key, seq, counted_index, visible, message.time_ms])
+        })
+        .map_err(backend)?;
+    Ok((seq, counted_index))
 }
 
 fn stored(message: NewMessage, seq: u64) -> StoredMessage {
@@ -183,22 +257,11 @@ pub(crate) fn history(
 ) -> Result<Vec<StoredMessage>, StoreError> {
     let (sql, bound) = match range {
         HistoryRange::Before(bound) => (
-            concat!(
-                "SELECT ",
-                message_columns!(),
-                " FROM messages m WHERE m.app = ?1 AND m.conv_key = ?2 AND m.seq < ?3 ORDER BY m.seq DESC LIMIT ?4"
-            ),
+            HISTORY_BEFORE,
             // Sequences are stored as SQLite integers, so none reaches i64::MAX.
             bound.unwrap_or(i64::MAX as u64),
         ),
-        HistoryRange::After(bound) => (
-            concat!(
-                "SELECT ",
-                message_columns!(),
-                " FROM messages m WHERE m.app = ?1 AND m.conv_key = ?2 AND m.seq > ?3 ORDER BY m.seq ASC LIMIT ?4"
-            ),
-            bound,
-        ),
+        HistoryRange::After(bound) => (HISTORY_AFTER, bound),
     };
     let mut statement = connection.prepare_cached(sql).map_err(backend)?;
     let rows = statement
@@ -210,8 +273,10 @@ pub(crate) fn history(
 /// A message by its app-unique ID.
 pub(crate) fn find(connection: &Connection, app: AppId, message_id: &str) -> Result<Option<StoredMessage>, StoreError> {
     connection
-        .prepare_cached(concat!("SELECT ", message_columns!(), " FROM messages m WHERE m.app = ?1 AND m.message_id = ?2"))
-        .and_then(|mut statement| statement.query_row(params![app, message_id], |row| message_from_row(row, 0)).optional())
+        .prepare_cached(FIND)
+        .and_then(|mut statement| {
+            statement.query_row(params![app, message_id], |row| message_from_row(row, 0)).optional()
+        })
         .map_err(backend)
 }
 

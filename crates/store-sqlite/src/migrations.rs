@@ -6,7 +6,46 @@
 use rusqlite::Connection;
 
 /// The migrations, oldest first. After applying entry `i`, `user_version` is `i + 1`.
-const MIGRATIONS: &[&str] = &[SCHEMA_V1];
+const MIGRATIONS: &[&str] = &[SCHEMA_V1, SCHEMA_V2_ADMINISTRATION, SCHEMA_V3_WEBHOOK_OUTBOX];
+
+/// Accounts and profiles (administration; unreleased, so it may still change).
+///
+/// - `accounts`: one row per account of an app, made by an import or by the user's first login.
+/// - `profiles`: one row per account whose profile was ever set; `fields_json` is the tag → value
+///   map (`Tag_Profile_IM_Nick`, `Tag_Profile_Custom_*`, ...), read and written whole.
+///
+/// Message revisions need no table: a recall sets `messages.revoked`, an edit rewrites the row's
+/// body, and both append the participants' change-stream entries in the same transaction.
+const SCHEMA_V2_ADMINISTRATION: &str = "
+CREATE TABLE accounts (
+    app INTEGER NOT NULL,
+    user TEXT NOT NULL,
+    created_at_ms INTEGER NOT NULL,
+    PRIMARY KEY (app, user)
+) WITHOUT ROWID;
+
+CREATE TABLE profiles (
+    app INTEGER NOT NULL,
+    user TEXT NOT NULL,
+    fields_json TEXT NOT NULL,
+    updated_at_ms INTEGER NOT NULL,
+    PRIMARY KEY (app, user)
+) WITHOUT ROWID;
+";
+
+/// The durable outbox of webhook events: written in the transaction of the write that caused the
+/// event, deleted once the callback was delivered. `webhook_outbox_due` serves the worker's scan.
+const SCHEMA_V3_WEBHOOK_OUTBOX: &str = "
+CREATE TABLE webhook_outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    app INTEGER NOT NULL,
+    command TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    attempts INTEGER NOT NULL,
+    next_attempt_ms INTEGER NOT NULL
+);
+CREATE INDEX webhook_outbox_due ON webhook_outbox (next_attempt_ms, id);
+";
 
 /// The first schema.
 ///
@@ -22,6 +61,8 @@ const MIGRATIONS: &[&str] = &[SCHEMA_V1];
 /// - `changes`: the per-user change stream; the next position is `max + 1`, computed by the single
 ///   writer in the same transaction as the write that causes the change.
 /// - `chat_groups` and `group_members`: groups and memberships (`groups` is an SQL keyword).
+///   `group_members_by_user` holds every membership column, so a user's groups are found without
+///   touching the table (without it the planner scans the whole app's memberships; `plans` pins it).
 ///
 /// There is deliberately no index on `user_conversations(app, user, updated_at_ms)`: the list order
 /// is `max(user row, conversation row)` so that a group message moves the group up for every member
@@ -103,7 +144,7 @@ CREATE TABLE group_members (
     joined_at_ms INTEGER NOT NULL,
     PRIMARY KEY (app, group_id, user)
 ) WITHOUT ROWID;
-CREATE INDEX group_members_by_user ON group_members (app, user, group_id);
+CREATE INDEX group_members_by_user ON group_members (app, user, group_id, role, joined_at_ms);
 ";
 
 /// Brings the database up to the newest schema, one transaction per migration.

@@ -3,20 +3,20 @@
 
 use async_trait::async_trait;
 use mynah_store::{
-    AppId, Appended, AppendedChange, ChangeStore, ConversationKey, ConversationRecord, ConversationStore,
-    GroupCreated, GroupRecord, GroupStore, HistoryRange, MemberRecord, MembersAdded, MessageStore, NewGroup,
-    NewMember, NewMessage, ReadMarked, StoreError, StoredMessage,
+    AppId, Appended, AppendedChange, ChangeStore, ConversationKey, ConversationRecord, ConversationStore, GroupCreated,
+    GroupRecord, GroupStore, HistoryRange, MemberRecord, MembersAdded, MessageStore, NewGroup, NewMember, NewMessage,
+    OutboxEvent, OutboxItem, OutboxStore, ReadMarked, StoreError, StoredMessage,
 };
 
 use crate::messages::PreparedMessage;
-use crate::{SqliteStore, changes, conversations, groups, messages};
+use crate::{SqliteStore, changes, conversations, groups, messages, outbox};
 
 #[async_trait]
 impl MessageStore for SqliteStore {
     async fn append_message(&self, message: NewMessage) -> Result<Appended, StoreError> {
         // Encoding happens here, on the caller's task, so the writer thread only runs SQL.
         let prepared = PreparedMessage::new(message)?;
-        self.writer.write(move |connection| messages::append(connection, prepared)).await
+        self.writer.write(move |connection| messages::append(connection, &prepared)).await
     }
 
     async fn history(
@@ -38,7 +38,12 @@ impl MessageStore for SqliteStore {
 
 #[async_trait]
 impl ConversationStore for SqliteStore {
-    async fn list_conversations(&self, app: AppId, user: &str, limit: u32) -> Result<Vec<ConversationRecord>, StoreError> {
+    async fn list_conversations(
+        &self,
+        app: AppId,
+        user: &str,
+        limit: u32,
+    ) -> Result<Vec<ConversationRecord>, StoreError> {
         let user = user.to_owned();
         self.readers.read(move |connection| conversations::list(connection, app, &user, limit)).await
     }
@@ -61,7 +66,9 @@ impl ConversationStore for SqliteStore {
         up_to: Option<u64>,
     ) -> Result<ReadMarked, StoreError> {
         let (user, conversation) = (user.to_owned(), conversation.clone());
-        self.writer.write(move |connection| conversations::mark_read(connection, app, &user, &conversation, up_to)).await
+        self.writer
+            .write(move |connection| conversations::mark_read(connection, app, &user, &conversation, up_to))
+            .await
     }
 
     async fn total_unread(&self, app: AppId, user: &str) -> Result<u64, StoreError> {
@@ -72,7 +79,13 @@ impl ConversationStore for SqliteStore {
 
 #[async_trait]
 impl ChangeStore for SqliteStore {
-    async fn changes_since(&self, app: AppId, user: &str, after: u64, limit: u32) -> Result<Vec<AppendedChange>, StoreError> {
+    async fn changes_since(
+        &self,
+        app: AppId,
+        user: &str,
+        after: u64,
+        limit: u32,
+    ) -> Result<Vec<AppendedChange>, StoreError> {
         let user = user.to_owned();
         self.readers.read(move |connection| changes::since(connection, app, &user, after, limit)).await
     }
@@ -86,7 +99,7 @@ impl ChangeStore for SqliteStore {
 #[async_trait]
 impl GroupStore for SqliteStore {
     async fn create_group(&self, group: NewGroup, members: Vec<NewMember>) -> Result<GroupCreated, StoreError> {
-        self.writer.write(move |connection| groups::create(connection, group, members)).await
+        self.writer.write(move |connection| groups::create(connection, &group, &members)).await
     }
 
     async fn get_group(&self, app: AppId, group_id: &str) -> Result<Option<GroupRecord>, StoreError> {
@@ -94,12 +107,22 @@ impl GroupStore for SqliteStore {
         self.readers.read(move |connection| groups::get(connection, app, &group_id)).await
     }
 
-    async fn add_members(&self, app: AppId, group_id: &str, members: Vec<NewMember>) -> Result<MembersAdded, StoreError> {
+    async fn add_members(
+        &self,
+        app: AppId,
+        group_id: &str,
+        members: Vec<NewMember>,
+    ) -> Result<MembersAdded, StoreError> {
         let group_id = group_id.to_owned();
-        self.writer.write(move |connection| groups::add_members(connection, app, &group_id, members)).await
+        self.writer.write(move |connection| groups::add_members(connection, app, &group_id, &members)).await
     }
 
-    async fn remove_member(&self, app: AppId, group_id: &str, user: &str) -> Result<Option<AppendedChange>, StoreError> {
+    async fn remove_member(
+        &self,
+        app: AppId,
+        group_id: &str,
+        user: &str,
+    ) -> Result<Option<AppendedChange>, StoreError> {
         let (group_id, user) = (group_id.to_owned(), user.to_owned());
         self.writer.write(move |connection| groups::remove_member(connection, app, &group_id, &user)).await
     }
@@ -117,5 +140,29 @@ impl GroupStore for SqliteStore {
     async fn groups_of_user(&self, app: AppId, user: &str) -> Result<Vec<(GroupRecord, MemberRecord)>, StoreError> {
         let user = user.to_owned();
         self.readers.read(move |connection| groups::groups_of_user(connection, app, &user)).await
+    }
+}
+
+#[async_trait]
+impl OutboxStore for SqliteStore {
+    async fn enqueue(&self, app: AppId, command: &str, event: OutboxEvent) -> Result<(), StoreError> {
+        let command = command.to_owned();
+        let now_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|elapsed| elapsed.as_millis() as u64)
+            .unwrap_or(0);
+        self.writer.write(move |connection| outbox::enqueue(connection, app, &command, &event, now_ms)).await
+    }
+
+    async fn due(&self, now_ms: u64, limit: u32) -> Result<Vec<OutboxItem>, StoreError> {
+        self.readers.read(move |connection| outbox::due(connection, now_ms, limit)).await
+    }
+
+    async fn complete(&self, id: u64) -> Result<(), StoreError> {
+        self.writer.write(move |connection| outbox::complete(connection, id)).await
+    }
+
+    async fn postpone(&self, id: u64, attempts: u32, next_attempt_ms: u64) -> Result<(), StoreError> {
+        self.writer.write(move |connection| outbox::postpone(connection, id, attempts, next_attempt_ms)).await
     }
 }

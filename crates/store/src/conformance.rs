@@ -11,21 +11,29 @@
 //! - `changes`: the per-user change stream.
 //! - `groups`: groups and memberships.
 //! - `isolation`: two apps with the same IDs never see each other's rows.
+//! - `outbox`: the webhook outbox.
+//! - `accounts`: accounts and profiles.
+//! - `revisions`: administrators' sends, message recall and edit.
+//! - `group_admin`: member lists with roles, removal with a notice, dismissal, system notices.
 
+mod accounts;
 mod changes;
 mod conversations;
+mod group_admin;
 mod groups;
 mod isolation;
 mod messages;
+mod outbox;
+mod revisions;
 
 use std::future::Future;
 
 use mynah_proto::elements::MsgElement;
 use mynah_proto::objects::{GroupType, JoinOption, MemberRole, MessagePriority};
 
+use crate::Store;
 use crate::keys::ConversationKey;
 use crate::records::{AppId, NewGroup, NewMember, NewMessage, StoredMessage};
-use crate::Store;
 
 /// Runs every conformance check, each on a fresh store from `make_store`. Panics on the first
 /// failure; the check's name is printed to stderr before it starts.
@@ -71,6 +79,18 @@ where
         groups::group_messages_need_a_member_sender,
         isolation::apps_never_see_each_others_messages,
         isolation::apps_never_see_each_others_groups,
+        outbox::enqueued_events_wait_until_completed,
+        outbox::a_message_event_is_written_with_its_message_once,
+        accounts::accounts_are_imported_once_and_deleted,
+        accounts::profiles_merge_and_tell_their_owner,
+        revisions::recalls_keep_the_message_and_tell_both_users,
+        revisions::group_recalls_tell_the_current_members,
+        revisions::edits_replace_what_they_name,
+        revisions::administrators_send_to_groups_they_are_not_in,
+        group_admin::members_come_with_their_roles,
+        group_admin::removed_members_learn_why,
+        group_admin::dismissal_tells_every_member_and_frees_the_id,
+        group_admin::notices_reach_the_listed_members,
     );
 }
 
@@ -97,6 +117,7 @@ fn c2c(app: AppId, from: &str, to: &str, client_msg_id: &str) -> NewMessage {
         need_read_receipt: false,
         excluded_from_unread_count: false,
         excluded_from_last_message: false,
+        after_send_hook: None,
     }
 }
 

@@ -48,6 +48,17 @@ impl ConversationKey {
         }
     }
 
+    /// The two users of a C2C conversation (the same user twice for a conversation with oneself);
+    /// `None` for a group.
+    pub fn c2c_users(&self) -> Option<(&str, &str)> {
+        self.0.strip_prefix("c2c:").map(|pair| pair.split_once('\n').unwrap_or((pair, pair)))
+    }
+
+    /// The group ID of a group conversation; `None` for C2C.
+    pub fn group_id(&self) -> Option<&str> {
+        self.0.strip_prefix("grp:")
+    }
+
     pub fn conversation_type(&self) -> ConversationType {
         if self.0.starts_with("c2c:") { ConversationType::C2c } else { ConversationType::Group }
     }
@@ -65,5 +76,9 @@ mod tests {
         assert_eq!(key.to_ref("bob").id(), "C2Calice");
         assert_eq!(ConversationKey::group("g1").to_ref("anyone").id(), "GROUPg1");
         assert_eq!(ConversationKey::c2c("me", "me").to_ref("me").id(), "C2Cme");
+        assert_eq!(key.c2c_users(), Some(("alice", "bob")));
+        assert_eq!(ConversationKey::group("g1").c2c_users(), None);
+        assert_eq!(ConversationKey::group("g1").group_id(), Some("g1"));
+        assert_eq!(key.group_id(), None);
     }
 }

@@ -5,18 +5,25 @@
 //! - [`records`]: the records stores read and write (not wire types).
 //! - [`keys`]: conversation keys, one canonical key per C2C pair and per group.
 //! - [`ports`]: the traits: [`MessageStore`], [`ConversationStore`], [`ChangeStore`], [`GroupStore`],
-//!   gathered in [`Store`].
+//!   [`OutboxStore`], gathered in [`Store`].
+//! - [`admin`]: the ports of administration: [`AccountStore`], [`ProfileStore`], [`MessageAdminStore`],
+//!   [`GroupAdminStore`], and their records.
 //! - [`conformance`]: the behaviour every backend must show, as a suite backends run in their tests.
 //!
 //! Every key is scoped by app (SDKAppID): two apps never see each other's rows.
 
+pub mod admin;
 pub mod conformance;
 pub mod keys;
 pub mod ports;
 pub mod records;
 
+pub use admin::{
+    AccountStore, GroupAdminStore, GroupNoticeRecord, MessageAdminStore, MessageEdit, ProfileRecord, ProfileSet, ProfileStore,
+    Revision,
+};
 pub use keys::ConversationKey;
-pub use ports::{ChangeStore, ConversationStore, GroupStore, MessageStore, Store};
+pub use ports::{ChangeStore, ConversationStore, GroupStore, MessageStore, OutboxStore, Store};
 pub use records::*;
 
 /// What can go wrong in a store. Backends map their own errors onto these.

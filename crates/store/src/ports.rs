@@ -10,6 +10,7 @@ use async_trait::async_trait;
 use crate::keys::ConversationKey;
 use crate::records::*;
 use crate::StoreError;
+use crate::admin::{AccountStore, GroupAdminStore, MessageAdminStore, ProfileStore};
 
 /// Messages, stored once per conversation.
 #[async_trait]
@@ -100,6 +101,22 @@ pub trait GroupStore: Send + Sync + 'static {
     async fn groups_of_user(&self, app: AppId, user: &str) -> Result<Vec<(GroupRecord, MemberRecord)>, StoreError>;
 }
 
+/// The durable outbox of webhook events.
+#[async_trait]
+pub trait OutboxStore: Send + Sync + 'static {
+    /// Stores an event for later delivery (durable when this returns).
+    async fn enqueue(&self, app: AppId, command: &str, event: OutboxEvent) -> Result<(), StoreError>;
+
+    /// Entries whose next attempt is due at `now_ms`, oldest first, at most `limit`.
+    async fn due(&self, now_ms: u64, limit: u32) -> Result<Vec<OutboxItem>, StoreError>;
+
+    /// Removes a delivered entry.
+    async fn complete(&self, id: u64) -> Result<(), StoreError>;
+
+    /// Records a failed attempt and when to try again.
+    async fn postpone(&self, id: u64, attempts: u32, next_attempt_ms: u64) -> Result<(), StoreError>;
+}
+
 /// Every port of one backend, as the service holds them.
 #[derive(Clone)]
 pub struct Store {
@@ -107,14 +124,37 @@ pub struct Store {
     pub conversations: Arc<dyn ConversationStore>,
     pub changes: Arc<dyn ChangeStore>,
     pub groups: Arc<dyn GroupStore>,
+    pub outbox: Arc<dyn OutboxStore>,
+    pub accounts: Arc<dyn AccountStore>,
+    pub profiles: Arc<dyn ProfileStore>,
+    pub message_admin: Arc<dyn MessageAdminStore>,
+    pub group_admin: Arc<dyn GroupAdminStore>,
 }
 
 impl Store {
     /// Wires every port to one backend that implements them all.
     pub fn from_backend<B>(backend: Arc<B>) -> Store
     where
-        B: MessageStore + ConversationStore + ChangeStore + GroupStore,
+        B: MessageStore
+            + ConversationStore
+            + ChangeStore
+            + GroupStore
+            + OutboxStore
+            + AccountStore
+            + ProfileStore
+            + MessageAdminStore
+            + GroupAdminStore,
     {
-        Store { messages: backend.clone(), conversations: backend.clone(), changes: backend.clone(), groups: backend }
+        Store {
+            messages: backend.clone(),
+            conversations: backend.clone(),
+            changes: backend.clone(),
+            groups: backend.clone(),
+            outbox: backend.clone(),
+            accounts: backend.clone(),
+            profiles: backend.clone(),
+            message_admin: backend.clone(),
+            group_admin: backend,
+        }
     }
 }

@@ -28,6 +28,20 @@ pub struct NewMessage {
     pub need_read_receipt: bool,
     pub excluded_from_unread_count: bool,
     pub excluded_from_last_message: bool,
+    /// When set, an after-send webhook event (`OutboxEvent::MessageSent`) is written to the outbox
+    /// in the same transaction as the message.
+    pub after_send_hook: Option<AfterSendHook>,
+}
+
+/// The after-send webhook a message asks for.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AfterSendHook {
+    /// The `CallbackCommand`.
+    pub command: String,
+    /// The sender's IP address (`ClientIP`), empty when unknown.
+    pub client_ip: String,
+    /// The sender's platform (`OptPlatform`), e.g. `Web` or `RESTAPI`.
+    pub platform: String,
 }
 
 /// A stored message.
@@ -100,6 +114,16 @@ pub enum ChangeRecord {
     ConversationRead { conversation: String, read_seq: u64, unread_count: u64 },
     GroupJoined { group_id: String },
     GroupLeft { group_id: String },
+    /// A message of one of the user's conversations was recalled.
+    MessageRevoked { conversation: String, seq: u64, message_id: String },
+    /// A message of one of the user's conversations was edited.
+    MessageModified { conversation: String, seq: u64, message_id: String },
+    /// A group system notice for the user (removed from the group, a custom notice).
+    GroupNotice { group_id: String, group_name: String, notice: crate::admin::GroupNoticeRecord },
+    /// A group the user was a member of was dismissed.
+    GroupDismissed { group_id: String, group_name: String, operator: String, at_ms: u64 },
+    /// The profile of `user` changed (for now always the user's own).
+    ProfileUpdated { user: String },
 }
 
 /// A change appended for a user by a write, to be pushed to that user's sessions.
@@ -186,4 +210,28 @@ pub struct GroupCreated {
     pub group: GroupRecord,
     /// One `GroupJoined` change per initial member, the owner included.
     pub changes: Vec<AppendedChange>,
+}
+
+/// An event waiting in the outbox to be told to the app's webhook. Stored with the write that
+/// caused it, so a crash between the write and the callback never loses the callback.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+#[non_exhaustive]
+pub enum OutboxEvent {
+    /// A message was stored; its callback body is built from the stored message when delivered.
+    MessageSent { message_id: String, client_ip: String, platform: String },
+    /// A session began or ended.
+    StateChanged { user: String, action: String, reason: String, platform: String, at_ms: u64 },
+}
+
+/// One outbox entry.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OutboxItem {
+    pub id: u64,
+    pub app: AppId,
+    /// The `CallbackCommand`.
+    pub command: String,
+    pub event: OutboxEvent,
+    /// Deliveries tried so far.
+    pub attempts: u32,
 }

@@ -3,9 +3,9 @@
 use mynah_proto::objects::MemberRole;
 
 use super::{APP, c2c, group, member, send};
+use crate::Store;
 use crate::keys::ConversationKey;
 use crate::records::{AppendedChange, ChangeRecord};
-use crate::Store;
 
 pub(super) async fn positions_are_dense_per_user(store: Store) {
     assert_eq!(store.changes.head_position(APP, "bob").await.unwrap(), 0);
@@ -20,7 +20,11 @@ pub(super) async fn positions_are_dense_per_user(store: Store) {
         let marked = store.conversations.mark_read(APP, "bob", &key, Some(up_to)).await.unwrap();
         live.push(marked.change.expect("the mark moved"));
     }
-    let members = vec![member("alice", MemberRole::Owner), member("bob", MemberRole::Member), member("carol", MemberRole::Member)];
+    let members = vec![
+        member("alice", MemberRole::Owner),
+        member("bob", MemberRole::Member),
+        member("carol", MemberRole::Member),
+    ];
     let created = store.groups.create_group(group(APP, "g1", "alice", 0), members).await.unwrap();
     let mut joined = created.changes.clone();
     joined.sort_by(|left, right| left.user.cmp(&right.user));
@@ -30,7 +34,11 @@ pub(super) async fn positions_are_dense_per_user(store: Store) {
     let left = store.groups.remove_member(APP, "g1", "carol").await.unwrap().expect("carol was a member");
     assert_eq!(
         left,
-        AppendedChange { user: "carol".to_owned(), position: 2, change: ChangeRecord::GroupLeft { group_id: "g1".to_owned() } }
+        AppendedChange {
+            user: "carol".to_owned(),
+            position: 2,
+            change: ChangeRecord::GroupLeft { group_id: "g1".to_owned() }
+        }
     );
 
     assert_eq!(store.changes.head_position(APP, "alice").await.unwrap(), 1);

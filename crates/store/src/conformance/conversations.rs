@@ -63,7 +63,10 @@ pub(super) async fn mark_read_moves_forward_only_and_clamps(store: Store) {
     };
 
     let marked = store.conversations.mark_read(APP, "bob", &key, Some(2)).await.unwrap();
-    assert_eq!((marked.conversation.last_seq, marked.conversation.read_seq, marked.conversation.unread_count), (5, 2, 3));
+    assert_eq!(
+        (marked.conversation.last_seq, marked.conversation.read_seq, marked.conversation.unread_count),
+        (5, 2, 3)
+    );
     assert_eq!(marked.change, Some(read(2, 3, 1)));
     assert_eq!(store.conversations.get_conversation(APP, "bob", &key).await.unwrap(), Some(marked.conversation));
 
@@ -113,7 +116,8 @@ pub(super) async fn conversations_list_newest_first(store: Store) {
     assert_eq!(order, vec!["C2Ccarol", "C2Cdave", "C2Cbob"]);
     let times: Vec<_> = listed.iter().map(|record| record.updated_at_ms).collect();
     assert_eq!(times, vec![T0 + 3, T0 + 2, T0 + 1]);
-    let lasts: Vec<_> = listed.iter().map(|record| record.last_message.as_ref().unwrap().client_msg_id.as_str()).collect();
+    let lasts: Vec<_> =
+        listed.iter().map(|record| record.last_message.as_ref().unwrap().client_msg_id.as_str()).collect();
     assert_eq!(lasts, vec!["to-carol", "from-dave", "to-bob"]);
     let unread: Vec<_> = listed.iter().map(|record| record.unread_count).collect();
     assert_eq!(unread, vec![0, 1, 0]);

@@ -8,7 +8,11 @@ use crate::records::{AppendedChange, ChangeRecord, GroupRecord, MemberRecord, Ne
 use crate::{Store, StoreError};
 
 fn joined(user: &str, position: u64, group_id: &str) -> AppendedChange {
-    AppendedChange { user: user.to_owned(), position, change: ChangeRecord::GroupJoined { group_id: group_id.to_owned() } }
+    AppendedChange {
+        user: user.to_owned(),
+        position,
+        change: ChangeRecord::GroupJoined { group_id: group_id.to_owned() },
+    }
 }
 
 fn sorted(mut changes: Vec<AppendedChange>) -> Vec<AppendedChange> {
@@ -46,7 +50,8 @@ pub(super) async fn create_group_adds_members_and_conversations(store: Store) {
     assert_eq!(store.groups.get_group(APP, "g2").await.unwrap(), None);
 
     for user in ["alice", "bob"] {
-        let conversation = store.conversations.get_conversation(APP, user, &ConversationKey::group("g1")).await.unwrap();
+        let conversation =
+            store.conversations.get_conversation(APP, user, &ConversationKey::group("g1")).await.unwrap();
         let conversation = conversation.unwrap_or_else(|| panic!("{user} has no group conversation"));
         assert_eq!((conversation.last_seq, conversation.read_seq, conversation.unread_count), (0, 0, 0));
         assert_eq!((conversation.last_message, conversation.updated_at_ms), (None, T0));
@@ -71,7 +76,11 @@ pub(super) async fn create_group_refuses_a_taken_id(store: Store) {
 }
 
 pub(super) async fn create_group_respects_the_cap(store: Store) {
-    let three = vec![member("alice", MemberRole::Owner), member("bob", MemberRole::Member), member("carol", MemberRole::Member)];
+    let three = vec![
+        member("alice", MemberRole::Owner),
+        member("bob", MemberRole::Member),
+        member("carol", MemberRole::Member),
+    ];
     let result = store.groups.create_group(group(APP, "g1", "alice", 2), three.clone()).await;
     assert!(matches!(result, Err(StoreError::GroupFull)), "{result:?}");
     assert_eq!(store.groups.get_group(APP, "g1").await.unwrap(), None);
@@ -104,7 +113,10 @@ pub(super) async fn add_members_respects_the_cap(store: Store) {
     let members = vec![member("alice", MemberRole::Owner), member("bob", MemberRole::Member)];
     store.groups.create_group(group(APP, "g1", "alice", 3), members).await.unwrap();
 
-    let result = store.groups.add_members(APP, "g1", vec![member("carol", MemberRole::Member), member("dave", MemberRole::Member)]).await;
+    let result = store
+        .groups
+        .add_members(APP, "g1", vec![member("carol", MemberRole::Member), member("dave", MemberRole::Member)])
+        .await;
     assert!(matches!(result, Err(StoreError::GroupFull)), "{result:?}");
     assert_eq!(member_ids(&store, "g1").await, vec!["alice", "bob"], "nothing is added when the group would overflow");
     assert_eq!(store.groups.get_group(APP, "g1").await.unwrap().unwrap().member_count, 2);
@@ -153,7 +165,11 @@ pub(super) async fn remove_member_drops_membership_and_conversation(store: Store
     send(&store, to_group(APP, "alice", "g1", "m1")).await;
 
     let left = store.groups.remove_member(APP, "g1", "bob").await.unwrap();
-    let expected = AppendedChange { user: "bob".to_owned(), position: 2, change: ChangeRecord::GroupLeft { group_id: "g1".to_owned() } };
+    let expected = AppendedChange {
+        user: "bob".to_owned(),
+        position: 2,
+        change: ChangeRecord::GroupLeft { group_id: "g1".to_owned() },
+    };
     assert_eq!(left, Some(expected.clone()));
     assert_eq!(store.groups.get_member(APP, "g1", "bob").await.unwrap(), None);
     assert_eq!(member_ids(&store, "g1").await, vec!["alice", "carol"]);

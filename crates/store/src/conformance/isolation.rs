@@ -10,7 +10,8 @@ use crate::{Store, StoreError};
 
 pub(super) async fn apps_never_see_each_others_messages(store: Store) {
     let one = send(&store, NewMessage { body: vec![MsgElement::text("one")], ..c2c(APP, "alice", "bob", "c1") }).await;
-    let two = send(&store, NewMessage { body: vec![MsgElement::text("two")], ..c2c(OTHER_APP, "alice", "bob", "c1") }).await;
+    let two =
+        send(&store, NewMessage { body: vec![MsgElement::text("two")], ..c2c(OTHER_APP, "alice", "bob", "c1") }).await;
     assert_eq!((one.seq, two.seq), (1, 1), "the same idempotency key in another app is a new message");
     send(&store, c2c(APP, "alice", "carol", "c2")).await;
 
@@ -23,7 +24,14 @@ pub(super) async fn apps_never_see_each_others_messages(store: Store) {
 
     assert_eq!(store.conversations.list_conversations(APP, "alice", 10).await.unwrap().len(), 2);
     assert_eq!(store.conversations.list_conversations(OTHER_APP, "alice", 10).await.unwrap().len(), 1);
-    assert_eq!(store.conversations.get_conversation(OTHER_APP, "carol", &ConversationKey::c2c("alice", "carol")).await.unwrap(), None);
+    assert_eq!(
+        store
+            .conversations
+            .get_conversation(OTHER_APP, "carol", &ConversationKey::c2c("alice", "carol"))
+            .await
+            .unwrap(),
+        None
+    );
 
     store.conversations.mark_read(APP, "bob", &key, None).await.unwrap();
     assert_eq!(store.conversations.total_unread(APP, "bob").await.unwrap(), 0);

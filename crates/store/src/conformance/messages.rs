@@ -4,9 +4,9 @@ use mynah_proto::elements::MsgElement;
 use mynah_proto::objects::MessagePriority;
 
 use super::{APP, T0, c2c, make_group, send, seqs, to_group};
+use crate::Store;
 use crate::keys::ConversationKey;
 use crate::records::{HistoryRange, NewMessage, StoredMessage};
-use crate::Store;
 
 pub(super) async fn sequences_are_dense_per_conversation(store: Store) {
     for (index, id) in ["a1", "a2", "a3"].into_iter().enumerate() {
@@ -24,11 +24,8 @@ pub(super) async fn sequences_are_dense_per_conversation(store: Store) {
     }
     assert_eq!(send(&store, c2c(APP, "carol", "alice", "c1")).await.seq, 2);
 
-    let history = store
-        .messages
-        .history(APP, &ConversationKey::c2c("alice", "bob"), HistoryRange::After(0), 100)
-        .await
-        .unwrap();
+    let history =
+        store.messages.history(APP, &ConversationKey::c2c("alice", "bob"), HistoryRange::After(0), 100).await.unwrap();
     assert_eq!(seqs(&history), vec![1, 2, 3, 4]);
     let group_history =
         store.messages.history(APP, &ConversationKey::group("g1"), HistoryRange::After(0), 100).await.unwrap();
@@ -104,10 +101,7 @@ pub(super) async fn c2c_conversations_are_shared_by_both_users(store: Store) {
     let from_bob = ConversationKey::c2c("bob", "alice");
     assert_eq!(from_alice, from_bob);
     let history = store.messages.history(APP, &from_bob, HistoryRange::After(0), 10).await.unwrap();
-    assert_eq!(
-        history.iter().map(|message| message.sender.as_str()).collect::<Vec<_>>(),
-        vec!["alice", "bob"]
-    );
+    assert_eq!(history.iter().map(|message| message.sender.as_str()).collect::<Vec<_>>(), vec!["alice", "bob"]);
     for user in ["alice", "bob"] {
         let conversation = store.conversations.get_conversation(APP, user, &from_alice).await.unwrap().unwrap();
         assert_eq!(conversation.conversation, from_alice);

@@ -5,5 +5,7 @@ mod durability;
 mod groups;
 mod http;
 mod login;
+mod reliability;
 mod sessions;
 mod sync;
+mod webhooks;

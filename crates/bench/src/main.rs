@@ -1,0 +1,248 @@
+//! `mynah-bench`: starts a `mynah` server binary, drives real WebSocket clients against it over
+//! loopback, and reports throughput, latency percentiles, server memory per connection and server
+//! CPU for the scenarios of `shared/guide/performance.md` (P1-P4, P6, P7). Results are printed as
+//! tables and written as JSON with `--out`. See `docs/performance.md` for measured numbers.
+//!
+//! # Layout
+//!
+//! - [`server`]: the server under test as a child process (start, kill -9, restart).
+//! - [`wire`]: the client side of the protocol, lean enough for thousands of sockets.
+//! - [`worker`]: worker processes holding many connections (20,000 open files per process).
+//! - [`scenarios`]: one file per scenario.
+//! - [`report`]: histograms, tables and JSON; [`procfs`]: memory and CPU from `/proc`.
+//! - [`rng`]: a seeded generator for reproducible choices.
+
+mod procfs;
+mod report;
+mod rng;
+mod scenarios;
+mod server;
+mod wire;
+mod worker;
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+use serde_json::json;
+
+use crate::report::ScenarioReport;
+use crate::scenarios::Context;
+use crate::server::ServerOptions;
+
+#[derive(Parser)]
+#[command(name = "mynah-bench", about = "Benchmarks a mynah server binary over loopback WebSockets")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Internal: hold connections for a scenario (started by the bench itself).
+    #[command(hide = true)]
+    Worker(worker::WorkerArgs),
+    /// Print the median of every metric over several result files (`--out` of earlier runs).
+    Summarize { files: Vec<PathBuf> },
+}
+
+#[derive(clap::Args)]
+struct RunArgs {
+    /// Scenarios to run, comma-separated: p1,p2,p3,p4,p6,p7.
+    #[arg(long, default_value = "p1,p2,p3,p4,p6,p7", value_delimiter = ',')]
+    scenarios: Vec<String>,
+    /// Write the results as JSON to this file.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// The `mynah` binary to benchmark (default: the one next to this binary).
+    #[arg(long)]
+    server_bin: Option<PathBuf>,
+    /// Durability of the server under test: full (fsync per group commit) or normal.
+    #[arg(long, default_value = "full")]
+    durability: String,
+
+    /// P1: idle connections held.
+    #[arg(long, default_value_t = 10_000)]
+    connections: usize,
+    /// P1: seconds of idle CPU measurement.
+    #[arg(long, default_value_t = 20)]
+    idle_seconds: u64,
+
+    /// P2: logins in the storm.
+    #[arg(long, default_value_t = 10_000)]
+    logins: usize,
+    /// P2: logins in flight at once.
+    #[arg(long, default_value_t = 200)]
+    login_concurrency: usize,
+
+    /// P3: online users (in pairs, each sending to its partner).
+    #[arg(long, default_value_t = 1_000)]
+    p3_users: usize,
+    /// P3: seconds of the closed-loop peak phase.
+    #[arg(long, default_value_t = 20)]
+    p3_seconds: u64,
+    /// P3: seconds of the open-loop phase at half the peak rate.
+    #[arg(long, default_value_t = 15)]
+    p3_half_seconds: u64,
+    /// P3: sends in flight per connection in the closed loop.
+    #[arg(long, default_value_t = 2)]
+    p3_window: usize,
+    /// P3: fill the store with this many messages first (1000000 for the target's 1M rows).
+    #[arg(long, default_value_t = 0)]
+    p3_rows: u64,
+
+    /// P4: online members of the group.
+    #[arg(long, default_value_t = 1_000)]
+    group_members: usize,
+    /// P4: members that send into the group.
+    #[arg(long, default_value_t = 10)]
+    group_senders: usize,
+    /// P4: offered group messages per second, one step each.
+    #[arg(long, default_value = "100,300,600,1000,1500", value_delimiter = ',')]
+    fanout_rates: Vec<f64>,
+    /// P4: seconds per step.
+    #[arg(long, default_value_t = 5)]
+    fanout_step_seconds: u64,
+
+    /// P6: messages missed while offline.
+    #[arg(long, default_value_t = 10_000)]
+    sync_messages: usize,
+    /// P6: conversations they are spread over.
+    #[arg(long, default_value_t = 100)]
+    sync_conversations: usize,
+    /// P6: catch-ups measured per mode.
+    #[arg(long, default_value_t = 5)]
+    sync_repetitions: usize,
+
+    /// P7: connections that drop and come back.
+    #[arg(long, default_value_t = 10_000)]
+    storm_connections: usize,
+    /// P7: messages sent before the kill, and again while clients come back.
+    #[arg(long, default_value_t = 2_000)]
+    storm_messages: usize,
+    /// P7: the first reconnect waits a random time up to this many ms (full jitter).
+    #[arg(long, default_value_t = 500)]
+    storm_backoff_ms: u64,
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        // A worker holds up to ~15k mostly idle sockets: one thread is plenty and keeps its CPU
+        // out of the server's way.
+        Some(Command::Worker(args)) => {
+            tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(worker::run(args))
+        }
+        Some(Command::Summarize { files }) => report::summarize(&files),
+        None => tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(run(cli.run)),
+    }
+}
+
+async fn run(args: RunArgs) -> anyhow::Result<()> {
+    let binary = args.server_bin.clone().unwrap_or_else(server::default_binary);
+    anyhow::ensure!(
+        binary.exists(),
+        "no server binary at {}: build it with `cargo build --release -p mynah-server`",
+        binary.display()
+    );
+    let context = Context { server: ServerOptions { binary: binary.clone(), durability: args.durability.clone() } };
+    let machine = procfs::Machine::read();
+    println!(
+        "mynah-bench: {} CPUs ({}), {:.1} GiB, kernel {}, open files {}; server {}",
+        machine.cpus,
+        machine.cpu_model,
+        machine.memory_bytes as f64 / (1u64 << 30) as f64,
+        machine.kernel,
+        machine.open_files_limit,
+        binary.display()
+    );
+    let started = Instant::now();
+    let mut reports: Vec<ScenarioReport> = Vec::new();
+    let mut failures: Vec<String> = Vec::new();
+    for scenario in &args.scenarios {
+        let scenario_started = Instant::now();
+        let outcome = run_scenario(&context, &args, scenario.trim()).await;
+        match outcome {
+            Ok(mut report) => {
+                report.metric("scenario wall time", scenario_started.elapsed().as_secs_f64(), "s");
+                report.print();
+                reports.push(report);
+            }
+            Err(error) => {
+                eprintln!("scenario {scenario} failed: {error:#}");
+                failures.push(format!("{scenario}: {error:#}"));
+            }
+        }
+    }
+    println!();
+    println!("all scenarios: {:.0} s", started.elapsed().as_secs_f64());
+    if let Some(out) = &args.out {
+        let document = json!({
+            "date_unix": wire::unix_seconds(),
+            "command": std::env::args().collect::<Vec<_>>().join(" "),
+            "machine": machine,
+            "server_binary": binary.display().to_string(),
+            "durability": args.durability,
+            "scenarios": reports,
+            "failures": failures,
+        });
+        std::fs::write(out, serde_json::to_string_pretty(&document)?)
+            .with_context(|| format!("writing {}", out.display()))?;
+        println!("results written to {}", out.display());
+    }
+    anyhow::ensure!(failures.is_empty(), "{} scenario(s) could not run", failures.len());
+    Ok(())
+}
+
+async fn run_scenario(context: &Context, args: &RunArgs, name: &str) -> anyhow::Result<ScenarioReport> {
+    use scenarios::*;
+    match name {
+        "p1" => {
+            idle::run(context, &idle::IdleOptions { connections: args.connections, idle_seconds: args.idle_seconds })
+                .await
+        }
+        "p2" => {
+            let options = login_storm::LoginStormOptions { logins: args.logins, concurrency: args.login_concurrency };
+            login_storm::run(context, &options).await
+        }
+        "p3" => {
+            let options = one_to_one::OneToOneOptions {
+                users: args.p3_users,
+                peak_seconds: args.p3_seconds,
+                half_seconds: args.p3_half_seconds,
+                window: args.p3_window,
+                rows: args.p3_rows,
+            };
+            one_to_one::run(context, &options).await
+        }
+        "p4" => {
+            let options = fanout::FanoutOptions {
+                members: args.group_members,
+                senders: args.group_senders,
+                rates: args.fanout_rates.clone(),
+                step_seconds: args.fanout_step_seconds,
+            };
+            fanout::run(context, &options).await
+        }
+        "p6" => {
+            let options = offline_sync::OfflineSyncOptions {
+                messages: args.sync_messages,
+                conversations: args.sync_conversations,
+                repetitions: args.sync_repetitions,
+            };
+            offline_sync::run(context, &options).await
+        }
+        "p7" => {
+            let options = reconnect::ReconnectOptions {
+                connections: args.storm_connections,
+                messages: args.storm_messages,
+                backoff_base_ms: args.storm_backoff_ms,
+            };
+            reconnect::run(context, &options).await
+        }
+        other => anyhow::bail!("unknown scenario {other:?} (known: p1, p2, p3, p4, p6, p7)"),
+    }
+}

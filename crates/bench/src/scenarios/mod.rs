@@ -1,0 +1,96 @@
+//! The scenarios, one file each, named after the targets of `shared/guide/performance.md`:
+//!
+//! - [`idle`]: P1, idle authenticated connections: server memory per connection and idle CPU.
+//! - [`login_storm`]: P2, connect + UserSig verify + initial `getConversationList` per second.
+//! - [`one_to_one`]: P3, persisted one-to-one throughput, send→ack and send→delivered latency.
+//! - [`fanout`]: P4, a group of 1,000 online members: deliveries per second and their latency.
+//! - [`offline_sync`]: P6, catching up 10,000 missed messages over 100 conversations.
+//! - [`reconnect`]: P7, every connection drops (kill -9 and restart) and comes back.
+//!
+//! Each starts its own server on a fresh data directory, so scenarios do not disturb each other.
+
+pub mod fanout;
+pub mod idle;
+pub mod login_storm;
+pub mod offline_sync;
+pub mod one_to_one;
+pub mod reconnect;
+
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use hdrhistogram::Histogram;
+
+use crate::report::{SharedHistogram, new_histogram, record};
+use crate::server::ServerOptions;
+use crate::wire::{self, Endpoint, Socket};
+
+/// What every scenario needs.
+pub struct Context {
+    pub server: ServerOptions,
+}
+
+/// Latencies recorded locally and added to a shared histogram in batches.
+pub struct LatencyBatch {
+    local: Histogram<u64>,
+    pending: usize,
+    target: SharedHistogram,
+}
+
+impl LatencyBatch {
+    const FLUSH_EVERY: usize = 256;
+
+    pub fn new(target: &SharedHistogram) -> LatencyBatch {
+        LatencyBatch { local: new_histogram(), pending: 0, target: target.clone() }
+    }
+
+    pub fn record(&mut self, latency: Duration) {
+        record(&mut self.local, latency);
+        self.pending += 1;
+        if self.pending >= Self::FLUSH_EVERY {
+            self.flush();
+        }
+    }
+
+    pub fn flush(&mut self) {
+        if self.pending > 0 {
+            self.target.add(&self.local);
+            self.local.reset();
+            self.pending = 0;
+        }
+    }
+}
+
+impl Drop for LatencyBatch {
+    fn drop(&mut self) {
+        self.flush();
+    }
+}
+
+/// Connects and logs in `users` from this process, `concurrency` at a time. Fails if any login
+/// fails: setup steps must be complete before anything is measured.
+pub async fn connect_users(
+    endpoint: &Endpoint,
+    users: &[String],
+    first_source: usize,
+    concurrency: usize,
+) -> anyhow::Result<Vec<Socket>> {
+    let logins = futures_util::stream::iter(users.iter().enumerate())
+        .map(|(index, user)| async move {
+            let sig = endpoint.user_sig(user);
+            wire::connect_and_login(endpoint, first_source + index, user, &sig).await.map(|(socket, _)| socket)
+        })
+        .buffered(concurrency.max(1))
+        .collect::<Vec<_>>()
+        .await;
+    logins.into_iter().collect()
+}
+
+/// The median of some values (0 when empty).
+pub fn median(values: &mut [f64]) -> f64 {
+    if values.is_empty() {
+        return 0.0;
+    }
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}

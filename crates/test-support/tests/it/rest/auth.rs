@@ -1,0 +1,81 @@
+//! REST authentication and framing: who may call, with which UserSig, how often, with what body.
+
+use mynah_test_support::{APP_ID, APP_KEY, OTHER_APP_ID, TestServer, user_sig};
+use serde_json::json;
+
+use super::{ADMIN, Rest, admin_user_sig};
+
+#[tokio::test]
+async fn the_administrator_is_accepted_with_a_usersig_from_the_official_generator() {
+    let server = TestServer::start().await;
+    let rest = Rest::new(&server);
+    // `Rest::new` signed with the official npm generator when the tool is set; this call proves the
+    // server verifies Tencent's own UserSigs.
+    let reply = rest.ok("im_open_login_svc/account_check", json!({ "CheckItem": [{ "UserID": ADMIN }] })).await;
+    assert_eq!(reply["ResultItem"][0]["AccountStatus"], "Imported", "the administrator always exists");
+    if let Ok(tool) = std::env::var("MYNAH_OFFICIAL_USERSIG_TOOL") {
+        // Tencent's UserSig and Mynah's for the same administrator both verify.
+        let official = super::official_user_sig(&tool, ADMIN);
+        let ours = user_sig(APP_ID, APP_KEY, ADMIN, 86_400);
+        for sig in [official, ours] {
+            let query = format!("sdkappid={APP_ID}&identifier={ADMIN}&usersig={sig}");
+            let reply = rest.raw("im_open_login_svc/account_check", &query, r#"{"CheckItem":[{"UserID":"x"}]}"#.into()).await;
+            assert_eq!(reply["ErrorCode"], 0, "{reply}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn bad_credentials_get_tencents_codes() {
+    let server = TestServer::start().await;
+    let rest = Rest::new(&server);
+    let body = || r#"{"CheckItem":[{"UserID":"alice"}]}"#.to_owned();
+    let path = "im_open_login_svc/account_check";
+    let sig = admin_user_sig(ADMIN);
+    let cases = [
+        // No sdkappid at all.
+        (format!("identifier={ADMIN}&usersig={sig}"), 60012),
+        // An app this server does not serve, and one that is not a number.
+        (format!("sdkappid=1400999999&identifier={ADMIN}&usersig={sig}"), 60006),
+        (format!("sdkappid=abc&identifier={ADMIN}&usersig={sig}"), 60006),
+        // No identifier; a UserSig made for another identifier.
+        (format!("sdkappid={APP_ID}&usersig={sig}"), 60004),
+        (format!("sdkappid={APP_ID}&identifier=someone&usersig={sig}"), 60004),
+        // No UserSig; garbage; a UserSig of another app's key.
+        (format!("sdkappid={APP_ID}&identifier={ADMIN}"), 60005),
+        (format!("sdkappid={APP_ID}&identifier={ADMIN}&usersig=not-a-usersig"), 60005),
+        (format!("sdkappid={APP_ID}&identifier={ADMIN}&usersig={}", user_sig(APP_ID, "wrong-key", ADMIN, 86_400)), 60005),
+        // A valid UserSig of a user who is not the administrator.
+        (format!("sdkappid={APP_ID}&identifier=alice&usersig={}", user_sig(APP_ID, APP_KEY, "alice", 86_400)), 60010),
+    ];
+    for (query, code) in cases {
+        let reply = rest.raw(path, &query, body()).await;
+        assert_eq!((reply["ActionStatus"].as_str(), reply["ErrorCode"].as_u64()), (Some("FAIL"), Some(code)), "{query}: {reply}");
+    }
+    // The other app's administrator is its own app's administrator only.
+    let other = user_sig(OTHER_APP_ID, "mynah-other-secret-key", ADMIN, 86_400);
+    let reply = rest.raw(path, &format!("sdkappid={APP_ID}&identifier={ADMIN}&usersig={other}"), body()).await;
+    assert_eq!(reply["ErrorCode"], 60005, "{reply}");
+}
+
+#[tokio::test]
+async fn malformed_bodies_and_unknown_commands_are_refused() {
+    let server = TestServer::start().await;
+    let rest = Rest::new(&server);
+    let query = format!("sdkappid={APP_ID}&identifier={ADMIN}&usersig={}", admin_user_sig(ADMIN));
+    for body in ["{not json", "[1,2]", r#"{"CheckItem":"alice"}"#, r#"{"CheckItem":[{"UserID":5}]}"#] {
+        let reply = rest.raw("im_open_login_svc/account_check", &query, body.to_owned()).await;
+        assert_eq!(reply["ErrorCode"], 60002, "{body}: {reply}");
+    }
+    let reply = rest.raw("openim/no_such_command", &query, "{}".to_owned()).await;
+    assert_eq!(reply["ErrorCode"], 60001, "{reply}");
+}
+
+#[tokio::test]
+async fn an_app_over_its_request_rate_gets_60007() {
+    let server = TestServer::start_with(|config| config.rest_requests_per_second = 1).await;
+    let rest = Rest::new(&server);
+    let body = json!({ "CheckItem": [{ "UserID": "alice" }] });
+    rest.ok("im_open_login_svc/account_check", body.clone()).await;
+    rest.fails("im_open_login_svc/account_check", body, 60007).await;
+}
