@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # P9: ejabberd (Debian's package) side by side with Mynah. Installs ejabberd if needed, configures it
 # on loopback only (WebSocket listener at ws://127.0.0.1:$PORT/ws, mod_offline and mod_mam on, a MUC
-# service), registers the bench users with ejabberdctl, starts it, runs `mynah-bench --scenarios p9`
+# service; the room is created by its first joiner), registers the bench users with ejabberdctl,
+# starts it, runs `mynah-bench --scenarios p9`
 # against it and a Mynah binary in the same run, then stops ejabberd.
 #
 #   scripts/bench-ejabberd.sh                  # 200 users
@@ -17,6 +18,8 @@ if ! command -v ejabberdctl >/dev/null 2>&1; then
 fi
 cargo build --release -p mynah-bench -p mynah-server
 
+# Erlang's port mapper and distribution listen on loopback only.
+export ERL_EPMD_ADDRESS=127.0.0.1
 work=$(mktemp -d /tmp/ejabberd-bench.XXXXXX)
 mkdir -p "$work/spool" "$work/logs"
 cat > "$work/ejabberd.yml" <<YAML
@@ -63,7 +66,7 @@ modules:
 YAML
 # Our own ejabberdctl.cfg: Debian's points EJABBERD_CONFIG_PATH at /etc/ejabberd/ejabberd.yml.
 cat > "$work/ejabberdctl.cfg" <<CFG
-ERL_OPTIONS="-env ERL_CRASH_DUMP_BYTES 0"
+ERL_OPTIONS="-env ERL_CRASH_DUMP_BYTES 0 -kernel inet_dist_use_interface {127,0,0,1}"
 EJABBERD_PID_PATH=$work/ejabberd.pid
 EJABBERD_CONFIG_PATH=$work/ejabberd.yml
 CFG
@@ -79,7 +82,6 @@ ctl started
 echo "== registering $users users (user0 .. user$((users - 1)), password bench) with ejabberdctl"
 seq 0 $((users - 1)) | xargs -P 4 -I{} ejabberdctl --ctl-config "$work/ejabberdctl.cfg" --spool "$work/spool" \
   --logs "$work/logs" register "user{}" localhost bench >/dev/null
-ctl create_room bench conference.localhost localhost >/dev/null 2>&1 || true
 
 pid=$(pgrep -u ejabberd -f beam.smp | head -1)
 target/release/mynah-bench --scenarios p9 --ejabberd-ws "ws://127.0.0.1:$port/ws" --ejabberd-pid "$pid" \

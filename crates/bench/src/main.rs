@@ -11,6 +11,7 @@
 //! - [`scenarios`]: one file per scenario.
 //! - [`report`]: histograms, tables and JSON; [`procfs`]: memory and CPU from `/proc`.
 //! - [`rng`]: a seeded generator for reproducible choices.
+//! - [`xmpp`]: a minimal XMPP-over-WebSocket client, for the ejabberd comparison (P9).
 
 mod procfs;
 mod report;
@@ -19,6 +20,7 @@ mod scenarios;
 mod server;
 mod wire;
 mod worker;
+mod xmpp;
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -51,7 +53,7 @@ enum Command {
 
 #[derive(clap::Args)]
 struct RunArgs {
-    /// Scenarios to run, comma-separated: p1,p2,p3,p4,p6,p7.
+    /// Scenarios to run, comma-separated: p1,p2,p3,p4,p6,p7 (p9 needs scripts/bench-ejabberd.sh).
     #[arg(long, default_value = "p1,p2,p3,p4,p6,p7", value_delimiter = ',')]
     scenarios: Vec<String>,
     /// Write the results as JSON to this file.
@@ -126,6 +128,25 @@ struct RunArgs {
     /// P7: the first reconnect waits a random time up to this many ms (full jitter).
     #[arg(long, default_value_t = 500)]
     storm_backoff_ms: u64,
+
+    /// P9: ejabberd's WebSocket endpoint (set up by scripts/bench-ejabberd.sh).
+    #[arg(long)]
+    ejabberd_ws: Option<String>,
+    /// P9: ejabberd's process id, for its memory.
+    #[arg(long, default_value_t = 0)]
+    ejabberd_pid: u32,
+    /// P9: users registered on ejabberd as user0.. with password "bench"; the same count on Mynah.
+    #[arg(long, default_value_t = 200)]
+    ejabberd_users: usize,
+    /// P9: one-to-one msgs/s offered, one step each.
+    #[arg(long, default_value = "500,1000,2000,4000,8000", value_delimiter = ',')]
+    p9_c2c_rates: Vec<f64>,
+    /// P9: group msgs/s offered, one step each.
+    #[arg(long, default_value = "10,30,100,300", value_delimiter = ',')]
+    p9_group_rates: Vec<f64>,
+    /// P9: seconds per step.
+    #[arg(long, default_value_t = 4)]
+    p9_step_seconds: u64,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -243,6 +264,17 @@ async fn run_scenario(context: &Context, args: &RunArgs, name: &str) -> anyhow::
             };
             reconnect::run(context, &options).await
         }
-        other => anyhow::bail!("unknown scenario {other:?} (known: p1, p2, p3, p4, p6, p7)"),
+        "p9" => {
+            let options = ejabberd::PeerOptions {
+                ws_url: args.ejabberd_ws.clone().context("p9 needs --ejabberd-ws (run scripts/bench-ejabberd.sh)")?,
+                pid: args.ejabberd_pid,
+                users: args.ejabberd_users,
+                c2c_rates: args.p9_c2c_rates.clone(),
+                group_rates: args.p9_group_rates.clone(),
+                step_seconds: args.p9_step_seconds,
+            };
+            ejabberd::run(context, &options).await
+        }
+        other => anyhow::bail!("unknown scenario {other:?} (known: p1, p2, p3, p4, p6, p7, p9)"),
     }
 }

@@ -134,7 +134,11 @@ impl Bus for LocalBus {
 
     fn sessions(&self, app: AppId, user: &str) -> Vec<SessionInfo> {
         let shard = self.inner.shard(app, user).lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        shard.users.get(&(app, user.to_owned())).map(|entries| entries.iter().map(|entry| entry.info.clone()).collect()).unwrap_or_default()
+        shard
+            .users
+            .get(&(app, user.to_owned()))
+            .map(|entries| entries.iter().map(|entry| entry.info.clone()).collect())
+            .unwrap_or_default()
     }
 }
 

@@ -63,7 +63,10 @@ impl ClientError {
 pub enum Event {
     Push(Push),
     /// The connection closed; `code` is the WebSocket close code when there was one.
-    Closed { code: Option<u16>, reason: String },
+    Closed {
+        code: Option<u16>,
+        reason: String,
+    },
 }
 
 /// How to log in.
@@ -78,8 +81,19 @@ pub struct ClientOptions {
 }
 
 impl ClientOptions {
-    pub fn new(url: impl Into<String>, sdk_app_id: u64, user_id: impl Into<String>, user_sig: impl Into<String>) -> ClientOptions {
-        ClientOptions { url: url.into(), sdk_app_id, user_id: user_id.into(), user_sig: user_sig.into(), platform: Platform::Linux }
+    pub fn new(
+        url: impl Into<String>,
+        sdk_app_id: u64,
+        user_id: impl Into<String>,
+        user_sig: impl Into<String>,
+    ) -> ClientOptions {
+        ClientOptions {
+            url: url.into(),
+            sdk_app_id,
+            user_id: user_id.into(),
+            user_sig: user_sig.into(),
+            platform: Platform::Linux,
+        }
     }
 
     pub fn platform(mut self, platform: Platform) -> ClientOptions {
@@ -159,8 +173,16 @@ impl Client {
     }
 
     /// Marks a conversation read (up to `sequence`, or everything).
-    pub async fn set_message_read(&self, conversation_id: &str, sequence: Option<u64>) -> Result<Conversation, ClientError> {
-        self.request(Request::SetMessageRead(SetMessageReadRequest { conversation_id: conversation_id.to_owned(), sequence })).await
+    pub async fn set_message_read(
+        &self,
+        conversation_id: &str,
+        sequence: Option<u64>,
+    ) -> Result<Conversation, ClientError> {
+        self.request(Request::SetMessageRead(SetMessageReadRequest {
+            conversation_id: conversation_id.to_owned(),
+            sequence,
+        }))
+        .await
     }
 
     pub async fn get_conversation_list(&self) -> Result<ConversationListResult, ClientError> {
@@ -168,7 +190,8 @@ impl Client {
     }
 
     pub async fn get_conversation(&self, conversation_id: &str) -> Result<Conversation, ClientError> {
-        self.request(Request::GetConversation(ConversationRequest { conversation_id: conversation_id.to_owned() })).await
+        self.request(Request::GetConversation(ConversationRequest { conversation_id: conversation_id.to_owned() }))
+            .await
     }
 
     pub async fn get_total_unread_message_count(&self) -> Result<u64, ClientError> {
@@ -205,7 +228,8 @@ impl Client {
     /// The profiles of the users that exist, in the order asked.
     pub async fn get_user_profile(&self, user_ids: &[&str]) -> Result<Vec<Profile>, ClientError> {
         let user_id_list = user_ids.iter().map(|user| (*user).to_owned()).collect();
-        let result: GetUserProfileResult = self.request(Request::GetUserProfile(GetUserProfileRequest { user_id_list })).await?;
+        let result: GetUserProfileResult =
+            self.request(Request::GetUserProfile(GetUserProfileRequest { user_id_list })).await?;
         Ok(result.profile_list)
     }
 

@@ -12,8 +12,8 @@ use mynah_bus::Delivery;
 use mynah_proto::codes::{ErrorCode, KickReason};
 use mynah_proto::frames::{Push, RequestFrame};
 use mynah_proto::requests::{Kicked, Request};
-use mynah_service::login::LoginGrant;
 use mynah_service::hooks::StateChange;
+use mynah_service::login::LoginGrant;
 use mynah_service::{ServiceError, now_ms};
 use tokio::time::{Instant, sleep, sleep_until};
 
@@ -58,7 +58,9 @@ async fn wait_for_login(socket: &mut WebSocket, gateway: &Gateway, client_ip: Op
         let text = match frame {
             Some(Ok(Message::Text(text))) => text,
             Some(Ok(Message::Binary(_))) => {
-                send(socket, dispatch::encode::<()>(0, Err(malformed("binary frames are not supported")))).await.ok()?;
+                send(socket, dispatch::encode::<()>(0, Err(malformed("binary frames are not supported"))))
+                    .await
+                    .ok()?;
                 continue;
             }
             Some(Ok(_)) => continue,
@@ -66,13 +68,15 @@ async fn wait_for_login(socket: &mut WebSocket, gateway: &Gateway, client_ip: Op
         };
         let reply = match RequestFrame::decode(&text) {
             Err(error) => dispatch::encode::<()>(error.id.unwrap_or(0), Err(malformed(error.reason))),
-            Ok(RequestFrame { id, request: Request::Login(login) }) => match gateway.service.login(&login, client_ip).await {
-                Ok(grant) => {
-                    send(socket, dispatch::encode(id, Ok(&grant.result))).await.ok()?;
-                    return Some(grant);
+            Ok(RequestFrame { id, request: Request::Login(login) }) => {
+                match gateway.service.login(&login, client_ip).await {
+                    Ok(grant) => {
+                        send(socket, dispatch::encode(id, Ok(&grant.result))).await.ok()?;
+                        return Some(grant);
+                    }
+                    Err(error) => dispatch::encode::<()>(id, Err(error)),
                 }
-                Err(error) => dispatch::encode::<()>(id, Err(error)),
-            },
+            }
             Ok(RequestFrame { id, .. }) => {
                 dispatch::encode::<()>(id, Err(ServiceError::new(ErrorCode::NOT_LOGGED_IN, "log in first")))
             }

@@ -18,7 +18,10 @@ pub enum Outcome {
 /// Serves one request of a logged-in session.
 pub async fn dispatch(service: Service, session: Session, id: u64, request: Request) -> Outcome {
     let reply = match request {
-        Request::Login(_) => encode::<Empty>(id, Err(ServiceError::new(ErrorCode::REQUEST_MALFORMED, "this connection is already logged in"))),
+        Request::Login(_) => encode::<Empty>(
+            id,
+            Err(ServiceError::new(ErrorCode::REQUEST_MALFORMED, "this connection is already logged in")),
+        ),
         Request::Logout(_) => return Outcome::ReplyAndClose(encode(id, Ok(Empty {}))),
         Request::Heartbeat(_) => encode(id, Ok(HeartbeatResult { server_time_ms: now_ms() })),
         Request::SendMessage(body) => encode(id, service.send_message(&session, body).await),

@@ -49,10 +49,8 @@ impl RequestFrame {
             .map_err(|error| FrameError { id: None, reason: format!("invalid frame: {error}") })?;
         let data = if raw.data.is_null() { Value::Object(Default::default()) } else { raw.data };
         let tagged = serde_json::json!({ "op": raw.op, "data": data });
-        let request = serde_json::from_value(tagged).map_err(|error| FrameError {
-            id: Some(raw.id),
-            reason: format!("invalid {} request: {error}", raw.op),
-        })?;
+        let request = serde_json::from_value(tagged)
+            .map_err(|error| FrameError { id: Some(raw.id), reason: format!("invalid {} request: {error}", raw.op) })?;
         Ok(RequestFrame { id: raw.id, request })
     }
 }

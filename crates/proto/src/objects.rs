@@ -306,7 +306,7 @@ pub enum Change {
         #[serde(rename = "messageID")]
         message_id: String,
         sequence: u64,
-        message: Option<Message>,
+        message: Option<Box<Message>>,
     },
     /// A group system notice for the user (the SDK's `TIMGroupSystemNoticeElem` in `@TIM#SYSTEM`):
     /// `operationType` 4 = removed from the group, 255 = a custom notice (`userDefinedField`).
@@ -335,7 +335,7 @@ pub enum Change {
     },
     /// The user's own profile changed (on another device, or by an administrator).
     #[serde(rename_all = "camelCase")]
-    ProfileUpdated { profile: Profile },
+    ProfileUpdated { profile: Box<Profile> },
 }
 
 /// `operationType` of a group system notice: the user was removed from the group.

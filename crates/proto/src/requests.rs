@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::codes::KickReason;
 use crate::elements::MsgElement;
 use crate::ids::ConversationType;
-use crate::objects::{ChangeEntry, Conversation, Group, GroupType, JoinOption, Message, MessagePriority, MemberRole};
+use crate::objects::{ChangeEntry, Conversation, Group, GroupType, JoinOption, MemberRole, Message, MessagePriority};
 use crate::profiles::{GetUserProfileRequest, UpdateMyProfileRequest};
 
 /// Every request a client can make. Serialized as `{"op": "<camelCase name>", "data": {...}}`.

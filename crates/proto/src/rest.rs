@@ -37,7 +37,12 @@ impl<T> RestReply<T> {
 
 impl RestReply<serde_json::Map<String, serde_json::Value>> {
     pub fn fail(code: ErrorCode, info: impl Into<String>) -> Self {
-        RestReply { action_status: ActionStatus::Fail, error_code: code, error_info: info.into(), body: Default::default() }
+        RestReply {
+            action_status: ActionStatus::Fail,
+            error_code: code,
+            error_info: info.into(),
+            body: Default::default(),
+        }
     }
 }
 

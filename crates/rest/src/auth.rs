@@ -29,24 +29,40 @@ impl AppRateLimiter {
     }
 
     fn check(&self, app: u64) -> Result<(), RestError> {
-        self.limiter.check_key(&app).map_err(|_| RestError::new(codes::RATE_LIMITED, "request rate over the app's limit"))
+        self.limiter
+            .check_key(&app)
+            .map_err(|_| RestError::new(codes::RATE_LIMITED, "request rate over the app's limit"))
     }
 }
 
 /// Checks the query string and returns the administrator it authenticates.
 pub fn authenticate(service: &Service, limiter: &AppRateLimiter, query: &str) -> Result<Admin, RestError> {
     let parameter = |name: &str| {
-        query.split('&').filter_map(|pair| pair.split_once('=')).find(|(key, _)| *key == name).map(|(_, value)| decode(value))
+        query
+            .split('&')
+            .filter_map(|pair| pair.split_once('='))
+            .find(|(key, _)| *key == name)
+            .map(|(_, value)| decode(value))
     };
     let app_id = parameter("sdkappid").ok_or_else(|| RestError::new(codes::MISSING_SDKAPPID, "sdkappid is missing"))?;
-    let app_id: u64 = app_id.parse().map_err(|_| RestError::new(codes::BAD_SDKAPPID, format!("sdkappid {app_id:?} is not a number")))?;
-    let app = service.apps().get(app_id).ok_or_else(|| RestError::new(codes::BAD_SDKAPPID, format!("sdkappid {app_id} is not an app of this server")))?;
+    let app_id: u64 = app_id
+        .parse()
+        .map_err(|_| RestError::new(codes::BAD_SDKAPPID, format!("sdkappid {app_id:?} is not a number")))?;
+    let app = service.apps().get(app_id).ok_or_else(|| {
+        RestError::new(codes::BAD_SDKAPPID, format!("sdkappid {app_id} is not an app of this server"))
+    })?;
     limiter.check(app_id)?;
-    let identifier = parameter("identifier").filter(|value| !value.is_empty()).ok_or_else(|| RestError::new(codes::BAD_IDENTIFIER, "identifier is missing"))?;
-    let user_sig = parameter("usersig").filter(|value| !value.is_empty()).ok_or_else(|| RestError::new(codes::BAD_USERSIG, "usersig is missing"))?;
+    let identifier = parameter("identifier")
+        .filter(|value| !value.is_empty())
+        .ok_or_else(|| RestError::new(codes::BAD_IDENTIFIER, "identifier is missing"))?;
+    let user_sig = parameter("usersig")
+        .filter(|value| !value.is_empty())
+        .ok_or_else(|| RestError::new(codes::BAD_USERSIG, "usersig is missing"))?;
     let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|elapsed| elapsed.as_secs()).unwrap_or(0);
     mynah_usersig::verify(&user_sig, app_id, &identifier, &app.secret_key, now).map_err(|error| match error {
-        mynah_usersig::UserSigError::IdentifierMismatch => RestError::new(codes::BAD_IDENTIFIER, format!("usersig is not {identifier}'s")),
+        mynah_usersig::UserSigError::IdentifierMismatch => {
+            RestError::new(codes::BAD_IDENTIFIER, format!("usersig is not {identifier}'s"))
+        }
         other => RestError::new(codes::BAD_USERSIG, format!("usersig rejected: {other}")),
     })?;
     if identifier != app.admin_identifier {

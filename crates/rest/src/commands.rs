@@ -14,10 +14,18 @@ use crate::auth::Admin;
 use crate::reply::{CommandResult, RestError};
 
 /// Serves one command.
-pub async fn dispatch(service: &Service, admin: &Admin, service_name: &str, command: &str, body: &[u8]) -> CommandResult {
+pub async fn dispatch(
+    service: &Service,
+    admin: &Admin,
+    service_name: &str,
+    command: &str,
+    body: &[u8],
+) -> CommandResult {
     match (service_name, command) {
         ("im_open_login_svc", "kick") => accounts::kick(service, admin, body).await,
-        ("openim", "query_online_status") | ("openim", "querystate") => accounts::query_online_status(service, admin, body).await,
+        ("openim", "query_online_status") | ("openim", "querystate") => {
+            accounts::query_online_status(service, admin, body).await
+        }
         ("im_open_login_svc", "account_import") => accounts::account_import(service, admin, body).await,
         ("im_open_login_svc", "multiaccount_import") => accounts::multiaccount_import(service, admin, body).await,
         ("im_open_login_svc", "account_delete") => accounts::account_delete(service, admin, body).await,
@@ -41,7 +49,9 @@ pub async fn dispatch(service: &Service, admin: &Admin, service_name: &str, comm
             group_messages::send_group_system_notification(service, admin, body).await
         }
         ("group_open_http_svc", "group_msg_recall") => group_messages::group_msg_recall(service, admin, body).await,
-        ("group_open_http_svc", "group_msg_get_simple") => group_messages::group_msg_get_simple(service, admin, body).await,
+        ("group_open_http_svc", "group_msg_get_simple") => {
+            group_messages::group_msg_get_simple(service, admin, body).await
+        }
         ("profile", "portrait_set") => profiles::portrait_set(service, admin, body).await,
         ("profile", "portrait_get") => profiles::portrait_get(service, admin, body).await,
         _ => Err(RestError::new(codes::UNKNOWN_COMMAND, format!("unknown command v4/{service_name}/{command}"))),

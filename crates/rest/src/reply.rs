@@ -43,7 +43,8 @@ pub fn fields<T: Serialize>(body: &T) -> CommandResult {
 /// Parses a request body. Bad JSON and wrong types are 60002, as Tencent answers them.
 pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, RestError> {
     let body = if body.iter().all(u8::is_ascii_whitespace) { b"{}".as_slice() } else { body };
-    serde_json::from_slice(body).map_err(|error| RestError::new(codes::BAD_JSON, format!("invalid request body: {error}")))
+    serde_json::from_slice(body)
+        .map_err(|error| RestError::new(codes::BAD_JSON, format!("invalid request body: {error}")))
 }
 
 /// Renders an outcome as the HTTP response.
@@ -52,6 +53,8 @@ pub fn render(outcome: CommandResult) -> Response {
         Ok(body) => serde_json::to_vec(&RestReply::ok(body)),
         Err(error) => serde_json::to_vec(&RestReply::fail(error.code, error.info)),
     };
-    let bytes = encoded.unwrap_or_else(|_| br#"{"ActionStatus":"FAIL","ErrorCode":70500,"ErrorInfo":"internal server error"}"#.to_vec());
+    let bytes = encoded.unwrap_or_else(|_| {
+        br#"{"ActionStatus":"FAIL","ErrorCode":70500,"ErrorInfo":"internal server error"}"#.to_vec()
+    });
     ([(CONTENT_TYPE, "application/json")], bytes).into_response()
 }

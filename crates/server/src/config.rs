@@ -12,11 +12,11 @@ use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use mynah_gateway::GatewayConfig;
 use mynah_rest::RestConfig;
-use mynah_webhooks::WebhookConfig;
-use mynah_webhooks::outbox::OutboxConfig;
-use mynah_service::AppConfig;
+use mynah_service::{AppConfig, SendLimits};
 use mynah_store_sqlite::Durability;
 use mynah_usersig::SecretKey;
+use mynah_webhooks::WebhookConfig;
+use mynah_webhooks::outbox::OutboxConfig;
 use serde::{Deserialize, Serialize};
 
 /// Every setting of a `mynah serve` process.
@@ -40,6 +40,11 @@ pub struct Config {
     pub idle_timeout_seconds: u64,
     /// REST API requests per second per app. Default 200 (Tencent's default per API).
     pub rest_requests_per_second: u32,
+    /// Messages per second one group accepts; over it, lower priorities are dropped first and the
+    /// sender still sees success (Tencent: 40). 0 = unlimited.
+    pub group_messages_per_second: u32,
+    /// Messages per second one user may send through the SDK; over it, 60007. 0 (default) = unlimited.
+    pub user_messages_per_second: u32,
     /// How often the webhook outbox is checked, in milliseconds. Default 200.
     pub webhook_poll_interval_ms: u64,
     /// The first retry delay of a failed after-event webhook, in milliseconds; it doubles with
@@ -58,6 +63,8 @@ impl Default for Config {
             max_connections: 100_000,
             idle_timeout_seconds: 90,
             rest_requests_per_second: 200,
+            group_messages_per_second: 40,
+            user_messages_per_second: 0,
             webhook_poll_interval_ms: 200,
             webhook_first_retry_ms: 1000,
         }
@@ -155,6 +162,8 @@ impl Config {
             "max_connections",
             "idle_timeout_seconds",
             "rest_requests_per_second",
+            "group_messages_per_second",
+            "user_messages_per_second",
             "webhook_poll_interval_ms",
             "webhook_first_retry_ms",
         ]));
@@ -221,6 +230,13 @@ impl Config {
         Ok(webhooks)
     }
 
+    pub fn send_limits(&self) -> SendLimits {
+        SendLimits {
+            group_messages_per_second: self.group_messages_per_second,
+            user_messages_per_second: self.user_messages_per_second,
+        }
+    }
+
     pub fn outbox(&self) -> OutboxConfig {
         OutboxConfig {
             poll_interval: Duration::from_millis(self.webhook_poll_interval_ms.max(10)),
@@ -259,6 +275,8 @@ const KNOWN_ENVIRONMENT: &[&str] = &[
     "MYNAH_MAX_CONNECTIONS",
     "MYNAH_IDLE_TIMEOUT_SECONDS",
     "MYNAH_REST_REQUESTS_PER_SECOND",
+    "MYNAH_GROUP_MESSAGES_PER_SECOND",
+    "MYNAH_USER_MESSAGES_PER_SECOND",
     "MYNAH_WEBHOOK_POLL_INTERVAL_MS",
     "MYNAH_WEBHOOK_FIRST_RETRY_MS",
     "MYNAH_CONFIG",

@@ -25,7 +25,8 @@ struct StoredDevApp {
 pub fn load_or_create(data: &Path) -> io::Result<(AppEntry, bool)> {
     let path = data.join(FILE_NAME);
     if let Ok(text) = fs::read_to_string(&path) {
-        let stored: StoredDevApp = serde_json::from_str(&text).map_err(|error| io::Error::new(io::ErrorKind::InvalidData, error))?;
+        let stored: StoredDevApp =
+            serde_json::from_str(&text).map_err(|error| io::Error::new(io::ErrorKind::InvalidData, error))?;
         return Ok((dev_entry(stored), false));
     }
     let mut random = rand::rng();

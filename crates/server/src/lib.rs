@@ -19,10 +19,10 @@ use axum::serve::ListenerExt;
 use mynah_bus::LocalBus;
 use mynah_gateway::Gateway;
 use mynah_rest::Rest;
-use mynah_webhooks::{Webhooks, outbox};
-use mynah_service::{Apps, Service};
+use mynah_service::{Apps, Service, ServiceParts};
 use mynah_store::Store;
 use mynah_store_sqlite::{SqliteConfig, SqliteStore};
+use mynah_webhooks::{Webhooks, outbox};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -74,7 +74,13 @@ pub async fn run(config: Config, listener: TcpListener, shutdown: CancellationTo
     let store = Store::from_backend(sqlite.clone());
     let bus = Arc::new(LocalBus::default());
     let webhooks = Webhooks::new(config.webhooks().map_err(ServerError::Config)?);
-    let service = Service::with_hooks(store.clone(), bus, Apps::new(config.app_configs()), Arc::new(webhooks.clone()));
+    let service = Service::new(ServiceParts {
+        store: store.clone(),
+        bus,
+        apps: Apps::new(config.app_configs()),
+        hooks: Arc::new(webhooks.clone()),
+        limits: config.send_limits(),
+    });
     let tasks = TaskTracker::new();
     let rest = Rest::new(service.clone(), config.rest());
     let gateway = Gateway::new(service, config.gateway(), shutdown.clone(), tasks.clone());
@@ -90,7 +96,8 @@ pub async fn run(config: Config, listener: TcpListener, shutdown: CancellationTo
     }
     tracing::info!(listen = %config.listen, data = %config.data.display(), "serving");
     let served = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown.clone().cancelled_owned()).await;
+        .with_graceful_shutdown(shutdown.clone().cancelled_owned())
+        .await;
 
     tasks.close();
     if tokio::time::timeout(SHUTDOWN_GRACE, tasks.wait()).await.is_err() {

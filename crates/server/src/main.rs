@@ -76,7 +76,8 @@ async fn main() -> anyhow::Result<()> {
                     app.sdk_app_id, app.secret_key
                 );
             }
-            let listener = TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
+            let listener =
+                TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
             let address = listener.local_addr()?;
             config.listen = address;
             println!("mynah listening on {address}");

@@ -15,7 +15,13 @@ pub const MAX_ACCOUNTS_PER_CALL: usize = 100;
 
 impl Service {
     /// `account_import`: records one account, with its nickname and avatar when given.
-    pub async fn import_account(&self, app: AppId, user: &str, nick: Option<String>, face_url: Option<String>) -> ServiceResult<()> {
+    pub async fn import_account(
+        &self,
+        app: AppId,
+        user: &str,
+        nick: Option<String>,
+        face_url: Option<String>,
+    ) -> ServiceResult<()> {
         validate::user_id(user, ErrorCode::ACCOUNT_INVALID_PARAMETER)?;
         let fields: Vec<(String, ProfileValue)> = [(TAG_NICK, nick), (TAG_IMAGE, face_url)]
             .into_iter()

@@ -5,7 +5,10 @@
 use mynah_proto::codes::ErrorCode;
 use mynah_proto::objects::{GROUP_NOTICE_CUSTOM, GROUP_NOTICE_KICKED, Group, MemberRole};
 use mynah_proto::requests::{CreateGroupRequest, Platform};
-use mynah_store::{AppId, ConversationKey, GroupNoticeRecord, GroupRecord, HistoryRange, MemberRecord, NewMember, StoreError, StoredMessage};
+use mynah_store::{
+    AppId, ConversationKey, GroupNoticeRecord, GroupRecord, HistoryRange, MemberRecord, NewMember, StoreError,
+    StoredMessage,
+};
 
 use crate::error::{ServiceError, ServiceResult};
 use crate::{Service, Session, now_ms};
@@ -35,16 +38,31 @@ pub enum MemberAddition {
 impl Service {
     /// `create_group`: creates a group owned by `owner` (an existing account; the administrator
     /// when the REST call names none). 10019 when the owner or a member does not exist.
-    pub async fn admin_create_group(&self, app: AppId, owner: &str, request: CreateGroupRequest) -> ServiceResult<Group> {
+    pub async fn admin_create_group(
+        &self,
+        app: AppId,
+        owner: &str,
+        request: CreateGroupRequest,
+    ) -> ServiceResult<Group> {
         let mut named: Vec<String> = vec![owner.to_owned()];
         named.extend(request.member_list.iter().map(|member| member.user_id.clone()));
         self.require_accounts(app, named).await?;
-        let session = Session { app, user: owner.to_owned(), session_id: 0, platform: Platform::default(), client_ip: String::new() };
+        let session = Session {
+            app,
+            user: owner.to_owned(),
+            session_id: 0,
+            platform: Platform::default(),
+            client_ip: String::new(),
+        };
         self.create_group(&session, request).await
     }
 
     /// `get_group_info`: a group and its members. 10010 when it does not exist.
-    pub async fn admin_group_info(&self, app: AppId, group_id: &str) -> ServiceResult<(GroupRecord, Vec<MemberRecord>)> {
+    pub async fn admin_group_info(
+        &self,
+        app: AppId,
+        group_id: &str,
+    ) -> ServiceResult<(GroupRecord, Vec<MemberRecord>)> {
         let group = self.existing_group_of(app, group_id).await?;
         let members = self
             .store()
@@ -56,7 +74,12 @@ impl Service {
     }
 
     /// `add_group_member`: adds existing accounts as members; each user's outcome in order.
-    pub async fn admin_add_members(&self, app: AppId, group_id: &str, users: Vec<String>) -> ServiceResult<Vec<(String, MemberAddition)>> {
+    pub async fn admin_add_members(
+        &self,
+        app: AppId,
+        group_id: &str,
+        users: Vec<String>,
+    ) -> ServiceResult<Vec<(String, MemberAddition)>> {
         check_count("MemberList", users.len(), MAX_MEMBERS_ADDED)?;
         self.existing_group_of(app, group_id).await?;
         let existing = self.existing_accounts(app, users.clone()).await?;
@@ -70,7 +93,9 @@ impl Service {
         } else {
             let added = self.store().groups.add_members(app, group_id, joining).await.map_err(|error| match error {
                 StoreError::GroupFull => ServiceError::new(ErrorCode::GROUP_FULL, format!("group {group_id} is full")),
-                StoreError::NotFound(_) => ServiceError::new(ErrorCode::GROUP_NOT_FOUND, format!("group {group_id} does not exist")),
+                StoreError::NotFound(_) => {
+                    ServiceError::new(ErrorCode::GROUP_NOT_FOUND, format!("group {group_id} does not exist"))
+                }
                 other => ServiceError::from_store("add_group_member", other, ErrorCode::GROUP_INTERNAL),
             })?;
             self.publish_changes(app, &added.changes).await;
@@ -93,11 +118,20 @@ impl Service {
 
     /// `delete_group_member`: removes members; each removed user gets a system notice (type 4)
     /// with `reason`. The owner cannot be removed (10004).
-    pub async fn admin_remove_members(&self, app: AppId, group_id: &str, users: Vec<String>, reason: &str) -> ServiceResult<()> {
+    pub async fn admin_remove_members(
+        &self,
+        app: AppId,
+        group_id: &str,
+        users: Vec<String>,
+        reason: &str,
+    ) -> ServiceResult<()> {
         check_count("MemberToDel_Account", users.len(), MAX_MEMBERS_REMOVED)?;
         let group = self.existing_group_of(app, group_id).await?;
         if users.contains(&group.owner) {
-            return Err(ServiceError::new(ErrorCode::GROUP_INVALID_PARAMETER, "the owner cannot be removed from the group"));
+            return Err(ServiceError::new(
+                ErrorCode::GROUP_INVALID_PARAMETER,
+                "the owner cannot be removed from the group",
+            ));
         }
         let notice = self.admin_notice(app, GROUP_NOTICE_KICKED, reason);
         let changes = self
@@ -134,12 +168,24 @@ impl Service {
 
     /// `send_group_system_notification`: a custom notice (type 255) to the listed members, or every
     /// member when none is listed.
-    pub async fn admin_notify_group(&self, app: AppId, group_id: &str, users: Vec<String>, content: &str) -> ServiceResult<()> {
+    pub async fn admin_notify_group(
+        &self,
+        app: AppId,
+        group_id: &str,
+        users: Vec<String>,
+        content: &str,
+    ) -> ServiceResult<()> {
         if users.len() > MAX_NOTICE_MEMBERS {
-            return Err(ServiceError::new(ErrorCode::GROUP_INVALID_PARAMETER, format!("{} members named, over {MAX_NOTICE_MEMBERS}", users.len())));
+            return Err(ServiceError::new(
+                ErrorCode::GROUP_INVALID_PARAMETER,
+                format!("{} members named, over {MAX_NOTICE_MEMBERS}", users.len()),
+            ));
         }
         if content.is_empty() || content.len() > MAX_NOTICE_BYTES {
-            return Err(ServiceError::new(ErrorCode::GROUP_INVALID_PARAMETER, format!("Content must be 1 to {MAX_NOTICE_BYTES} bytes")));
+            return Err(ServiceError::new(
+                ErrorCode::GROUP_INVALID_PARAMETER,
+                format!("Content must be 1 to {MAX_NOTICE_BYTES} bytes"),
+            ));
         }
         let notice = self.admin_notice(app, GROUP_NOTICE_CUSTOM, content);
         let changes = self
@@ -164,7 +210,10 @@ impl Service {
         with_revoked: bool,
     ) -> ServiceResult<(Vec<StoredMessage>, bool)> {
         if count == 0 || count > MAX_GROUP_HISTORY {
-            return Err(ServiceError::new(ErrorCode::GROUP_INVALID_PARAMETER, format!("ReqMsgNumber must be 1 to {MAX_GROUP_HISTORY}")));
+            return Err(ServiceError::new(
+                ErrorCode::GROUP_INVALID_PARAMETER,
+                format!("ReqMsgNumber must be 1 to {MAX_GROUP_HISTORY}"),
+            ));
         }
         self.existing_group_of(app, group_id).await?;
         let range = HistoryRange::Before(up_to.map(|seq| seq.saturating_add(1)));
@@ -186,14 +235,22 @@ impl Service {
     }
 
     fn admin_notice(&self, app: AppId, operation_type: u32, content: &str) -> GroupNoticeRecord {
-        GroupNoticeRecord { operation_type, operator: self.admin_identifier(app), content: content.to_owned(), at_ms: now_ms() }
+        GroupNoticeRecord {
+            operation_type,
+            operator: self.admin_identifier(app),
+            content: content.to_owned(),
+            at_ms: now_ms(),
+        }
     }
 
     /// 10019 unless every named account exists.
     async fn require_accounts(&self, app: AppId, users: Vec<String>) -> ServiceResult<()> {
         let existing = self.existing_accounts(app, users.clone()).await?;
         if let Some(missing) = users.iter().find(|user| !existing.contains(user)) {
-            return Err(ServiceError::new(ErrorCode::GROUP_ACCOUNT_NOT_FOUND, format!("account {missing} does not exist")));
+            return Err(ServiceError::new(
+                ErrorCode::GROUP_ACCOUNT_NOT_FOUND,
+                format!("account {missing} does not exist"),
+            ));
         }
         Ok(())
     }
@@ -201,14 +258,19 @@ impl Service {
 
 fn check_count(field: &str, count: usize, max: usize) -> ServiceResult<()> {
     if count == 0 || count > max {
-        return Err(ServiceError::new(ErrorCode::GROUP_INVALID_PARAMETER, format!("{field} has {count} accounts; 1 to {max}")));
+        return Err(ServiceError::new(
+            ErrorCode::GROUP_INVALID_PARAMETER,
+            format!("{field} has {count} accounts; 1 to {max}"),
+        ));
     }
     Ok(())
 }
 
 fn group_error(error: StoreError, group_id: &str, operation: &str) -> ServiceError {
     match error {
-        StoreError::NotFound(_) => ServiceError::new(ErrorCode::GROUP_NOT_FOUND, format!("group {group_id} does not exist")),
+        StoreError::NotFound(_) => {
+            ServiceError::new(ErrorCode::GROUP_NOT_FOUND, format!("group {group_id} does not exist"))
+        }
         other => ServiceError::from_store(operation, other, ErrorCode::GROUP_INTERNAL),
     }
 }

@@ -212,9 +212,15 @@ impl Service {
 
     /// `get_c2c_unread_msg_num`: the user's total unread over one-to-one conversations, and per
     /// listed peer.
-    pub async fn c2c_unread_counts(&self, app: AppId, user: &str, peers: &[String]) -> ServiceResult<(u64, Vec<(String, u64)>)> {
+    pub async fn c2c_unread_counts(
+        &self,
+        app: AppId,
+        user: &str,
+        peers: &[String],
+    ) -> ServiceResult<(u64, Vec<(String, u64)>)> {
         let internal = |error| ServiceError::from_store("get_c2c_unread_msg_num", error, ErrorCode::OPENIM_INTERNAL);
-        let conversations = self.store().conversations.list_conversations(app, user, u32::MAX).await.map_err(internal)?;
+        let conversations =
+            self.store().conversations.list_conversations(app, user, u32::MAX).await.map_err(internal)?;
         let total = conversations
             .iter()
             .filter(|record| record.conversation.conversation_type() == ConversationType::C2c)
@@ -224,7 +230,10 @@ impl Service {
             .iter()
             .map(|peer| {
                 let key = ConversationKey::c2c(user, peer);
-                let unread = conversations.iter().find(|record| record.conversation == key).map_or(0, |record| record.unread_count);
+                let unread = conversations
+                    .iter()
+                    .find(|record| record.conversation == key)
+                    .map_or(0, |record| record.unread_count);
                 (peer.clone(), unread)
             })
             .collect();

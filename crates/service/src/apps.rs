@@ -4,8 +4,8 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use mynah_usersig::SecretKey;
 use mynah_store::AppId;
+use mynah_usersig::SecretKey;
 
 /// One app's configuration.
 #[derive(Clone, Debug)]

@@ -11,7 +11,11 @@ use crate::{Service, convert, profiles};
 
 impl Service {
     /// The change a record of administration stands for; `None` for records it does not know.
-    pub(crate) async fn administration_change(&self, app: AppId, appended: &AppendedChange) -> ServiceResult<Option<Change>> {
+    pub(crate) async fn administration_change(
+        &self,
+        app: AppId,
+        appended: &AppendedChange,
+    ) -> ServiceResult<Option<Change>> {
         let viewer = appended.user.as_str();
         let change = match &appended.change {
             ChangeRecord::MessageRevoked { conversation, seq, message_id } => Change::MessageRevoked {
@@ -33,7 +37,7 @@ impl Service {
                     conversation_id: ConversationKey::from_stored(conversation.clone()).to_ref(viewer).id(),
                     message_id: message_id.clone(),
                     sequence: *seq,
-                    message: stored.as_ref().map(convert::message),
+                    message: stored.as_ref().map(|stored| Box::new(convert::message(stored))),
                 }
             }
             ChangeRecord::GroupNotice { group_id, group_name, notice } => Change::GroupSystemNotice {
@@ -54,11 +58,10 @@ impl Service {
                 let records = self.profile_records(app, vec![user.clone()]).await?;
                 // A deleted account shows its defaults.
                 let profile = records.first().map_or_else(|| Profile::from_tags(user, [], 0), profiles::profile);
-                Change::ProfileUpdated { profile }
+                Change::ProfileUpdated { profile: Box::new(profile) }
             }
             _ => return Ok(None),
         };
         Ok(Some(change))
     }
 }
-

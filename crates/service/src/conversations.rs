@@ -25,13 +25,22 @@ impl Service {
         // Read the position first: a change made between the two reads is then replayed by the
         // next sync, never lost.
         let position = self.store().changes.head_position(session.app, &session.user).await.map_err(internal)?;
-        let records = self.store().conversations.list_conversations(session.app, &session.user, MAX_CONVERSATIONS).await.map_err(internal)?;
+        let records = self
+            .store()
+            .conversations
+            .list_conversations(session.app, &session.user, MAX_CONVERSATIONS)
+            .await
+            .map_err(internal)?;
         let conversation_list = records.iter().map(|record| convert::conversation(&session.user, record)).collect();
         Ok(ConversationListResult { conversation_list, position })
     }
 
     /// One conversation of the user.
-    pub async fn get_conversation(&self, session: &Session, request: ConversationRequest) -> ServiceResult<Conversation> {
+    pub async fn get_conversation(
+        &self,
+        session: &Session,
+        request: ConversationRequest,
+    ) -> ServiceResult<Conversation> {
         let reference = self.readable_conversation(session, &request.conversation_id).await?;
         let key = ConversationKey::for_viewer(&session.user, &reference);
         let record = self
@@ -46,15 +55,24 @@ impl Service {
 
     /// Marks a conversation read up to a sequence (the newest when absent). The user's other
     /// sessions learn it through a `conversationRead` change.
-    pub async fn set_message_read(&self, session: &Session, request: SetMessageReadRequest) -> ServiceResult<Conversation> {
+    pub async fn set_message_read(
+        &self,
+        session: &Session,
+        request: SetMessageReadRequest,
+    ) -> ServiceResult<Conversation> {
         let reference = self.readable_conversation(session, &request.conversation_id).await?;
         let key = ConversationKey::for_viewer(&session.user, &reference);
-        let marked = match self.store().conversations.mark_read(session.app, &session.user, &key, request.sequence).await {
-            Ok(marked) => marked,
-            // A conversation with no messages yet has nothing to read.
-            Err(mynah_store::StoreError::NotFound(_)) => return Ok(convert::conversation(&session.user, &empty_conversation(key))),
-            Err(error) => return Err(ServiceError::from_store("setMessageRead", error, ErrorCode::C2C_INVALID_REQUEST)),
-        };
+        let marked =
+            match self.store().conversations.mark_read(session.app, &session.user, &key, request.sequence).await {
+                Ok(marked) => marked,
+                // A conversation with no messages yet has nothing to read.
+                Err(mynah_store::StoreError::NotFound(_)) => {
+                    return Ok(convert::conversation(&session.user, &empty_conversation(key)));
+                }
+                Err(error) => {
+                    return Err(ServiceError::from_store("setMessageRead", error, ErrorCode::C2C_INVALID_REQUEST));
+                }
+            };
         if let Some(change) = marked.change {
             self.publish_changes(session.app, &[change]).await;
         }
@@ -63,12 +81,10 @@ impl Service {
 
     /// The sum of the user's unread counts.
     pub async fn get_total_unread(&self, session: &Session) -> ServiceResult<TotalUnreadResult> {
-        let total_unread_count = self
-            .store()
-            .conversations
-            .total_unread(session.app, &session.user)
-            .await
-            .map_err(|error| ServiceError::from_store("getTotalUnreadMessageCount", error, ErrorCode::C2C_INVALID_REQUEST))?;
+        let total_unread_count =
+            self.store().conversations.total_unread(session.app, &session.user).await.map_err(|error| {
+                ServiceError::from_store("getTotalUnreadMessageCount", error, ErrorCode::C2C_INVALID_REQUEST)
+            })?;
         Ok(TotalUnreadResult { total_unread_count })
     }
 
@@ -76,7 +92,12 @@ impl Service {
     pub async fn sync(&self, session: &Session, request: SyncRequest) -> ServiceResult<SyncResult> {
         let limit = request.limit.unwrap_or(MAX_SYNC_CHANGES).clamp(1, MAX_SYNC_CHANGES);
         let internal = |error| ServiceError::from_store("sync", error, ErrorCode::C2C_INVALID_REQUEST);
-        let mut records = self.store().changes.changes_since(session.app, &session.user, request.position, limit + 1).await.map_err(internal)?;
+        let mut records = self
+            .store()
+            .changes
+            .changes_since(session.app, &session.user, request.position, limit + 1)
+            .await
+            .map_err(internal)?;
         let has_more = records.len() > limit as usize;
         records.truncate(limit as usize);
         let position = records.last().map_or(request.position, |record| record.position);

@@ -29,7 +29,10 @@ impl Service {
         validate::bounded("notification", &request.notification, MAX_GROUP_TEXT_BYTES, invalid)?;
         validate::bounded("avatar", &request.avatar, MAX_AVATAR_BYTES, invalid)?;
         if request.member_list.len() > MAX_INITIAL_MEMBERS {
-            return Err(ServiceError::new(invalid, format!("memberList has {} members, over {MAX_INITIAL_MEMBERS}", request.member_list.len())));
+            return Err(ServiceError::new(
+                invalid,
+                format!("memberList has {} members, over {MAX_INITIAL_MEMBERS}", request.member_list.len()),
+            ));
         }
         let group_id = match &request.group_id {
             Some(group_id) => {
@@ -42,13 +45,20 @@ impl Service {
         let max_member_num = match request.max_member_num {
             None | Some(0) => type_cap,
             Some(asked) if type_cap == 0 || asked <= type_cap => asked,
-            Some(asked) => return Err(ServiceError::new(invalid, format!("maxMemberNum {asked} is over the type's cap {type_cap}"))),
+            Some(asked) => {
+                return Err(ServiceError::new(
+                    invalid,
+                    format!("maxMemberNum {asked} is over the type's cap {type_cap}"),
+                ));
+            }
         };
         let join_option = match request.group_type {
             // Work groups take members by invitation only; meeting groups are open to all.
             GroupType::Work => JoinOption::DisableApply,
             GroupType::Meeting | GroupType::AVChatRoom => JoinOption::FreeAccess,
-            GroupType::Public | GroupType::Community => request.join_option.unwrap_or(request.group_type.default_join_option()),
+            GroupType::Public | GroupType::Community => {
+                request.join_option.unwrap_or(request.group_type.default_join_option())
+            }
         };
 
         let now = now_ms();
@@ -65,7 +75,10 @@ impl Service {
             members.push(NewMember { user: initial.user_id.clone(), role, joined_at_ms: now });
         }
         if max_member_num != 0 && members.len() > max_member_num as usize {
-            return Err(ServiceError::new(ErrorCode::GROUP_FULL, format!("{} members exceed maxMemberNum {max_member_num}", members.len())));
+            return Err(ServiceError::new(
+                ErrorCode::GROUP_FULL,
+                format!("{} members exceed maxMemberNum {max_member_num}", members.len()),
+            ));
         }
 
         let new_group = NewGroup {
@@ -82,7 +95,9 @@ impl Service {
             avatar: request.avatar,
         };
         let created = self.store().groups.create_group(new_group, members).await.map_err(|error| match error {
-            StoreError::AlreadyExists(_) => ServiceError::new(ErrorCode::GROUP_ID_IN_USE, format!("group ID {group_id} is already used")),
+            StoreError::AlreadyExists(_) => {
+                ServiceError::new(ErrorCode::GROUP_ID_IN_USE, format!("group ID {group_id} is already used"))
+            }
             other => ServiceError::from_store("createGroup", other, ErrorCode::GROUP_INTERNAL),
         })?;
         self.publish_changes(session.app, &created.changes).await;
@@ -94,14 +109,23 @@ impl Service {
     pub async fn join_group(&self, session: &Session, request: GroupRequest) -> ServiceResult<JoinGroupResult> {
         let group = self.existing_group(session, &request.group_id).await?;
         if let Some(member) = self.member_of(session, &request.group_id).await? {
-            return Ok(JoinGroupResult { status: JoinStatus::AlreadyInGroup, group: convert::group(&group, Some(&member)) });
+            return Ok(JoinGroupResult {
+                status: JoinStatus::AlreadyInGroup,
+                group: convert::group(&group, Some(&member)),
+            });
         }
         match (group.group_type, group.join_option) {
             (GroupType::Work, _) => {
-                return Err(ServiceError::new(ErrorCode::GROUP_NO_PERMISSION, "work groups take members by invitation only"));
+                return Err(ServiceError::new(
+                    ErrorCode::GROUP_NO_PERMISSION,
+                    "work groups take members by invitation only",
+                ));
             }
             (_, JoinOption::DisableApply) => {
-                return Err(ServiceError::new(ErrorCode::GROUP_NO_PERMISSION, "this group does not accept applications"));
+                return Err(ServiceError::new(
+                    ErrorCode::GROUP_NO_PERMISSION,
+                    "this group does not accept applications",
+                ));
             }
             (_, JoinOption::NeedPermission) => {
                 return Err(ServiceError::new(
@@ -112,11 +136,19 @@ impl Service {
             (_, JoinOption::FreeAccess) => {}
         }
         let member = NewMember { user: session.user.clone(), role: MemberRole::Member, joined_at_ms: now_ms() };
-        let added = self.store().groups.add_members(session.app, &request.group_id, vec![member]).await.map_err(|error| match error {
-            StoreError::GroupFull => ServiceError::new(ErrorCode::GROUP_FULL, format!("group {} is full", request.group_id)),
-            StoreError::NotFound(_) => ServiceError::new(ErrorCode::GROUP_NOT_FOUND, format!("group {} does not exist", request.group_id)),
-            other => ServiceError::from_store("joinGroup", other, ErrorCode::GROUP_INTERNAL),
-        })?;
+        let added =
+            self.store().groups.add_members(session.app, &request.group_id, vec![member]).await.map_err(|error| {
+                match error {
+                    StoreError::GroupFull => {
+                        ServiceError::new(ErrorCode::GROUP_FULL, format!("group {} is full", request.group_id))
+                    }
+                    StoreError::NotFound(_) => ServiceError::new(
+                        ErrorCode::GROUP_NOT_FOUND,
+                        format!("group {} does not exist", request.group_id),
+                    ),
+                    other => ServiceError::from_store("joinGroup", other, ErrorCode::GROUP_INTERNAL),
+                }
+            })?;
         self.publish_changes(session.app, &added.changes).await;
         let membership = self.member_of(session, &request.group_id).await?;
         Ok(JoinGroupResult { status: JoinStatus::Joined, group: convert::group(&added.group, membership.as_ref()) })
@@ -148,7 +180,9 @@ impl Service {
             .groups_of_user(session.app, &session.user)
             .await
             .map_err(|error| ServiceError::from_store("getGroupList", error, ErrorCode::GROUP_INTERNAL))?;
-        Ok(GroupListResult { group_list: groups.iter().map(|(group, member)| convert::group(group, Some(member))).collect() })
+        Ok(GroupListResult {
+            group_list: groups.iter().map(|(group, member)| convert::group(group, Some(member))).collect(),
+        })
     }
 
     /// A group's profile. Work groups show it to members only; other types to anyone in the app.

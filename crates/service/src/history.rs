@@ -17,7 +17,11 @@ pub const MAX_PAGE_SIZE: u32 = 100;
 
 impl Service {
     /// One page of a conversation's history, oldest first.
-    pub async fn get_message_list(&self, session: &Session, request: GetMessageListRequest) -> ServiceResult<GetMessageListResult> {
+    pub async fn get_message_list(
+        &self,
+        session: &Session,
+        request: GetMessageListRequest,
+    ) -> ServiceResult<GetMessageListResult> {
         let reference = self.readable_conversation(session, &request.conversation_id).await?;
         let key = ConversationKey::for_viewer(&session.user, &reference);
         let count = request.count.unwrap_or(DEFAULT_PAGE_SIZE).clamp(1, MAX_PAGE_SIZE);
@@ -42,7 +46,9 @@ impl Service {
 
     /// One message by its ID, if the session's user may read it.
     pub async fn find_message(&self, session: &Session, request: FindMessageRequest) -> ServiceResult<Message> {
-        let not_found = || ServiceError::new(ErrorCode::MESSAGE_NOT_FOUND, format!("message {} does not exist", request.message_id));
+        let not_found = || {
+            ServiceError::new(ErrorCode::MESSAGE_NOT_FOUND, format!("message {} does not exist", request.message_id))
+        };
         let stored = self
             .store()
             .messages
@@ -61,7 +67,11 @@ impl Service {
     }
 
     /// Parses a conversation ID and checks the session's user may read it.
-    pub(crate) async fn readable_conversation(&self, session: &Session, conversation_id: &str) -> ServiceResult<ConversationRef> {
+    pub(crate) async fn readable_conversation(
+        &self,
+        session: &Session,
+        conversation_id: &str,
+    ) -> ServiceResult<ConversationRef> {
         let reference = ConversationRef::parse(conversation_id).ok_or_else(|| {
             ServiceError::new(ErrorCode::C2C_INVALID_REQUEST, format!("invalid conversationID {conversation_id:?}"))
         })?;

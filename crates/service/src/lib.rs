@@ -4,6 +4,7 @@
 //!
 //! - [`apps`]: the apps (tenants) this server serves, with their keys and session rules.
 //! - [`error`]: [`ServiceError`], a Tencent error code plus a message safe to show a client.
+//! - [`limits`]: the per-group (40/s with priority) and per-user send rates.
 //! - [`login`]: UserSig login, session registration and kick-out.
 //! - [`send`]: sending one-to-one and group messages, and their delivery.
 //! - [`sessions`]: kicking a user's sessions and reporting who is online (administration).
@@ -34,6 +35,7 @@ pub mod error;
 pub mod groups;
 pub mod history;
 pub mod hooks;
+pub mod limits;
 pub mod login;
 pub mod profiles;
 pub mod revisions;
@@ -48,6 +50,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use mynah_bus::{Bus, SessionId};
 use mynah_proto::requests::Platform;
 use mynah_store::{AppId, Store};
+
+use crate::limits::{GroupRateLimiter, UserRateLimiter};
 
 pub use apps::{AppConfig, Apps};
 pub use error::ServiceError;
@@ -85,18 +89,51 @@ struct Inner {
     bus: Arc<dyn Bus>,
     apps: Apps,
     hooks: Arc<dyn Hooks>,
+    group_rate: GroupRateLimiter,
+    user_rate: UserRateLimiter,
     next_session_id: AtomicU64,
 }
 
-impl Service {
-    /// A service without webhooks.
-    pub fn new(store: Store, bus: Arc<dyn Bus>, apps: Apps) -> Service {
-        Service::with_hooks(store, bus, apps, Arc::new(NoHooks))
-    }
+/// What a [`Service`] is built from.
+pub struct ServiceParts {
+    pub store: Store,
+    pub bus: Arc<dyn Bus>,
+    pub apps: Apps,
+    /// Webhooks; [`NoHooks`] for none.
+    pub hooks: Arc<dyn Hooks>,
+    pub limits: SendLimits,
+}
 
-    /// A service that consults `hooks` (webhooks) around sends and sessions.
-    pub fn with_hooks(store: Store, bus: Arc<dyn Bus>, apps: Apps, hooks: Arc<dyn Hooks>) -> Service {
-        Service { inner: Arc::new(Inner { store, bus, apps, hooks, next_session_id: AtomicU64::new(1) }) }
+/// Send-rate limits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SendLimits {
+    /// Messages per second one group accepts (Tencent: 40, for every group type); 0 = unlimited.
+    pub group_messages_per_second: u32,
+    /// Messages per second one user may send; 0 = unlimited (Tencent sets no client limit).
+    pub user_messages_per_second: u32,
+}
+
+impl Default for SendLimits {
+    fn default() -> SendLimits {
+        SendLimits { group_messages_per_second: 40, user_messages_per_second: 0 }
+    }
+}
+
+impl Service {
+    /// Builds the service from its ports and settings.
+    pub fn new(parts: ServiceParts) -> Service {
+        let ServiceParts { store, bus, apps, hooks, limits } = parts;
+        Service {
+            inner: Arc::new(Inner {
+                store,
+                bus,
+                apps,
+                hooks,
+                group_rate: GroupRateLimiter::new(limits.group_messages_per_second),
+                user_rate: UserRateLimiter::new(limits.user_messages_per_second),
+                next_session_id: AtomicU64::new(1),
+            }),
+        }
     }
 
     pub fn apps(&self) -> &Apps {
@@ -105,6 +142,14 @@ impl Service {
 
     fn store(&self) -> &Store {
         &self.inner.store
+    }
+
+    fn group_rate(&self) -> &GroupRateLimiter {
+        &self.inner.group_rate
+    }
+
+    fn user_rate(&self) -> &UserRateLimiter {
+        &self.inner.user_rate
     }
 
     fn hooks(&self) -> &dyn Hooks {

@@ -4,10 +4,10 @@
 use std::net::IpAddr;
 
 use mynah_bus::{Delivery, Subscription};
-use mynah_store::OutboxEvent;
 use mynah_proto::PROTOCOL_VERSION;
 use mynah_proto::codes::{ErrorCode, KickReason};
 use mynah_proto::requests::{LoginRequest, LoginResult};
+use mynah_store::OutboxEvent;
 use mynah_usersig::UserSigError;
 
 use crate::error::{ServiceError, ServiceResult};
@@ -31,16 +31,23 @@ impl Service {
         if request.protocol_version != PROTOCOL_VERSION {
             return Err(ServiceError::new(
                 ErrorCode::REQUEST_MALFORMED,
-                format!("protocol version {} is not supported; this server speaks {PROTOCOL_VERSION}", request.protocol_version),
+                format!(
+                    "protocol version {} is not supported; this server speaks {PROTOCOL_VERSION}",
+                    request.protocol_version
+                ),
             ));
         }
         let app = self.apps().get(request.sdk_app_id).ok_or_else(|| {
-            ServiceError::new(ErrorCode::SDKAPPID_NOT_FOUND, format!("SDKAppID {} is not configured", request.sdk_app_id))
+            ServiceError::new(
+                ErrorCode::SDKAPPID_NOT_FOUND,
+                format!("SDKAppID {} is not configured", request.sdk_app_id),
+            )
         })?;
         validate::user_id(&request.user_id, ErrorCode::ACCOUNT_INVALID_PARAMETER)?;
         let now_seconds = now_ms() / 1000;
-        let claims = mynah_usersig::verify(&request.user_sig, app.sdk_app_id, &request.user_id, &app.secret_key, now_seconds)
-            .map_err(usersig_error)?;
+        let claims =
+            mynah_usersig::verify(&request.user_sig, app.sdk_app_id, &request.user_id, &app.secret_key, now_seconds)
+                .map_err(usersig_error)?;
         // A user who logged in counts as an imported account (REST `account_check`).
         self.record_account(app.sdk_app_id, &request.user_id).await;
 

@@ -19,13 +19,21 @@ pub const MAX_CUSTOM_TAG_NAME: usize = 8;
 
 impl Service {
     /// `getUserProfile`: the profiles of the users that exist, in the order asked.
-    pub async fn get_user_profile(&self, session: &Session, request: GetUserProfileRequest) -> ServiceResult<GetUserProfileResult> {
+    pub async fn get_user_profile(
+        &self,
+        session: &Session,
+        request: GetUserProfileRequest,
+    ) -> ServiceResult<GetUserProfileResult> {
         let records = self.profile_records(session.app, request.user_id_list).await?;
         Ok(GetUserProfileResult { profile_list: records.iter().map(profile).collect() })
     }
 
     /// `updateMyProfile`: changes the session's user's profile; the user's other sessions learn it.
-    pub async fn update_my_profile(&self, session: &Session, request: UpdateMyProfileRequest) -> ServiceResult<Profile> {
+    pub async fn update_my_profile(
+        &self,
+        session: &Session,
+        request: UpdateMyProfileRequest,
+    ) -> ServiceResult<Profile> {
         let fields = request.into_tags();
         if fields.is_empty() {
             return Err(ServiceError::new(ErrorCode::PROFILE_INVALID_PARAMETER, "nothing to update"));
@@ -57,11 +65,19 @@ impl Service {
 
     /// Sets checked profile fields of an existing account and tells the owner's sessions.
     /// 40003 when the account does not exist.
-    pub async fn set_profile_fields(&self, app: AppId, user: &str, fields: Vec<(String, ProfileValue)>) -> ServiceResult<ProfileRecord> {
-        let set = self.store().profiles.set_profile(app, user, fields, now_ms()).await.map_err(|error| match error {
-            StoreError::NotFound(_) => ServiceError::new(ErrorCode::PROFILE_ACCOUNT_NOT_FOUND, format!("account {user} does not exist")),
-            other => ServiceError::from_store("set profile", other, ErrorCode::PROFILE_INTERNAL),
-        })?;
+    pub async fn set_profile_fields(
+        &self,
+        app: AppId,
+        user: &str,
+        fields: Vec<(String, ProfileValue)>,
+    ) -> ServiceResult<ProfileRecord> {
+        let set =
+            self.store().profiles.set_profile(app, user, fields, now_ms()).await.map_err(|error| match error {
+                StoreError::NotFound(_) => {
+                    ServiceError::new(ErrorCode::PROFILE_ACCOUNT_NOT_FOUND, format!("account {user} does not exist"))
+                }
+                other => ServiceError::from_store("set profile", other, ErrorCode::PROFILE_INTERNAL),
+            })?;
         self.publish_changes(app, std::slice::from_ref(&set.change)).await;
         Ok(set.profile)
     }
@@ -98,13 +114,18 @@ pub fn check_field(tag: &str, value: &ProfileValue) -> ServiceResult<()> {
 /// `Tag_Profile_Custom_{name}` with a name of 1 to 8 letters, digits or underscores.
 fn is_custom_tag(tag: &str) -> bool {
     tag.strip_prefix(CUSTOM_TAG_PREFIX).is_some_and(|name| {
-        !name.is_empty() && name.len() <= MAX_CUSTOM_TAG_NAME && name.bytes().all(|byte| byte.is_ascii_alphanumeric() || byte == b'_')
+        !name.is_empty()
+            && name.len() <= MAX_CUSTOM_TAG_NAME
+            && name.bytes().all(|byte| byte.is_ascii_alphanumeric() || byte == b'_')
     })
 }
 
 fn check_length(tag: &str, text: &str, max: usize) -> ServiceResult<()> {
     if text.len() > max {
-        return Err(ServiceError::new(ErrorCode::PROFILE_VALUE_TOO_LONG, format!("{tag} is {} bytes, over {max}", text.len())));
+        return Err(ServiceError::new(
+            ErrorCode::PROFILE_VALUE_TOO_LONG,
+            format!("{tag} is {} bytes, over {max}", text.len()),
+        ));
     }
     Ok(())
 }

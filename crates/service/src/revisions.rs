@@ -37,11 +37,21 @@ impl Service {
     }
 
     /// `modify_c2c_msg`: replaces the body and/or custom data of the one-to-one message `key` names.
-    pub async fn modify_c2c_message(&self, app: AppId, from: &str, to: &str, key: &str, edit: MessageEdit) -> ServiceResult<mynah_proto::objects::Message> {
+    pub async fn modify_c2c_message(
+        &self,
+        app: AppId,
+        from: &str,
+        to: &str,
+        key: &str,
+        edit: MessageEdit,
+    ) -> ServiceResult<mynah_proto::objects::Message> {
         if let Some(body) = &edit.body {
             let size = elements::body_size(body, edit.cloud_custom_data.as_deref().unwrap_or_default());
             if size > MAX_MESSAGE_BODY_BYTES {
-                return Err(ServiceError::new(ErrorCode::OPENIM_TOO_LONG, format!("message body is {size} bytes, over {MAX_MESSAGE_BODY_BYTES}")));
+                return Err(ServiceError::new(
+                    ErrorCode::OPENIM_TOO_LONG,
+                    format!("message body is {size} bytes, over {MAX_MESSAGE_BODY_BYTES}"),
+                ));
             }
         }
         let (conversation, stored) = self.c2c_message_by_key(app, from, to, key).await?;
@@ -57,7 +67,12 @@ impl Service {
 
     /// `group_msg_recall`: recalls messages of a group by sequence (at most 10). 10010 when the
     /// group does not exist; each message's own outcome otherwise.
-    pub async fn recall_group_messages(&self, app: AppId, group_id: &str, seqs: &[u64]) -> ServiceResult<Vec<(u64, GroupRecall)>> {
+    pub async fn recall_group_messages(
+        &self,
+        app: AppId,
+        group_id: &str,
+        seqs: &[u64],
+    ) -> ServiceResult<Vec<(u64, GroupRecall)>> {
         if seqs.is_empty() || seqs.len() > MAX_GROUP_RECALL {
             return Err(ServiceError::new(
                 ErrorCode::GROUP_INVALID_PARAMETER,
@@ -89,10 +104,16 @@ impl Service {
 
     /// The message a `MsgKey` names in the conversation of `from` and `to`: its sequence, random
     /// and time must all match. 90054 for a key this server did not make, 20022 for no such message.
-    async fn c2c_message_by_key(&self, app: AppId, from: &str, to: &str, key: &str) -> ServiceResult<(ConversationKey, StoredMessage)> {
-        let parsed = MsgKey::parse(key)
-            .filter(|parsed| parsed.seq > 0)
-            .ok_or_else(|| ServiceError::new(ErrorCode::OPENIM_BAD_MSG_KEY, format!("MsgKey {key:?} is not seq_random_time")))?;
+    async fn c2c_message_by_key(
+        &self,
+        app: AppId,
+        from: &str,
+        to: &str,
+        key: &str,
+    ) -> ServiceResult<(ConversationKey, StoredMessage)> {
+        let parsed = MsgKey::parse(key).filter(|parsed| parsed.seq > 0).ok_or_else(|| {
+            ServiceError::new(ErrorCode::OPENIM_BAD_MSG_KEY, format!("MsgKey {key:?} is not seq_random_time"))
+        })?;
         let conversation = ConversationKey::c2c(from, to);
         let page = self
             .store()
@@ -102,8 +123,12 @@ impl Service {
             .map_err(|error| ServiceError::from_store("message by key", error, ErrorCode::OPENIM_INTERNAL))?;
         let stored = page
             .into_iter()
-            .find(|message| message.seq == parsed.seq && message.random == parsed.random && message.time_ms / 1000 == parsed.time)
-            .ok_or_else(|| ServiceError::new(ErrorCode::C2C_MESSAGE_NOT_FOUND, format!("no message {key} between {from} and {to}")))?;
+            .find(|message| {
+                message.seq == parsed.seq && message.random == parsed.random && message.time_ms / 1000 == parsed.time
+            })
+            .ok_or_else(|| {
+                ServiceError::new(ErrorCode::C2C_MESSAGE_NOT_FOUND, format!("no message {key} between {from} and {to}"))
+            })?;
         Ok((conversation, stored))
     }
 
@@ -111,10 +136,14 @@ impl Service {
         match revision {
             Revision::Revised { message, changes } => {
                 self.publish_changes(app, &changes).await;
-                Ok(message)
+                Ok(*message)
             }
-            Revision::AlreadyRevoked => Err(ServiceError::new(ErrorCode::C2C_MESSAGE_ALREADY_REVOKED, "the message was recalled already")),
-            Revision::NotFound => Err(ServiceError::new(ErrorCode::C2C_MESSAGE_NOT_FOUND, "the message does not exist")),
+            Revision::AlreadyRevoked => {
+                Err(ServiceError::new(ErrorCode::C2C_MESSAGE_ALREADY_REVOKED, "the message was recalled already"))
+            }
+            Revision::NotFound => {
+                Err(ServiceError::new(ErrorCode::C2C_MESSAGE_NOT_FOUND, "the message does not exist"))
+            }
         }
     }
 }

@@ -32,7 +32,11 @@ pub struct Sender<'a> {
 impl Service {
     /// Sends a message from a session. Stored messages are acknowledged only once durable;
     /// online-only messages are delivered to whoever is online and never stored.
-    pub async fn send_message(&self, session: &Session, request: SendMessageRequest) -> ServiceResult<SendMessageResult> {
+    pub async fn send_message(
+        &self,
+        session: &Session,
+        request: SendMessageRequest,
+    ) -> ServiceResult<SendMessageResult> {
         let origin = session.origin();
         let sender = Sender {
             app: session.app,
@@ -46,46 +50,59 @@ impl Service {
     }
 
     /// Sends a message for `sender`: the one path every send takes, SDK and administrative alike.
-    pub async fn send_as(&self, sender: &Sender<'_>, mut request: SendMessageRequest) -> ServiceResult<SendMessageResult> {
+    pub async fn send_as(
+        &self,
+        sender: &Sender<'_>,
+        mut request: SendMessageRequest,
+    ) -> ServiceResult<SendMessageResult> {
         if request.to == SYSTEM_CONVERSATION_ID {
-            return Err(ServiceError::new(ErrorCode::SYSTEM_CONVERSATION_READ_ONLY, "the system conversation is read-only"));
+            return Err(ServiceError::new(
+                ErrorCode::SYSTEM_CONVERSATION_READ_ONLY,
+                "the system conversation is read-only",
+            ));
         }
         validate::client_msg_id(&request.client_msg_id)?;
         check_body(&request.msg_body, &request.cloud_custom_data)?;
+        if sender.session.is_some() && !self.user_rate().admit(sender.app, sender.user) {
+            return Err(ServiceError::new(ErrorCode::RATE_LIMITED, "send rate over the per-user limit"));
+        }
 
-        let (conversation, receivers, group_type) = match request.conversation_type {
-            ConversationType::C2c => {
-                validate::user_id(&request.to, ErrorCode::C2C_INVALID_USER)?;
-                let mut receivers = vec![request.to.clone()];
-                if request.to != sender.user && sender.deliver_to_sender {
-                    receivers.push(sender.user.to_owned());
+        let (conversation, receivers, group_type) =
+            match request.conversation_type {
+                ConversationType::C2c => {
+                    validate::user_id(&request.to, ErrorCode::C2C_INVALID_USER)?;
+                    let mut receivers = vec![request.to.clone()];
+                    if request.to != sender.user && sender.deliver_to_sender {
+                        receivers.push(sender.user.to_owned());
+                    }
+                    (ConversationKey::c2c(sender.user, &request.to), receivers, None)
                 }
-                (ConversationKey::c2c(sender.user, &request.to), receivers, None)
-            }
-            ConversationType::Group => {
-                let group = self.existing_group_of(sender.app, &request.to).await?;
-                if sender.must_be_member {
-                    self.require_membership(sender.app, sender.user, &request.to).await?;
+                ConversationType::Group => {
+                    let group = self.existing_group_of(sender.app, &request.to).await?;
+                    if sender.must_be_member {
+                        self.require_membership(sender.app, sender.user, &request.to).await?;
+                    }
+                    let mut members =
+                        self.store().groups.member_ids(sender.app, &request.to).await.map_err(|error| {
+                            ServiceError::from_store("sendMessage", error, ErrorCode::GROUP_INTERNAL)
+                        })?;
+                    if !sender.deliver_to_sender {
+                        members.retain(|member| member != sender.user);
+                    }
+                    (ConversationKey::group(&request.to), members, Some(group.group_type))
                 }
-                let mut members = self
-                    .store()
-                    .groups
-                    .member_ids(sender.app, &request.to)
-                    .await
-                    .map_err(|error| ServiceError::from_store("sendMessage", error, ErrorCode::GROUP_INTERNAL))?;
-                if !sender.deliver_to_sender {
-                    members.retain(|member| member != sender.user);
-                }
-                (ConversationKey::group(&request.to), members, Some(group.group_type))
-            }
-        };
+            };
 
         let mut modified = false;
         if self.hooks().before_send_enabled(sender.app, request.conversation_type) {
             // A resend was judged the first time; asking again could change a stored message.
             let id = message_id(sender.user, &request.client_msg_id);
             if let Some(original) = self.store().messages.find_message(sender.app, &id).await.ok().flatten() {
-                return Ok(SendMessageResult { message: convert::message(&original), duplicate: true, modified: false });
+                return Ok(SendMessageResult {
+                    message: convert::message(&original),
+                    duplicate: true,
+                    modified: false,
+                });
             }
             let outgoing = OutgoingMessage {
                 app: sender.app,
@@ -115,6 +132,16 @@ impl Service {
                     return Ok(SendMessageResult { message, duplicate: false, modified: false });
                 }
             }
+        }
+
+        // Over the group's rate the message is reported as sent but neither stored nor delivered
+        // (Tencent's documented behaviour); the before-send webhook has fired, no after-send will.
+        if request.conversation_type == ConversationType::Group
+            && !self.group_rate().admit(sender.app, &request.to, request.priority)
+        {
+            metrics::counter!("mynah_group_messages_rate_dropped_total").increment(1);
+            let message = unstored_message(sender.user, request);
+            return Ok(SendMessageResult { message, duplicate: false, modified });
         }
 
         let (message, duplicate) = if request.online_user_only {
@@ -148,8 +175,8 @@ impl Service {
             } else {
                 self.store().message_admin.append_admin_message(new_message).await
             };
-            let appended =
-                appended.map_err(|error| ServiceError::from_store("sendMessage", error, ErrorCode::C2C_INVALID_REQUEST))?;
+            let appended = appended
+                .map_err(|error| ServiceError::from_store("sendMessage", error, ErrorCode::C2C_INVALID_REQUEST))?;
             (convert::message(&appended.message), appended.duplicate)
         };
 
@@ -171,7 +198,12 @@ impl Service {
     }
 
     /// Fails with 10007 unless `user` is a member of the group (10010 when it does not exist).
-    pub(crate) async fn require_membership(&self, app: AppId, user: &str, group_id: &str) -> ServiceResult<MemberRecord> {
+    pub(crate) async fn require_membership(
+        &self,
+        app: AppId,
+        user: &str,
+        group_id: &str,
+    ) -> ServiceResult<MemberRecord> {
         let store_error = |error| ServiceError::from_store("group membership", error, ErrorCode::GROUP_INTERNAL);
         if let Some(member) = self.store().groups.get_member(app, group_id, user).await.map_err(store_error)? {
             return Ok(member);
@@ -181,7 +213,11 @@ impl Service {
     }
 
     /// The group, or 10010 when it does not exist.
-    pub(crate) async fn existing_group_of(&self, app: AppId, group_id: &str) -> ServiceResult<mynah_store::GroupRecord> {
+    pub(crate) async fn existing_group_of(
+        &self,
+        app: AppId,
+        group_id: &str,
+    ) -> ServiceResult<mynah_store::GroupRecord> {
         self.store()
             .groups
             .get_group(app, group_id)

@@ -20,7 +20,10 @@ pub const MAX_INITIAL_MEMBERS: usize = 100;
 /// A userID: non-empty, at most 32 bytes, no control characters.
 pub fn user_id(value: &str, code: ErrorCode) -> ServiceResult<()> {
     if value.is_empty() || value.len() > MAX_USER_ID_BYTES || value.chars().any(char::is_control) {
-        return Err(ServiceError::new(code, format!("invalid userID {value:?}: 1-{MAX_USER_ID_BYTES} bytes, no control characters")));
+        return Err(ServiceError::new(
+            code,
+            format!("invalid userID {value:?}: 1-{MAX_USER_ID_BYTES} bytes, no control characters"),
+        ));
     }
     Ok(())
 }
@@ -31,7 +34,9 @@ pub fn custom_group_id(value: &str) -> ServiceResult<()> {
     if value.is_empty() || value.len() > MAX_GROUP_ID_BYTES || !printable || value.starts_with("@TGS#") {
         return Err(ServiceError::new(
             ErrorCode::GROUP_INVALID_ID,
-            format!("invalid groupID {value:?}: printable ASCII, 1-{MAX_GROUP_ID_BYTES} bytes, not starting with @TGS#"),
+            format!(
+                "invalid groupID {value:?}: printable ASCII, 1-{MAX_GROUP_ID_BYTES} bytes, not starting with @TGS#"
+            ),
         ));
     }
     Ok(())
@@ -39,7 +44,9 @@ pub fn custom_group_id(value: &str) -> ServiceResult<()> {
 
 /// A client message ID: `[A-Za-z0-9_]{1,64}`.
 pub fn client_msg_id(value: &str) -> ServiceResult<()> {
-    let valid = !value.is_empty() && value.len() <= 64 && value.bytes().all(|byte| byte.is_ascii_alphanumeric() || byte == b'_');
+    let valid = !value.is_empty()
+        && value.len() <= 64
+        && value.bytes().all(|byte| byte.is_ascii_alphanumeric() || byte == b'_');
     if !valid {
         return Err(ServiceError::new(ErrorCode::C2C_INVALID_REQUEST, "clientMsgID must be 1-64 of [A-Za-z0-9_]"));
     }

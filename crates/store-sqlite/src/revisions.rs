@@ -42,7 +42,7 @@ pub(crate) fn revoke(
     let change =
         ChangeRecord::MessageRevoked { conversation: key.as_str().to_owned(), seq, message_id: message.message_id() };
     let changes = tell(connection, app, &participants, &change)?;
-    Ok(Revision::Revised { message, changes })
+    Ok(Revision::Revised { message: Box::new(message), changes })
 }
 
 /// Replaces a message's body and/or custom data; runs on the writer.
@@ -75,7 +75,7 @@ pub(crate) fn modify(
     let change =
         ChangeRecord::MessageModified { conversation: key.as_str().to_owned(), seq, message_id: message.message_id() };
     let changes = tell(connection, app, &participants, &change)?;
-    Ok(Revision::Revised { message, changes })
+    Ok(Revision::Revised { message: Box::new(message), changes })
 }
 
 fn message_at(

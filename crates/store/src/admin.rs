@@ -139,7 +139,7 @@ pub struct MessageEdit {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Revision {
     /// The message as it is now, and the changes appended for its participants.
-    Revised { message: StoredMessage, changes: Vec<AppendedChange> },
+    Revised { message: Box<StoredMessage>, changes: Vec<AppendedChange> },
     /// The message was recalled already; nothing was written.
     AlreadyRevoked,
     /// There is no message with that sequence in the conversation.

@@ -7,10 +7,10 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use crate::keys::ConversationKey;
-use crate::records::*;
 use crate::StoreError;
 use crate::admin::{AccountStore, GroupAdminStore, MessageAdminStore, ProfileStore};
+use crate::keys::ConversationKey;
+use crate::records::*;
 
 /// Messages, stored once per conversation.
 #[async_trait]
@@ -39,7 +39,12 @@ pub trait MessageStore: Send + Sync + 'static {
 #[async_trait]
 pub trait ConversationStore: Send + Sync + 'static {
     /// The user's conversations, most recently updated first, at most `limit`.
-    async fn list_conversations(&self, app: AppId, user: &str, limit: u32) -> Result<Vec<ConversationRecord>, StoreError>;
+    async fn list_conversations(
+        &self,
+        app: AppId,
+        user: &str,
+        limit: u32,
+    ) -> Result<Vec<ConversationRecord>, StoreError>;
 
     /// One conversation of the user, `None` when the user has no row for it.
     async fn get_conversation(
@@ -68,7 +73,13 @@ pub trait ConversationStore: Send + Sync + 'static {
 #[async_trait]
 pub trait ChangeStore: Send + Sync + 'static {
     /// Changes with a position above `after`, oldest first, at most `limit`.
-    async fn changes_since(&self, app: AppId, user: &str, after: u64, limit: u32) -> Result<Vec<AppendedChange>, StoreError>;
+    async fn changes_since(
+        &self,
+        app: AppId,
+        user: &str,
+        after: u64,
+        limit: u32,
+    ) -> Result<Vec<AppendedChange>, StoreError>;
 
     /// The highest position of the user's stream (0 when empty).
     async fn head_position(&self, app: AppId, user: &str) -> Result<u64, StoreError>;
@@ -86,11 +97,17 @@ pub trait GroupStore: Send + Sync + 'static {
     /// Adds members. Members already in are reported, not changed. `GroupFull` when the new
     /// members would exceed the cap (nothing is added then); `NotFound` when the group does not exist.
     /// A new member's read mark starts at the group's newest message.
-    async fn add_members(&self, app: AppId, group_id: &str, members: Vec<NewMember>) -> Result<MembersAdded, StoreError>;
+    async fn add_members(
+        &self,
+        app: AppId,
+        group_id: &str,
+        members: Vec<NewMember>,
+    ) -> Result<MembersAdded, StoreError>;
 
     /// Removes a member and its conversation row, appending a `GroupLeft` change. `None` when the
     /// user was not a member.
-    async fn remove_member(&self, app: AppId, group_id: &str, user: &str) -> Result<Option<AppendedChange>, StoreError>;
+    async fn remove_member(&self, app: AppId, group_id: &str, user: &str)
+    -> Result<Option<AppendedChange>, StoreError>;
 
     async fn get_member(&self, app: AppId, group_id: &str, user: &str) -> Result<Option<MemberRecord>, StoreError>;
 

@@ -111,19 +111,46 @@ pub struct ConversationRecord {
 #[serde(tag = "kind", rename_all = "camelCase")]
 #[non_exhaustive]
 pub enum ChangeRecord {
-    ConversationRead { conversation: String, read_seq: u64, unread_count: u64 },
-    GroupJoined { group_id: String },
-    GroupLeft { group_id: String },
+    ConversationRead {
+        conversation: String,
+        read_seq: u64,
+        unread_count: u64,
+    },
+    GroupJoined {
+        group_id: String,
+    },
+    GroupLeft {
+        group_id: String,
+    },
     /// A message of one of the user's conversations was recalled.
-    MessageRevoked { conversation: String, seq: u64, message_id: String },
+    MessageRevoked {
+        conversation: String,
+        seq: u64,
+        message_id: String,
+    },
     /// A message of one of the user's conversations was edited.
-    MessageModified { conversation: String, seq: u64, message_id: String },
+    MessageModified {
+        conversation: String,
+        seq: u64,
+        message_id: String,
+    },
     /// A group system notice for the user (removed from the group, a custom notice).
-    GroupNotice { group_id: String, group_name: String, notice: crate::admin::GroupNoticeRecord },
+    GroupNotice {
+        group_id: String,
+        group_name: String,
+        notice: crate::admin::GroupNoticeRecord,
+    },
     /// A group the user was a member of was dismissed.
-    GroupDismissed { group_id: String, group_name: String, operator: String, at_ms: u64 },
+    GroupDismissed {
+        group_id: String,
+        group_name: String,
+        operator: String,
+        at_ms: u64,
+    },
     /// The profile of `user` changed (for now always the user's own).
-    ProfileUpdated { user: String },
+    ProfileUpdated {
+        user: String,
+    },
 }
 
 /// A change appended for a user by a write, to be pushed to that user's sessions.

@@ -48,7 +48,13 @@ impl TestServer {
         config.apps.push(AppEntry::parse(&format!("{APP_ID}:{APP_KEY}")).expect("app"));
         config.apps.push(AppEntry::parse(&format!("{OTHER_APP_ID}:{OTHER_APP_KEY}")).expect("app"));
         adjust(&mut config);
-        let mut server = TestServer { address: SocketAddr::from(([127, 0, 0, 1], 0)), config, data, shutdown: CancellationToken::new(), task: None };
+        let mut server = TestServer {
+            address: SocketAddr::from(([127, 0, 0, 1], 0)),
+            config,
+            data,
+            shutdown: CancellationToken::new(),
+            task: None,
+        };
         server.launch().await;
         server
     }

@@ -32,12 +32,8 @@ const LENIENT_STANDARD: GeneralPurpose = GeneralPurpose::new(
 pub(crate) fn seal(document: &[u8]) -> String {
     let mut encoder = ZlibEncoder::new(Vec::new(), Compression::default());
     // Writing into a `Vec` cannot fail, so neither can compressing into one.
-    encoder
-        .write_all(document)
-        .expect("zlib compression into memory cannot fail");
-    let compressed = encoder
-        .finish()
-        .expect("zlib compression into memory cannot fail");
+    encoder.write_all(document).expect("zlib compression into memory cannot fail");
+    let compressed = encoder.finish().expect("zlib compression into memory cannot fail");
     STANDARD
         .encode(compressed)
         .chars()
@@ -68,9 +64,7 @@ pub(crate) fn open(user_sig: &str) -> Result<Vec<u8>, UserSigError> {
         })
         .collect();
     let unpadded = trim_padding(&standard);
-    let compressed = LENIENT_STANDARD
-        .decode(unpadded)
-        .map_err(|_| UserSigError::Malformed("not valid base64"))?;
+    let compressed = LENIENT_STANDARD.decode(unpadded).map_err(|_| UserSigError::Malformed("not valid base64"))?;
     inflate_capped(&compressed, MAX_DOCUMENT_LEN)
 }
 
@@ -100,9 +94,6 @@ pub(crate) fn inflate_capped(compressed: &[u8], limit: usize) -> Result<Vec<u8>,
 }
 
 fn trim_padding(encoded: &[u8]) -> &[u8] {
-    let end = encoded
-        .iter()
-        .rposition(|&byte| byte != b'=')
-        .map_or(0, |last| last + 1);
+    let end = encoded.iter().rposition(|&byte| byte != b'=').map_or(0, |last| last + 1);
     &encoded[..end]
 }

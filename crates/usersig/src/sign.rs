@@ -26,8 +26,8 @@ pub(crate) struct SignedFields<'a> {
 /// Starts an HMAC-SHA256 over the content string of `fields`, keyed with the key's UTF-8 bytes.
 pub(crate) fn content_mac(key: &SecretKey, fields: &SignedFields<'_>) -> HmacSha256 {
     // HMAC accepts keys of any length (long keys are hashed first), so this cannot fail.
-    let mut mac = <HmacSha256 as Mac>::new_from_slice(key.expose().as_bytes())
-        .expect("HMAC accepts keys of any length");
+    let mut mac =
+        <HmacSha256 as Mac>::new_from_slice(key.expose().as_bytes()).expect("HMAC accepts keys of any length");
     let mut line = |name: &str, value: &str| {
         mac.update(name.as_bytes());
         mac.update(value.as_bytes());
@@ -45,13 +45,7 @@ pub(crate) fn content_mac(key: &SecretKey, fields: &SignedFields<'_>) -> HmacSha
 
 /// Generates a UserSig for `identifier` in app `sdk_app_id`, valid from `now_unix` for
 /// `expire_seconds` seconds (Tencent's tools default to 180 days).
-pub fn generate(
-    sdk_app_id: u64,
-    key: &SecretKey,
-    identifier: &str,
-    expire_seconds: u64,
-    now_unix: u64,
-) -> String {
+pub fn generate(sdk_app_id: u64, key: &SecretKey, identifier: &str, expire_seconds: u64, now_unix: u64) -> String {
     generate_document(sdk_app_id, key, identifier, expire_seconds, now_unix, None)
 }
 
@@ -64,14 +58,7 @@ pub fn generate_with_userbuf(
     now_unix: u64,
     userbuf: &[u8],
 ) -> String {
-    generate_document(
-        sdk_app_id,
-        key,
-        identifier,
-        expire_seconds,
-        now_unix,
-        Some(userbuf),
-    )
+    generate_document(sdk_app_id, key, identifier, expire_seconds, now_unix, Some(userbuf))
 }
 
 /// The JSON document, with fields in the order Tencent's generators write them.

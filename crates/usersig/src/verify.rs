@@ -41,9 +41,7 @@ pub fn verify(
         expire: &document.expire_text,
         userbuf: document.userbuf_text.as_deref(),
     };
-    content_mac(key, &fields)
-        .verify_slice(&document.sig)
-        .map_err(|_| UserSigError::BadSignature)?;
+    content_mac(key, &fields).verify_slice(&document.sig).map_err(|_| UserSigError::BadSignature)?;
     let expired_at = document.claims.expires_at();
     if now_unix > expired_at {
         return Err(UserSigError::Expired { expired_at });
@@ -70,8 +68,8 @@ struct ParsedDocument {
 
 fn parse(user_sig: &str) -> Result<ParsedDocument, UserSigError> {
     let json = open(user_sig)?;
-    let object: Map<String, Value> = serde_json::from_slice(&json)
-        .map_err(|_| UserSigError::Malformed("document is not a JSON object"))?;
+    let object: Map<String, Value> =
+        serde_json::from_slice(&json).map_err(|_| UserSigError::Malformed("document is not a JSON object"))?;
 
     // Every TLSSigAPIv2 generator writes "2.0"; older ECDSA tickets are out of scope.
     if let Some(version) = object.get("TLS.ver")
@@ -82,31 +80,18 @@ fn parse(user_sig: &str) -> Result<ParsedDocument, UserSigError> {
     let identifier = match object.get("TLS.identifier") {
         Some(Value::String(identifier)) => identifier.clone(),
         _ => {
-            return Err(UserSigError::Malformed(
-                "TLS.identifier missing or not a string",
-            ));
+            return Err(UserSigError::Malformed("TLS.identifier missing or not a string"));
         }
     };
-    let (sdk_app_id, sdk_app_id_text) = unsigned_field(
-        &object,
-        "TLS.sdkappid",
-        "TLS.sdkappid missing or not an unsigned integer",
-    )?;
-    let (issued_at, time_text) = unsigned_field(
-        &object,
-        "TLS.time",
-        "TLS.time missing or not an unsigned integer",
-    )?;
-    let (expire_seconds, expire_text) = unsigned_field(
-        &object,
-        "TLS.expire",
-        "TLS.expire missing or not an unsigned integer",
-    )?;
+    let (sdk_app_id, sdk_app_id_text) =
+        unsigned_field(&object, "TLS.sdkappid", "TLS.sdkappid missing or not an unsigned integer")?;
+    let (issued_at, time_text) = unsigned_field(&object, "TLS.time", "TLS.time missing or not an unsigned integer")?;
+    let (expire_seconds, expire_text) =
+        unsigned_field(&object, "TLS.expire", "TLS.expire missing or not an unsigned integer")?;
     let (userbuf, userbuf_text) = match object.get("TLS.userbuf") {
         None | Some(Value::Null) => (None, None),
         Some(Value::String(text)) => {
-            let bytes = decode_base64_field(text)
-                .ok_or(UserSigError::Malformed("TLS.userbuf is not base64"))?;
+            let bytes = decode_base64_field(text).ok_or(UserSigError::Malformed("TLS.userbuf is not base64"))?;
             (Some(bytes), Some(text.clone()))
         }
         Some(_) => return Err(UserSigError::Malformed("TLS.userbuf is not a string")),
@@ -119,13 +104,7 @@ fn parse(user_sig: &str) -> Result<ParsedDocument, UserSigError> {
     };
 
     Ok(ParsedDocument {
-        claims: UserSigClaims {
-            identifier,
-            sdk_app_id,
-            issued_at,
-            expire_seconds,
-            userbuf,
-        },
+        claims: UserSigClaims { identifier, sdk_app_id, issued_at, expire_seconds, userbuf },
         sdk_app_id_text,
         time_text,
         expire_text,
@@ -136,22 +115,13 @@ fn parse(user_sig: &str) -> Result<ParsedDocument, UserSigError> {
 
 /// Reads an unsigned integer written either as a JSON number or as a string of decimal digits,
 /// returning the value and the text that the signer signed for it.
-fn unsigned_field(
-    object: &Map<String, Value>,
-    name: &str,
-    error: &'static str,
-) -> Result<(u64, String), UserSigError> {
+fn unsigned_field(object: &Map<String, Value>, name: &str, error: &'static str) -> Result<(u64, String), UserSigError> {
     match object.get(name) {
-        Some(Value::Number(number)) => number
-            .as_u64()
-            .map(|value| (value, value.to_string()))
-            .ok_or(UserSigError::Malformed(error)),
-        Some(Value::String(text))
-            if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) =>
-        {
-            text.parse::<u64>()
-                .map(|value| (value, text.clone()))
-                .map_err(|_| UserSigError::Malformed(error))
+        Some(Value::Number(number)) => {
+            number.as_u64().map(|value| (value, value.to_string())).ok_or(UserSigError::Malformed(error))
+        }
+        Some(Value::String(text)) if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) => {
+            text.parse::<u64>().map(|value| (value, text.clone())).map_err(|_| UserSigError::Malformed(error))
         }
         _ => Err(UserSigError::Malformed(error)),
     }

@@ -17,7 +17,12 @@ use crate::{BEFORE_SEND_TIMEOUT, WebhookConfig, Webhooks};
 const CUSTOM_CODES: std::ops::RangeInclusive<u32> = 120_001..=130_000;
 
 /// Asks the app's before-send callback about `message`.
-pub async fn ask(webhooks: &Webhooks, config: &WebhookConfig, command: &str, message: &OutgoingMessage<'_>) -> SendVerdict {
+pub async fn ask(
+    webhooks: &Webhooks,
+    config: &WebhookConfig,
+    command: &str,
+    message: &OutgoingMessage<'_>,
+) -> SendVerdict {
     let origin = CallOrigin { client_ip: &message.origin.client_ip, platform: &message.origin.platform };
     let reply = match message.conversation_type {
         ConversationType::C2c => {
@@ -36,7 +41,10 @@ pub async fn ask(webhooks: &Webhooks, config: &WebhookConfig, command: &str, mes
         Err(failure) => {
             tracing::warn!(app = message.app, command, %failure, fail_closed = config.fail_closed, "before-send callback failed");
             if config.fail_closed {
-                SendVerdict::Reject { code: rejection_code(message.conversation_type), message: format!("the app's callback failed: {failure}") }
+                SendVerdict::Reject {
+                    code: rejection_code(message.conversation_type),
+                    message: format!("the app's callback failed: {failure}"),
+                }
             } else {
                 SendVerdict::Send
             }
@@ -48,20 +56,28 @@ pub async fn ask(webhooks: &Webhooks, config: &WebhookConfig, command: &str, mes
 pub fn verdict(message: &OutgoingMessage<'_>, reply: CallbackReply) -> SendVerdict {
     match reply.error_code {
         0 => {
-            let body_changed = reply.msg_body.as_ref().is_some_and(|body| !body.is_empty() && body.as_slice() != message.msg_body);
+            let body_changed =
+                reply.msg_body.as_ref().is_some_and(|body| !body.is_empty() && body.as_slice() != message.msg_body);
             let data_changed = reply.cloud_custom_data.as_ref().is_some_and(|data| data != message.cloud_custom_data);
             if body_changed || data_changed {
-                let msg_body = reply.msg_body.filter(|body| !body.is_empty()).unwrap_or_else(|| message.msg_body.to_vec());
+                let msg_body =
+                    reply.msg_body.filter(|body| !body.is_empty()).unwrap_or_else(|| message.msg_body.to_vec());
                 SendVerdict::Rewrite { msg_body, cloud_custom_data: reply.cloud_custom_data }
             } else {
                 SendVerdict::Send
             }
         }
         2 => SendVerdict::Discard,
-        code if CUSTOM_CODES.contains(&code) => SendVerdict::Reject { code: ErrorCode(code), message: reply.error_info },
+        code if CUSTOM_CODES.contains(&code) => {
+            SendVerdict::Reject { code: ErrorCode(code), message: reply.error_info }
+        }
         _ => SendVerdict::Reject {
             code: rejection_code(message.conversation_type),
-            message: if reply.error_info.is_empty() { "refused by the app's callback".to_owned() } else { reply.error_info },
+            message: if reply.error_info.is_empty() {
+                "refused by the app's callback".to_owned()
+            } else {
+                reply.error_info
+            },
         },
     }
 }

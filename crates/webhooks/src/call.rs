@@ -56,11 +56,15 @@ pub async fn call<T: Serialize>(
     let query: Vec<String> = query.iter().map(|(key, value)| format!("{key}={}", encode(value))).collect();
     let full_url = format!("{url}{separator}{}", query.join("&"));
     let request = webhooks.http().post(full_url).json(body).timeout(timeout).send();
-    let response = request.await.map_err(|error| if error.is_timeout() { CallFailure::Timeout } else { CallFailure::Http(error.to_string()) })?;
+    let response = request.await.map_err(|error| {
+        if error.is_timeout() { CallFailure::Timeout } else { CallFailure::Http(error.to_string()) }
+    })?;
     if !response.status().is_success() {
         return Err(CallFailure::Http(format!("status {}", response.status())));
     }
-    let bytes = response.bytes().await.map_err(|error| if error.is_timeout() { CallFailure::Timeout } else { CallFailure::Http(error.to_string()) })?;
+    let bytes = response.bytes().await.map_err(|error| {
+        if error.is_timeout() { CallFailure::Timeout } else { CallFailure::Http(error.to_string()) }
+    })?;
     serde_json::from_slice(&bytes).map_err(|error| CallFailure::BadReply(error.to_string()))
 }
 

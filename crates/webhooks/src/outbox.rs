@@ -128,7 +128,8 @@ async fn deliver(store: &Store, webhooks: &Webhooks, config: &OutboxConfig, item
             return Delivery::Done;
         }
     };
-    metrics::counter!("mynah_webhook_calls_total", "command" => item.command.clone(), "ok" => sent.is_ok().to_string()).increment(1);
+    metrics::counter!("mynah_webhook_calls_total", "command" => item.command.clone(), "ok" => sent.is_ok().to_string())
+        .increment(1);
     match sent {
         Ok(_) => Delivery::Done,
         Err(failure) => Delivery::Failed(failure.to_string()),

@@ -19,6 +19,8 @@ import * as messageApi from './message-api.js';
 import { type MessageListResult, type SendMessageOptions, type SendMessageResult } from './message-api.js';
 import { MessageStore } from './message-store.js';
 import { type Message, type MessageOptions, createMessage } from './messages.js';
+import * as profileApi from './profile-api.js';
+import type { Profile, UpdateMyProfileOptions } from './profiles.js';
 import { type NetState, type RequestPolicy, Session } from './session.js';
 import { Synchronizer } from './sync.js';
 import type { CreateOptions, LoginOptions, LoginResult } from './options.js';
@@ -69,12 +71,16 @@ export class ChatSDK {
       messages: this.messages,
       conversations: this.conversations,
       groups: this.groups,
+      owner: this,
       me: () => this.userID,
       serverTimeMs: () => Date.now() + this.serverOffsetMs,
       request: (op, data, policy) => this.request(op, data, policy),
       emitReceived: (list) => this.emitter.emit(EVENT.MESSAGE_RECEIVED, list),
       emitConversations: () => this.emitConversations(),
       emitGroups: () => this.emitGroups(),
+      emitRevoked: (list) => this.emitter.emit(EVENT.MESSAGE_REVOKED, list),
+      emitModified: (list) => this.emitter.emit(EVENT.MESSAGE_MODIFIED, list),
+      emitProfiles: (list) => this.emitter.emit(EVENT.PROFILE_UPDATED, list),
     });
     this.context = {
       owner: this,
@@ -314,6 +320,23 @@ export class ChatSDK {
   /** One group's profile: resolves `{group}`. */
   getGroupProfile(options: { groupID: string; groupCustomFieldFilter?: string[] }): Promise<ChatResponse<{ group: Group }>> {
     return groupApi.getGroupProfile(this.context, options);
+  }
+
+  // --- profiles ---------------------------------------------------------------------------------
+
+  /** The logged-in user's profile: resolves a `Profile`. */
+  getMyProfile(): Promise<ChatResponse<Profile>> {
+    return profileApi.getMyProfile(this.context);
+  }
+
+  /** Profiles of up to 100 users: resolves the `Profile`s of those that exist. */
+  getUserProfile(options: { userIDList: string[] }): Promise<ChatResponse<Profile[]>> {
+    return profileApi.getUserProfile(this.context, options);
+  }
+
+  /** Changes the logged-in user's profile: resolves the updated `Profile`; every session gets `PROFILE_UPDATED`. */
+  updateMyProfile(options: UpdateMyProfileOptions): Promise<ChatResponse<Profile>> {
+    return profileApi.updateMyProfile(this.context, options);
   }
 
   // --- internals --------------------------------------------------------------------------------

@@ -331,3 +331,47 @@ export function applyWire(message: Message, wire: WireMessage, me: string): void
     found.excludedFromLastMessage = wire.excludedFromLastMessage === true;
   }
 }
+
+/** What a group system notice shows (`payload` of a `TYPES.MSG_GRP_SYS_NOTICE` message). */
+export interface GroupSystemNoticePayload {
+  /** The group, as far as the notice knows it. */
+  groupProfile: { groupID: string; name: string };
+  /** 4 removed from the group, 5 group dismissed, 255 custom notice (the official numbering). */
+  operationType: number;
+  /** Who did it. */
+  operatorID: string;
+  /** The custom notice's content, or the removal's reason. */
+  userDefinedField: string;
+  /** Not used by these notices. */
+  handleMessage: string;
+}
+
+/**
+ * A group system notice in the system conversation (`@TIM#SYSTEM`). The server keeps notices in
+ * the user's change stream, not as stored messages: `ID` is derived from the stream position.
+ */
+export function systemNoticeMessage(ID: string, payload: GroupSystemNoticePayload, timeSeconds: number, me: string, owner: object): Message {
+  const message = new Message();
+  message.ID = ID;
+  message.type = TYPES.MSG_GRP_SYS_NOTICE;
+  message.payload = payload;
+  message.conversationID = TYPES.CONV_SYSTEM;
+  message.conversationType = TYPES.CONV_SYSTEM;
+  message.from = TYPES.CONV_SYSTEM;
+  message.to = me;
+  message.flow = 'in';
+  message.time = timeSeconds;
+  message.clientTime = timeSeconds;
+  message.status = 'success';
+  message.isRead = false;
+  message.isSystemMessage = true;
+  internals.set(message, {
+    clientMsgID: ID,
+    timeMs: timeSeconds * 1000,
+    onlineOnly: true,
+    excludedFromUnreadCount: true,
+    excludedFromLastMessage: true,
+    owner,
+  });
+  return message;
+}

@@ -8,11 +8,13 @@
  * @packageDocumentation
  */
 
+import { Effects, applyAdministrationChange } from './change-effects.js';
 import type { Conversation, ConversationStore } from './conversations.js';
 import type { GroupStore } from './groups.js';
 import type { Logger } from './log.js';
 import type { MessageStore } from './message-store.js';
 import { type Message, messageInternals } from './messages.js';
+import type { Profile } from './profiles.js';
 import type { RequestPolicy } from './session.js';
 import type { WireChangeEntry, WireConversation, WireGroup, WireMessage, WireOp, WireOperations } from './wire.js';
 
@@ -22,6 +24,8 @@ export interface SyncHost {
   messages: MessageStore;
   conversations: ConversationStore;
   groups: GroupStore;
+  /** The SDK instance, owner of the messages the synchronizer builds. */
+  owner: object;
   /** The logged-in userID. */
   me(): string;
   /** Estimated server time, unix milliseconds. */
@@ -33,6 +37,12 @@ export interface SyncHost {
   emitConversations(): void;
   /** Called once per task when the group list changed. */
   emitGroups(): void;
+  /** Called once per task with the cached messages recalled in it. */
+  emitRevoked(messages: Message[]): void;
+  /** Called once per task with the cached messages edited in it. */
+  emitModified(messages: Message[]): void;
+  /** Called once per task with the profiles that changed in it. */
+  emitProfiles(profiles: Profile[]): void;
 }
 
 /** Thrown inside tasks that belong to a session that has ended. */
@@ -50,6 +60,7 @@ export class Synchronizer {
   private received: Message[] = [];
   private conversationsDirty = false;
   private groupsDirty = false;
+  private effects = new Effects();
   /** Messages already handed to the app, or created by this instance (never announced). */
   private readonly announced = new WeakSet<Message>();
 
@@ -63,6 +74,7 @@ export class Synchronizer {
     this.received = [];
     this.conversationsDirty = false;
     this.groupsDirty = false;
+    this.effects = new Effects();
   }
 
   /** Records when the connection was lost, to tell new messages from history after reconnecting. */
@@ -412,6 +424,7 @@ export class Synchronizer {
         }
         return;
       default:
+        if (applyAdministrationChange(this.host, entry, this.effects)) return;
         this.host.log.debug('ignoring an unknown change', (change as { kind?: string }).kind);
     }
   }
@@ -425,6 +438,11 @@ export class Synchronizer {
   }
 
   private flush(): void {
+    const effects = this.effects;
+    this.effects = new Effects();
+    this.received.push(...effects.notices);
+    if (effects.conversationsChanged) this.conversationsDirty = true;
+    if (effects.groupsChanged) this.groupsDirty = true;
     if (this.received.length > 0) {
       const received = this.received;
       this.received = [];
@@ -439,5 +457,8 @@ export class Synchronizer {
       this.groupsDirty = false;
       this.host.emitGroups();
     }
+    if (effects.revoked.length > 0) this.host.emitRevoked(effects.revoked);
+    if (effects.modified.length > 0) this.host.emitModified(effects.modified);
+    if (effects.profiles.length > 0) this.host.emitProfiles(effects.profiles);
   }
 }

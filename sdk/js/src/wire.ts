@@ -146,7 +146,43 @@ export interface WireGroup {
 export type WireChange =
   | { kind: 'conversationRead'; conversationID: string; readSequence: number; unreadCount: number }
   | { kind: 'groupJoined'; group: WireGroup }
-  | { kind: 'groupLeft'; groupID: string };
+  | { kind: 'groupLeft'; groupID: string }
+  | { kind: 'messageRevoked'; conversationID: string; messageID: string; sequence: number }
+  | { kind: 'messageModified'; conversationID: string; messageID: string; sequence: number; message: WireMessage | null }
+  | {
+      kind: 'groupSystemNotice'; groupID: string; groupName: string; operationType: number; operatorID: string;
+      userDefinedField: string; time: number;
+    }
+  | { kind: 'groupDismissed'; groupID: string; groupName: string; operatorID: string; time: number }
+  | { kind: 'profileUpdated'; profile: WireProfile };
+
+/** `objects.rs` `GROUP_NOTICE_*`: `operationType` of group system notices. */
+export const WIRE_GROUP_NOTICE = { KICKED: 4, DISMISSED: 5, CUSTOM: 255 } as const;
+
+// ---------------------------------------------------------------------------------------------
+// Profiles: crates/proto/src/profiles.rs
+// ---------------------------------------------------------------------------------------------
+
+/** `profiles.rs` `ProfileValue`: a string or an unsigned integer. */
+export type WireProfileValue = string | number;
+/** `profiles.rs` `ProfileCustomField`: `key` is the whole tag, `Tag_Profile_Custom_{name}`. */
+export interface WireProfileCustomField { key: string; value: WireProfileValue }
+/** `profiles.rs` `Profile`. */
+export interface WireProfile {
+  userID: string; nick: string; gender: string; birthday: number; location: string; selfSignature: string;
+  allowType: string; language: number; avatar: string; messageSettings: number; adminForbidType: string;
+  level: number; role: number; lastUpdatedTime: number; profileCustomField: WireProfileCustomField[];
+}
+/** `profiles.rs` `GetUserProfileRequest`. */
+export interface WireGetUserProfileRequest { userIDList: string[] }
+/** `profiles.rs` `GetUserProfileResult`. */
+export interface WireGetUserProfileResult { profileList: WireProfile[] }
+/** `profiles.rs` `UpdateMyProfileRequest`: absent fields keep their values. */
+export interface WireUpdateMyProfileRequest {
+  nick?: string; avatar?: string; gender?: string; selfSignature?: string; allowType?: string; birthday?: number;
+  location?: string; language?: number; messageSettings?: number; adminForbidType?: string; level?: number;
+  role?: number; profileCustomField?: WireProfileCustomField[];
+}
 
 /** `objects.rs` `ChangeEntry`. */
 export interface WireChangeEntry { position: number; change: WireChange }
@@ -229,6 +265,8 @@ export interface WireOperations {
   quitGroup: [WireGroupRequest, WireEmpty];
   getGroupList: [WireEmpty, WireGroupListResult];
   getGroupProfile: [WireGroupRequest, WireGroup];
+  getUserProfile: [WireGetUserProfileRequest, WireGetUserProfileResult];
+  updateMyProfile: [WireUpdateMyProfileRequest, WireProfile];
 }
 
 /** An operation name (`op`). */

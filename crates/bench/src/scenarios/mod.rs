@@ -6,9 +6,11 @@
 //! - [`fanout`]: P4, a group of 1,000 online members: deliveries per second and their latency.
 //! - [`offline_sync`]: P6, catching up 10,000 missed messages over 100 conversations.
 //! - [`reconnect`]: P7, every connection drops (kill -9 and restart) and comes back.
+//! - [`ejabberd`]: P9, the same workload against ejabberd and Mynah in one run.
 //!
 //! Each starts its own server on a fresh data directory, so scenarios do not disturb each other.
 
+pub mod ejabberd;
 pub mod fanout;
 pub mod idle;
 pub mod login_storm;

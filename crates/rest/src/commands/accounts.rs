@@ -30,7 +30,10 @@ pub async fn kick(service: &Service, admin: &Admin, body: &[u8]) -> CommandResul
 pub async fn query_online_status(service: &Service, admin: &Admin, body: &[u8]) -> CommandResult {
     let request: QueryStateRequest = parse(body)?;
     if request.to_account.len() > MAX_QUERY_STATE {
-        return Err(RestError::new(codes::BAD_PARAMETER, format!("To_Account has more than {MAX_QUERY_STATE} accounts")));
+        return Err(RestError::new(
+            codes::BAD_PARAMETER,
+            format!("To_Account has more than {MAX_QUERY_STATE} accounts"),
+        ));
     }
     let query_result = request
         .to_account
@@ -39,7 +42,13 @@ pub async fn query_online_status(service: &Service, admin: &Admin, body: &[u8]) 
             let sessions = service.online_sessions(admin.app, user);
             let status = if sessions.is_empty() { "Offline" } else { "Online" };
             let detail = (request.is_need_detail == 1).then(|| {
-                sessions.iter().map(|session| PlatformStatus { platform: platform_name(session.platform).to_owned(), status: "Online".to_owned() }).collect()
+                sessions
+                    .iter()
+                    .map(|session| PlatformStatus {
+                        platform: platform_name(session.platform).to_owned(),
+                        status: "Online".to_owned(),
+                    })
+                    .collect()
             });
             OnlineStatus { to_account: user.clone(), status: status.to_owned(), detail }
         })
@@ -89,14 +98,22 @@ pub async fn account_check(service: &Service, admin: &Admin, body: &[u8]) -> Com
     let request: AccountCheckRequest = parse(body)?;
     let users: Vec<String> = request.check_item.into_iter().map(|item| item.user_id).collect();
     if users.is_empty() || users.len() > MAX_ACCOUNTS_PER_CALL {
-        return Err(RestError::new(ErrorCode::ACCOUNT_INVALID_PARAMETER, format!("CheckItem must name 1 to {MAX_ACCOUNTS_PER_CALL} accounts")));
+        return Err(RestError::new(
+            ErrorCode::ACCOUNT_INVALID_PARAMETER,
+            format!("CheckItem must name 1 to {MAX_ACCOUNTS_PER_CALL} accounts"),
+        ));
     }
     let existing = service.existing_accounts(admin.app, users.clone()).await?;
     let result_item = users
         .into_iter()
         .map(|user_id| {
             let status = if existing.contains(&user_id) { "Imported" } else { "NotImported" };
-            AccountResult { user_id, result_code: 0, result_info: String::new(), account_status: Some(status.to_owned()) }
+            AccountResult {
+                user_id,
+                result_code: 0,
+                result_info: String::new(),
+                account_status: Some(status.to_owned()),
+            }
         })
         .collect();
     fields(&AccountResults { result_item })

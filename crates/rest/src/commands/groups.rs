@@ -18,10 +18,13 @@ pub async fn create_group(service: &Service, admin: &Admin, body: &[u8]) -> Comm
     let request: CreateGroupRequest = parse(body)?;
     let invalid = |message: String| RestError::new(ErrorCode::GROUP_INVALID_PARAMETER, message);
     let type_name = required(request.group_type, "Type", ErrorCode::GROUP_INVALID_PARAMETER)?;
-    let group_type = GroupType::parse(&type_name).ok_or_else(|| invalid(format!("unknown group Type {type_name:?}")))?;
+    let group_type =
+        GroupType::parse(&type_name).ok_or_else(|| invalid(format!("unknown group Type {type_name:?}")))?;
     let name = required(request.name, "Name", ErrorCode::GROUP_INVALID_PARAMETER)?;
     let join_option = match request.apply_join_option {
-        Some(option) => Some(JoinOption::parse(&option).ok_or_else(|| invalid(format!("unknown ApplyJoinOption {option:?}")))?),
+        Some(option) => {
+            Some(JoinOption::parse(&option).ok_or_else(|| invalid(format!("unknown ApplyJoinOption {option:?}")))?)
+        }
         None => None,
     };
     let mut member_list = Vec::with_capacity(request.member_list.len());
@@ -54,7 +57,10 @@ pub async fn create_group(service: &Service, admin: &Admin, body: &[u8]) -> Comm
 pub async fn get_group_info(service: &Service, admin: &Admin, body: &[u8]) -> CommandResult {
     let request: GetGroupInfoRequest = parse(body)?;
     if request.group_id_list.is_empty() || request.group_id_list.len() > MAX_GROUP_INFO {
-        return Err(RestError::new(ErrorCode::GROUP_INVALID_PARAMETER, format!("GroupIdList must name 1 to {MAX_GROUP_INFO} groups")));
+        return Err(RestError::new(
+            ErrorCode::GROUP_INVALID_PARAMETER,
+            format!("GroupIdList must name 1 to {MAX_GROUP_INFO} groups"),
+        ));
     }
     let mut group_info = Vec::with_capacity(request.group_id_list.len());
     for group_id in request.group_id_list {
@@ -63,7 +69,12 @@ pub async fn get_group_info(service: &Service, admin: &Admin, body: &[u8]) -> Co
                 member_list: Some(members.iter().map(|member| member_info(member, true)).collect()),
                 ..base_info(&group, admin.app)
             },
-            Err(error) => GroupInfo { group_id, error_code: Some(error.code.0), error_info: Some(error.message), ..GroupInfo::default() },
+            Err(error) => GroupInfo {
+                group_id,
+                error_code: Some(error.code.0),
+                error_info: Some(error.message),
+                ..GroupInfo::default()
+            },
         };
         group_info.push(info);
     }

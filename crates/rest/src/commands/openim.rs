@@ -103,17 +103,30 @@ pub async fn importmsg(service: &Service, admin: &Admin, body: &[u8]) -> Command
     let realtime = match request.sync_from_old_system {
         Some(1 | 5) => true,
         Some(2) => false,
-        other => return Err(RestError::new(ErrorCode::OPENIM_BAD_JSON, format!("SyncFromOldSystem must be 1, 2 or 5, not {other:?}"))),
+        other => {
+            return Err(RestError::new(
+                ErrorCode::OPENIM_BAD_JSON,
+                format!("SyncFromOldSystem must be 1, 2 or 5, not {other:?}"),
+            ));
+        }
     };
     let from = required(request.from_account, "From_Account", ErrorCode::OPENIM_BAD_FROM_ACCOUNT)?;
     let to = required(request.to_account, "To_Account", ErrorCode::OPENIM_BAD_TO_ACCOUNT)?;
     let random = random(request.msg_random, "MsgRandom", ErrorCode::OPENIM_BAD_MSG_RANDOM)?;
     let now = mynah_service::now_ms() / 1000;
-    let time = request
-        .msg_time_stamp
-        .filter(|time| *time > 0 && *time <= now + IMPORT_FUTURE_SLACK)
-        .ok_or_else(|| RestError::new(ErrorCode::OPENIM_BAD_MSG_TIMESTAMP, "MsgTimeStamp must be a unix time in seconds, not in the future"))?;
-    let body = msg_body(request.msg_body.as_ref(), &request.cloud_custom_data, ErrorCode::OPENIM_BAD_MSG_BODY, ErrorCode::OPENIM_TOO_LONG)?;
+    let time =
+        request.msg_time_stamp.filter(|time| *time > 0 && *time <= now + IMPORT_FUTURE_SLACK).ok_or_else(|| {
+            RestError::new(
+                ErrorCode::OPENIM_BAD_MSG_TIMESTAMP,
+                "MsgTimeStamp must be a unix time in seconds, not in the future",
+            )
+        })?;
+    let body = msg_body(
+        request.msg_body.as_ref(),
+        &request.cloud_custom_data,
+        ErrorCode::OPENIM_BAD_MSG_BODY,
+        ErrorCode::OPENIM_TOO_LONG,
+    )?;
     check_sender(service, admin, &from).await?;
     if !service.account_exists(admin.app, &to).await? {
         return Err(RestError::new(ErrorCode::OPENIM_BAD_TO_ACCOUNT, format!("account {to} does not exist")));
@@ -203,11 +216,16 @@ pub async fn modify_c2c_msg(service: &Service, admin: &Admin, body: &[u8]) -> Co
     let key = required(request.msg_key, "MsgKey", ErrorCode::OPENIM_BAD_MSG_KEY)?;
     let cloud_custom_data = request.cloud_custom_data.as_deref().unwrap_or_default();
     let body = match request.msg_body.as_ref() {
-        Some(raw) => Some(msg_body(Some(raw), cloud_custom_data, ErrorCode::OPENIM_BAD_MSG_BODY, ErrorCode::OPENIM_TOO_LONG)?),
+        Some(raw) => {
+            Some(msg_body(Some(raw), cloud_custom_data, ErrorCode::OPENIM_BAD_MSG_BODY, ErrorCode::OPENIM_TOO_LONG)?)
+        }
         None => None,
     };
     if body.is_none() && request.cloud_custom_data.is_none() {
-        return Err(RestError::new(ErrorCode::OPENIM_BAD_JSON, "nothing to modify: give MsgBody, CloudCustomData or both"));
+        return Err(RestError::new(
+            ErrorCode::OPENIM_BAD_JSON,
+            "nothing to modify: give MsgBody, CloudCustomData or both",
+        ));
     }
     let edit = MessageEdit { body, cloud_custom_data: request.cloud_custom_data };
     service.modify_c2c_message(admin.app, &from, &to, &key, edit).await?;
@@ -237,7 +255,8 @@ pub async fn get_c2c_unread_msg_num(service: &Service, admin: &Admin, body: &[u8
         return Err(RestError::new(ErrorCode::OPENIM_BAD_TO_ACCOUNT, format!("account {user} does not exist")));
     }
     let existing = service.existing_accounts(admin.app, request.peer_account.clone()).await?;
-    let (peers, unknown): (Vec<String>, Vec<String>) = request.peer_account.into_iter().partition(|peer| existing.contains(peer));
+    let (peers, unknown): (Vec<String>, Vec<String>) =
+        request.peer_account.into_iter().partition(|peer| existing.contains(peer));
     let (total, per_peer) = service.c2c_unread_counts(admin.app, &user, &peers).await?;
     fields(&C2cUnreadResponse {
         all_c2c_unread_msg_num: total,
@@ -265,9 +284,13 @@ fn outgoing(
     let from = from.filter(|from| !from.is_empty()).unwrap_or_else(|| admin.identifier.clone());
     let random = random(msg_random, "MsgRandom", ErrorCode::OPENIM_BAD_MSG_RANDOM)?;
     if life_time.is_some_and(|seconds| seconds > MAX_MSG_LIFE_TIME) {
-        return Err(RestError::new(ErrorCode::OPENIM_BAD_MSG_LIFETIME, format!("MsgLifeTime is over {MAX_MSG_LIFE_TIME} seconds")));
+        return Err(RestError::new(
+            ErrorCode::OPENIM_BAD_MSG_LIFETIME,
+            format!("MsgLifeTime is over {MAX_MSG_LIFE_TIME} seconds"),
+        ));
     }
-    let body = msg_body(raw_body.as_ref(), &cloud_custom_data, ErrorCode::OPENIM_BAD_MSG_BODY, ErrorCode::OPENIM_TOO_LONG)?;
+    let body =
+        msg_body(raw_body.as_ref(), &cloud_custom_data, ErrorCode::OPENIM_BAD_MSG_BODY, ErrorCode::OPENIM_TOO_LONG)?;
     let (no_unread, no_last_message) = send_msg_control(send_msg_control_flags);
     let message = AdminMessage {
         from: from.clone(),

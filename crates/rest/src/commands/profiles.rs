@@ -58,7 +58,12 @@ pub async fn portrait_get(service: &Service, admin: &Admin, body: &[u8]) -> Comm
                 value: serde_json::to_value(value).unwrap_or(Value::Null),
             })
             .collect();
-        user_profile_item.push(UserProfileItem { to_account: user, profile_item, result_code: 0, result_info: String::new() });
+        user_profile_item.push(UserProfileItem {
+            to_account: user,
+            profile_item,
+            result_code: 0,
+            result_info: String::new(),
+        });
     }
     fields(&PortraitGetResponse { user_profile_item, fail_account })
 }
@@ -67,7 +72,12 @@ pub async fn portrait_get(service: &Service, admin: &Admin, body: &[u8]) -> Comm
 fn profile_value(tag: &str, value: Value) -> Result<ProfileValue, RestError> {
     match value {
         Value::String(text) => Ok(ProfileValue::Text(text)),
-        Value::Number(number) if number.as_u64().is_some() => Ok(ProfileValue::Integer(number.as_u64().unwrap_or_default())),
-        other => Err(RestError::new(ErrorCode::PROFILE_BAD_VALUE, format!("{tag} takes a string or an unsigned integer, not {other}"))),
+        Value::Number(number) if number.as_u64().is_some() => {
+            Ok(ProfileValue::Integer(number.as_u64().unwrap_or_default()))
+        }
+        other => Err(RestError::new(
+            ErrorCode::PROFILE_BAD_VALUE,
+            format!("{tag} takes a string or an unsigned integer, not {other}"),
+        )),
     }
 }

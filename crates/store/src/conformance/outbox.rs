@@ -25,7 +25,10 @@ pub(super) async fn enqueued_events_wait_until_completed(store: Store) {
     store.outbox.enqueue(OTHER_APP, "State.StateChange", state("bob")).await.unwrap();
     let due = store.outbox.due(FOREVER, 10).await.unwrap();
     assert_eq!(due.len(), 2);
-    assert_eq!((due[0].app, due[0].command.as_str(), &due[0].event, due[0].attempts), (APP, "State.StateChange", &state("alice"), 0));
+    assert_eq!(
+        (due[0].app, due[0].command.as_str(), &due[0].event, due[0].attempts),
+        (APP, "State.StateChange", &state("alice"), 0)
+    );
     assert_eq!(due[1].app, OTHER_APP, "oldest first, each with its app");
     assert_eq!(store.outbox.due(FOREVER, 1).await.unwrap().len(), 1, "the limit holds");
 

@@ -13,7 +13,7 @@ fn revised(revision: Revision) -> (crate::records::StoredMessage, Vec<AppendedCh
     match revision {
         Revision::Revised { message, mut changes } => {
             changes.sort_by(|left, right| left.user.cmp(&right.user));
-            (message, changes)
+            (*message, changes)
         }
         other => panic!("expected a revision, got {other:?}"),
     }

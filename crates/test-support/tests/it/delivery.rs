@@ -95,7 +95,10 @@ async fn apps_are_isolated_even_with_the_same_user_ids() {
     bob_events.next_message().await;
     other_bob_events.expect_quiet(QUIET).await;
     assert!(other_bob.get_conversation_list().await.unwrap().conversation_list.is_empty());
-    assert_eq!(other_bob.find_message("alice-x").await.unwrap_err().code(), Some(mynah_proto::codes::ErrorCode::MESSAGE_NOT_FOUND));
+    assert_eq!(
+        other_bob.find_message("alice-x").await.unwrap_err().code(),
+        Some(mynah_proto::codes::ErrorCode::MESSAGE_NOT_FOUND)
+    );
 }
 
 pub fn page(conversation_id: &str, before: Option<u64>) -> mynah_proto::requests::GetMessageListRequest {

@@ -54,9 +54,15 @@ async fn a_work_group_delivers_to_every_member_but_the_sending_session() {
     dave_events.expect_quiet(Duration::from_millis(100)).await;
 
     // Outsiders can neither send, read, nor join a work group.
-    assert_eq!(dave.send_group_text(&group.group_id, "let me in").await.unwrap_err().code(), Some(ErrorCode::GROUP_NO_PERMISSION));
+    assert_eq!(
+        dave.send_group_text(&group.group_id, "let me in").await.unwrap_err().code(),
+        Some(ErrorCode::GROUP_NO_PERMISSION)
+    );
     let conversation = format!("GROUP{}", group.group_id);
-    assert_eq!(dave.get_message_list(page(&conversation, None)).await.unwrap_err().code(), Some(ErrorCode::GROUP_NO_PERMISSION));
+    assert_eq!(
+        dave.get_message_list(page(&conversation, None)).await.unwrap_err().code(),
+        Some(ErrorCode::GROUP_NO_PERMISSION)
+    );
     assert_eq!(dave.join_group(&group.group_id).await.unwrap_err().code(), Some(ErrorCode::GROUP_NO_PERMISSION));
     assert_eq!(dave.find_message(&sent.id).await.unwrap_err().code(), Some(ErrorCode::MESSAGE_NOT_FOUND));
 
@@ -82,7 +88,11 @@ async fn meeting_groups_are_joined_freely_and_left() {
     assert!(matches!(bob_events.next_change().await.change, Change::GroupJoined { .. }));
     assert_eq!(bob.join_group(&group.group_id).await.unwrap().status, JoinStatus::AlreadyInGroup);
     let conversation = format!("GROUP{}", group.group_id);
-    assert_eq!(bob.get_conversation(&conversation).await.unwrap().unread_count, 0, "history before joining is not unread");
+    assert_eq!(
+        bob.get_conversation(&conversation).await.unwrap().unread_count,
+        0,
+        "history before joining is not unread"
+    );
 
     alice.send_group_text(&group.group_id, "welcome").await.unwrap();
     assert_eq!(bob_events.next_message().await.sequence, 2);
@@ -122,17 +132,30 @@ async fn group_errors_have_tencents_codes() {
     let mut too_long = create(GroupType::Public, "long", &[]);
     too_long.group_id = Some("g".repeat(49));
     assert_eq!(alice.create_group(too_long).await.unwrap_err().code(), Some(ErrorCode::GROUP_INVALID_ID));
-    assert_eq!(alice.create_group(create(GroupType::Work, "", &[])).await.unwrap_err().code(), Some(ErrorCode::GROUP_INVALID_PARAMETER));
+    assert_eq!(
+        alice.create_group(create(GroupType::Work, "", &[])).await.unwrap_err().code(),
+        Some(ErrorCode::GROUP_INVALID_PARAMETER)
+    );
     let long_name = "n".repeat(101);
-    assert_eq!(alice.create_group(create(GroupType::Work, &long_name, &[])).await.unwrap_err().code(), Some(ErrorCode::GROUP_INVALID_PARAMETER));
+    assert_eq!(
+        alice.create_group(create(GroupType::Work, &long_name, &[])).await.unwrap_err().code(),
+        Some(ErrorCode::GROUP_INVALID_PARAMETER)
+    );
     let many: Vec<String> = (0..101).map(|index| format!("user{index}")).collect();
     let many: Vec<&str> = many.iter().map(String::as_str).collect();
-    assert_eq!(alice.create_group(create(GroupType::Work, "big", &many)).await.unwrap_err().code(), Some(ErrorCode::GROUP_INVALID_PARAMETER));
+    assert_eq!(
+        alice.create_group(create(GroupType::Work, "big", &many)).await.unwrap_err().code(),
+        Some(ErrorCode::GROUP_INVALID_PARAMETER)
+    );
 
     let mut small = create(GroupType::Meeting, "small", &["bob"]);
     small.max_member_num = Some(2);
     let small = alice.create_group(small).await.unwrap();
     let (carol, _carol_events) = server.client("carol").await;
     assert_eq!(carol.join_group(&small.group_id).await.unwrap_err().code(), Some(ErrorCode::GROUP_FULL));
-    assert_eq!(alice.get_group_profile(&small.group_id).await.unwrap().member_count, 2, "a refused join changes nothing");
+    assert_eq!(
+        alice.get_group_profile(&small.group_id).await.unwrap().member_count,
+        2,
+        "a refused join changes nothing"
+    );
 }

@@ -24,14 +24,23 @@ async fn a_valid_usersig_logs_in_and_bad_ones_get_tencents_codes() {
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
     let expired = mynah_usersig::generate(APP_ID, &APP_KEY.into(), "alice", 10, now - 100);
     assert_eq!(login_error(&server, APP_ID, "alice", expired).await, ErrorCode::USERSIG_EXPIRED);
-    assert_eq!(login_error(&server, APP_ID, "alice", user_sig(APP_ID, "wrong-key", "alice", 600)).await, ErrorCode::USERSIG_BAD_SIGNATURE);
-    assert_eq!(login_error(&server, APP_ID, "alice", user_sig(APP_ID, APP_KEY, "bob", 600)).await, ErrorCode::USERSIG_IDENTIFIER_MISMATCH);
+    assert_eq!(
+        login_error(&server, APP_ID, "alice", user_sig(APP_ID, "wrong-key", "alice", 600)).await,
+        ErrorCode::USERSIG_BAD_SIGNATURE
+    );
+    assert_eq!(
+        login_error(&server, APP_ID, "alice", user_sig(APP_ID, APP_KEY, "bob", 600)).await,
+        ErrorCode::USERSIG_IDENTIFIER_MISMATCH
+    );
     // A UserSig of the other app, presented to this app.
     assert_eq!(
         login_error(&server, APP_ID, "alice", user_sig(OTHER_APP_ID, OTHER_APP_KEY, "alice", 600)).await,
         ErrorCode::USERSIG_APP_MISMATCH
     );
-    assert_eq!(login_error(&server, 999, "alice", user_sig(999, APP_KEY, "alice", 600)).await, ErrorCode::SDKAPPID_NOT_FOUND);
+    assert_eq!(
+        login_error(&server, 999, "alice", user_sig(999, APP_KEY, "alice", 600)).await,
+        ErrorCode::SDKAPPID_NOT_FOUND
+    );
     assert_eq!(login_error(&server, APP_ID, "alice", "not-a-usersig".to_owned()).await, ErrorCode::USERSIG_INVALID);
     assert_eq!(login_error(&server, APP_ID, "alice", String::new()).await, ErrorCode::USERSIG_EMPTY);
     let mut tampered = server.user_sig("alice");
@@ -39,7 +48,10 @@ async fn a_valid_usersig_logs_in_and_bad_ones_get_tencents_codes() {
     assert_ne!(login_error(&server, APP_ID, "alice", tampered).await, ErrorCode::OK);
     // An ill-formed userID is refused before its UserSig is looked at.
     let long_user = "u".repeat(33);
-    assert_eq!(login_error(&server, APP_ID, &long_user, server.user_sig(&long_user)).await, ErrorCode::ACCOUNT_INVALID_PARAMETER);
+    assert_eq!(
+        login_error(&server, APP_ID, &long_user, server.user_sig(&long_user)).await,
+        ErrorCode::ACCOUNT_INVALID_PARAMETER
+    );
 }
 
 #[tokio::test]

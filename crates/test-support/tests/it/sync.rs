@@ -33,7 +33,8 @@ async fn a_user_coming_back_gets_everything_missed() {
 
     let (bob, _bob_events) = server.client("bob").await;
     let caught_up = state.catch_up(&bob).await.unwrap();
-    let ids: Vec<&str> = caught_up.conversations.iter().map(|conversation| conversation.conversation_id.as_str()).collect();
+    let ids: Vec<&str> =
+        caught_up.conversations.iter().map(|conversation| conversation.conversation_id.as_str()).collect();
     assert_eq!(ids, ["C2Ccarol", "C2Calice"], "newest conversation first");
     let with_alice = &caught_up.conversations[1];
     assert_eq!(with_alice.unread_count, 21);
@@ -42,8 +43,13 @@ async fn a_user_coming_back_gets_everything_missed() {
     assert_eq!(last.msg_body, vec![mynah_proto::elements::MsgElement::text("missed 19")]);
     assert_eq!(caught_up.conversations[0].unread_count, 3);
 
-    let missed: Vec<u64> = caught_up.messages.iter().filter(|message| message.from == "alice").map(|message| message.sequence).collect();
-    assert_eq!(missed, (2..=21).collect::<Vec<u64>>(), "exactly the missed messages, in order, without the one already seen");
+    let missed: Vec<u64> =
+        caught_up.messages.iter().filter(|message| message.from == "alice").map(|message| message.sequence).collect();
+    assert_eq!(
+        missed,
+        (2..=21).collect::<Vec<u64>>(),
+        "exactly the missed messages, in order, without the one already seen"
+    );
     assert!(!caught_up.messages.iter().any(|message| message.id == first.id));
     assert_eq!(caught_up.messages.iter().filter(|message| message.from == "carol").count(), 3);
     assert_eq!(bob.get_total_unread_message_count().await.unwrap(), 24);
@@ -150,12 +156,18 @@ async fn history_pages_fifteen_at_a_time_until_completed() {
         })
         .await
         .unwrap();
-    assert_eq!(forward.message_list.iter().map(|message| message.sequence).collect::<Vec<_>>(), vec![36, 37, 38, 39, 40]);
+    assert_eq!(
+        forward.message_list.iter().map(|message| message.sequence).collect::<Vec<_>>(),
+        vec![36, 37, 38, 39, 40]
+    );
     assert!(forward.is_completed);
 
     // findMessage, and it is not visible to a third user.
     let message = &forward.message_list[0];
     assert_eq!(&bob.find_message(&message.id).await.unwrap(), message);
     let (carol, _carol_events) = server.client("carol").await;
-    assert_eq!(carol.find_message(&message.id).await.unwrap_err().code(), Some(mynah_proto::codes::ErrorCode::MESSAGE_NOT_FOUND));
+    assert_eq!(
+        carol.find_message(&message.id).await.unwrap_err().code(),
+        Some(mynah_proto::codes::ErrorCode::MESSAGE_NOT_FOUND)
+    );
 }

@@ -97,7 +97,11 @@ impl Drop for Receiver {
     }
 }
 
-async fn receive(State(backend): State<Backend>, Query(query): Query<HashMap<String, String>>, body: String) -> (StatusCode, String) {
+async fn receive(
+    State(backend): State<Backend>,
+    Query(query): Query<HashMap<String, String>>,
+    body: String,
+) -> (StatusCode, String) {
     let body: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
     let command = query.get("CallbackCommand").cloned().unwrap_or_default();
     let (status, reply, delay) = (backend.answer)(&command, &body);
@@ -147,7 +151,10 @@ async fn before_send_can_refuse_rewrite_or_drop_a_message() {
     let refused = alice.send_text("bob", "refuse").await.unwrap_err();
     assert_eq!(refused.code(), Some(ErrorCode::C2C_REJECTED_BY_CALLBACK));
     let custom = alice.send_text("bob", "custom").await.unwrap_err();
-    assert_eq!(custom, mynah_client::ClientError::Server { code: ErrorCode(120005), message: "custom refusal".to_owned() });
+    assert_eq!(
+        custom,
+        mynah_client::ClientError::Server { code: ErrorCode(120005), message: "custom refusal".to_owned() }
+    );
 
     let dropped = alice.send_message(text_message(ConversationType::C2c, "bob", "drop")).await.unwrap();
     assert_eq!(dropped.message.sequence, 0, "a dropped message is not stored");
@@ -275,7 +282,10 @@ async fn group_messages_have_their_own_callbacks() {
         max_member_num: None,
     };
     alice.create_group(request).await.unwrap();
-    assert_eq!(alice.send_group_text("room1", "refuse").await.unwrap_err().code(), Some(ErrorCode::GROUP_REJECTED_BY_CALLBACK));
+    assert_eq!(
+        alice.send_group_text("room1", "refuse").await.unwrap_err().code(),
+        Some(ErrorCode::GROUP_REJECTED_BY_CALLBACK)
+    );
     alice.send_group_text("room1", "hello room").await.unwrap();
 
     let before = receiver.calls_of("Group.CallbackBeforeSendMsg", 2).await;
@@ -296,8 +306,16 @@ async fn state_changes_are_reported() {
     events.next_close().await;
 
     let calls = receiver.calls_of("State.StateChange", 2).await;
-    let infos: Vec<(&Value, &Value, &Value)> =
-        calls.iter().map(|call| (&call.body["Info"]["Action"], &call.body["Info"]["Reason"], &call.body["Info"]["To_Account"])).collect();
-    assert_eq!(infos, [(&json!("Login"), &json!("Register"), &json!("alice")), (&json!("Logout"), &json!("Unregister"), &json!("alice"))]);
+    let infos: Vec<(&Value, &Value, &Value)> = calls
+        .iter()
+        .map(|call| (&call.body["Info"]["Action"], &call.body["Info"]["Reason"], &call.body["Info"]["To_Account"]))
+        .collect();
+    assert_eq!(
+        infos,
+        [
+            (&json!("Login"), &json!("Register"), &json!("alice")),
+            (&json!("Logout"), &json!("Unregister"), &json!("alice"))
+        ]
+    );
     assert_eq!(calls[0].query.get("OptPlatform").map(String::as_str), Some("Web"));
 }

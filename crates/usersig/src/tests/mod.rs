@@ -9,14 +9,9 @@ use flate2::write::ZlibEncoder;
 use hmac::Mac;
 use serde_json::{Value, json};
 
-use crate::envelope::{
-    MAX_DOCUMENT_LEN, MAX_ENCODED_LEN, encode_base64_field, inflate_capped, seal,
-};
+use crate::envelope::{MAX_DOCUMENT_LEN, MAX_ENCODED_LEN, encode_base64_field, inflate_capped, seal};
 use crate::sign::{SignedFields, content_mac};
-use crate::{
-    SecretKey, UserSigClaims, UserSigError, decode_unverified, generate, generate_with_userbuf,
-    verify,
-};
+use crate::{SecretKey, UserSigClaims, UserSigError, decode_unverified, generate, generate_with_userbuf, verify};
 
 const APP: u64 = 1_400_000_000;
 const KEY: &str = "5bd2850fff3ecb11d7c805251c51ee463a25727bddc2385f3fa8bfee1bb93b5e";
@@ -29,27 +24,12 @@ fn key() -> SecretKey {
 
 /// Encodes arbitrary bytes with the UserSig character map, without zlib.
 fn encode_raw(bytes: &[u8]) -> String {
-    encode_base64_field(bytes)
-        .replace('+', "*")
-        .replace('/', "-")
-        .replace('=', "_")
+    encode_base64_field(bytes).replace('+', "*").replace('/', "-").replace('=', "_")
 }
 
 /// The genuine `TLS.sig` for these textual fields under [`KEY`].
-fn sign_text(
-    identifier: &str,
-    app: &str,
-    time: &str,
-    expire: &str,
-    userbuf: Option<&str>,
-) -> String {
-    let fields = SignedFields {
-        identifier,
-        sdk_app_id: app,
-        time,
-        expire,
-        userbuf,
-    };
+fn sign_text(identifier: &str, app: &str, time: &str, expire: &str, userbuf: Option<&str>) -> String {
+    let fields = SignedFields { identifier, sdk_app_id: app, time, expire, userbuf };
     encode_base64_field(&content_mac(&key(), &fields).finalize().into_bytes())
 }
 
@@ -60,26 +40,14 @@ fn open_document(user_sig: &str) -> Value {
 }
 
 fn claims(identifier: &str, issued_at: u64, expire_seconds: u64) -> UserSigClaims {
-    UserSigClaims {
-        identifier: identifier.to_owned(),
-        sdk_app_id: APP,
-        issued_at,
-        expire_seconds,
-        userbuf: None,
-    }
+    UserSigClaims { identifier: identifier.to_owned(), sdk_app_id: APP, issued_at, expire_seconds, userbuf: None }
 }
 
 #[test]
 fn round_trip_returns_the_claims() {
     let user_sig = generate(APP, &key(), "alice", 180 * DAY, NOW);
-    assert_eq!(
-        verify(&user_sig, APP, "alice", &key(), NOW),
-        Ok(claims("alice", NOW, 180 * DAY))
-    );
-    assert_eq!(
-        decode_unverified(&user_sig),
-        Ok(claims("alice", NOW, 180 * DAY))
-    );
+    assert_eq!(verify(&user_sig, APP, "alice", &key(), NOW), Ok(claims("alice", NOW, 180 * DAY)));
+    assert_eq!(decode_unverified(&user_sig), Ok(claims("alice", NOW, 180 * DAY)));
 }
 
 #[test]
@@ -91,13 +59,7 @@ fn generated_document_has_tencents_fields_and_types() {
     assert_eq!(document["TLS.time"], NOW);
     assert_eq!(document["TLS.expire"], DAY);
     assert!(document.get("TLS.userbuf").is_none());
-    let expected = sign_text(
-        "alice",
-        &APP.to_string(),
-        &NOW.to_string(),
-        &DAY.to_string(),
-        None,
-    );
+    let expected = sign_text("alice", &APP.to_string(), &NOW.to_string(), &DAY.to_string(), None);
     assert_eq!(document["TLS.sig"], expected.as_str());
 }
 
@@ -115,12 +77,7 @@ fn expiry_is_inclusive_of_the_last_second() {
     let user_sig = generate(APP, &key(), "alice", 60, NOW);
     assert!(verify(&user_sig, APP, "alice", &key(), NOW + 60).is_ok());
     let error = verify(&user_sig, APP, "alice", &key(), NOW + 61).unwrap_err();
-    assert_eq!(
-        error,
-        UserSigError::Expired {
-            expired_at: NOW + 60
-        }
-    );
+    assert_eq!(error, UserSigError::Expired { expired_at: NOW + 60 });
     assert_eq!(error.code(), 70001);
 }
 
@@ -164,11 +121,7 @@ fn flipping_any_character_never_yields_different_accepted_claims() {
             Err(_) => refused += 1,
         }
     }
-    assert!(
-        refused * 10 >= user_sig.len() * 9,
-        "only {refused} of {} flips refused",
-        user_sig.len()
-    );
+    assert!(refused * 10 >= user_sig.len() * 9, "only {refused} of {} flips refused", user_sig.len());
 }
 
 #[test]
@@ -179,11 +132,7 @@ fn edited_document_with_the_old_signature_is_refused() {
         ("TLS.identifier", json!("mallory"), "mallory"),
         ("TLS.time", json!(NOW + 10 * DAY), "alice"),
         ("TLS.expire", json!(3650 * DAY), "alice"),
-        (
-            "TLS.userbuf",
-            json!(encode_base64_field(b"room 2")),
-            "alice",
-        ),
+        ("TLS.userbuf", json!(encode_base64_field(b"room 2")), "alice"),
         ("TLS.userbuf", Value::Null, "alice"),
     ];
     for (field, value, identifier) in edits {
@@ -210,25 +159,16 @@ fn undecodable_inputs_are_malformed() {
         ("garbage", "hello world, this is not a UserSig".to_owned()),
         ("non-base64 characters", "eJw@@@@!!".to_owned()),
         ("impossible base64 length", "A".to_owned()),
-        (
-            "base64 of non-zlib bytes",
-            encode_raw(b"{\"TLS.ver\":\"2.0\"}"),
-        ),
+        ("base64 of non-zlib bytes", encode_raw(b"{\"TLS.ver\":\"2.0\"}")),
         ("zlib of non-JSON", seal(b"TLS.identifier:alice\n")),
         ("zlib of invalid UTF-8", seal(&[0xff, 0xfe, b'{', b'}'])),
         ("zlib of a JSON array", seal(b"[1, 2, 3]")),
         ("zlib of a JSON string", seal(b"\"alice\"")),
-        (
-            "truncated",
-            generate(APP, &key(), "alice", DAY, NOW)[..40].to_owned(),
-        ),
+        ("truncated", generate(APP, &key(), "alice", DAY, NOW)[..40].to_owned()),
     ];
     for (name, user_sig) in cases {
         let error = verify(&user_sig, APP, "alice", &key(), NOW).unwrap_err();
-        assert!(
-            matches!(error, UserSigError::Malformed(_)),
-            "{name}: {error:?}"
-        );
+        assert!(matches!(error, UserSigError::Malformed(_)), "{name}: {error:?}");
         assert_eq!(error.code(), 70003, "{name}");
     }
 }
@@ -236,20 +176,11 @@ fn undecodable_inputs_are_malformed() {
 #[test]
 fn missing_or_mistyped_fields_are_malformed() {
     let good = open_document(&generate(APP, &key(), "alice", DAY, NOW));
-    for field in [
-        "TLS.identifier",
-        "TLS.sdkappid",
-        "TLS.time",
-        "TLS.expire",
-        "TLS.sig",
-    ] {
+    for field in ["TLS.identifier", "TLS.sdkappid", "TLS.time", "TLS.expire", "TLS.sig"] {
         let mut document = good.clone();
         document.as_object_mut().expect("object").remove(field);
         let error = decode_unverified(&seal(document.to_string().as_bytes())).unwrap_err();
-        assert!(
-            matches!(error, UserSigError::Malformed(_)),
-            "without {field}: {error:?}"
-        );
+        assert!(matches!(error, UserSigError::Malformed(_)), "without {field}: {error:?}");
     }
     let mistyped: [(&str, Value); 10] = [
         ("TLS.identifier", json!(42)),
@@ -267,10 +198,7 @@ fn missing_or_mistyped_fields_are_malformed() {
         let mut document = good.clone();
         document[field] = value.clone();
         let error = decode_unverified(&seal(document.to_string().as_bytes())).unwrap_err();
-        assert!(
-            matches!(error, UserSigError::Malformed(_)),
-            "{field} = {value}: {error:?}"
-        );
+        assert!(matches!(error, UserSigError::Malformed(_)), "{field} = {value}: {error:?}");
     }
 }
 
@@ -283,10 +211,7 @@ fn numeric_strings_any_key_order_and_whitespace_are_accepted() {
          \"TLS.sdkappid\": \"1400000000\", \"TLS.identifier\": \"alice\" }}\n"
     );
     let user_sig = seal(document.as_bytes());
-    assert_eq!(
-        verify(&user_sig, APP, "alice", &key(), NOW),
-        Ok(claims("alice", NOW, DAY))
-    );
+    assert_eq!(verify(&user_sig, APP, "alice", &key(), NOW), Ok(claims("alice", NOW, DAY)));
 }
 
 #[test]
@@ -294,15 +219,9 @@ fn missing_padding_and_plain_base64_characters_are_tolerated() {
     let user_sig = generate_with_userbuf(APP, &key(), "alice", DAY, NOW, b"ab");
     let expected = verify(&user_sig, APP, "alice", &key(), NOW).expect("valid");
     let unpadded = user_sig.trim_end_matches('_');
-    let plain = user_sig
-        .replace('*', "+")
-        .replace('-', "/")
-        .replace('_', "=");
+    let plain = user_sig.replace('*', "+").replace('-', "/").replace('_', "=");
     for variant in [unpadded, plain.as_str()] {
-        assert_eq!(
-            verify(variant, APP, "alice", &key(), NOW).as_ref(),
-            Ok(&expected)
-        );
+        assert_eq!(verify(variant, APP, "alice", &key(), NOW).as_ref(), Ok(&expected));
     }
 }
 
@@ -333,10 +252,7 @@ fn decompression_bomb_is_too_large() {
     let error = verify(&encode_raw(&bomb), APP, "alice", &key(), NOW).unwrap_err();
     assert_eq!(error, UserSigError::TooLarge);
     // ... and inflating it directly stops at the document cap instead of allocating 10 MB.
-    assert_eq!(
-        inflate_capped(&bomb, MAX_DOCUMENT_LEN),
-        Err(UserSigError::TooLarge)
-    );
+    assert_eq!(inflate_capped(&bomb, MAX_DOCUMENT_LEN), Err(UserSigError::TooLarge));
     // 1 MB of spaces fits under the input cap and is caught by the inflate cap.
     let small_bomb = encode_raw(&zlib_of_spaces(1024 * 1024));
     assert!(small_bomb.len() <= MAX_ENCODED_LEN);
@@ -356,10 +272,7 @@ fn non_ascii_identifiers_round_trip_and_are_compared_exactly() {
         assert_eq!(verified.identifier, identifier);
     }
     let user_sig = generate(APP, &key(), "用户01", DAY, NOW);
-    assert_eq!(
-        verify(&user_sig, APP, "用户02", &key(), NOW),
-        Err(UserSigError::IdentifierMismatch)
-    );
+    assert_eq!(verify(&user_sig, APP, "用户02", &key(), NOW), Err(UserSigError::IdentifierMismatch));
     // Python's json.dumps escapes non-ASCII as \uXXXX; the escaped form must verify the same.
     let sig = sign_text("用户01", "1400000000", "1700000000", "86400", None);
     let escaped = format!(

@@ -32,6 +32,9 @@ export const IMPLEMENTED_METHODS = [
   'quitGroup',
   'getGroupList',
   'getGroupProfile',
+  'getMyProfile',
+  'getUserProfile',
+  'updateMyProfile',
 ] as const;
 
 /** The implemented method names as a type. */

@@ -27,10 +27,15 @@ async fn imported_and_logged_in_users_exist_until_deleted() {
     let rest = Rest::new(&server);
     assert_eq!(statuses(&rest, &["alice", "bob"]).await, ["alice:NotImported", "bob:NotImported"]);
 
-    rest.ok("im_open_login_svc/account_import", json!({ "UserID": "alice", "Nick": "Alice", "FaceUrl": "https://a.example/a.png" })).await;
+    rest.ok(
+        "im_open_login_svc/account_import",
+        json!({ "UserID": "alice", "Nick": "Alice", "FaceUrl": "https://a.example/a.png" }),
+    )
+    .await;
     // Logging in through the SDK records the account too.
     let (_bob, _bob_events) = server.client("bob").await;
-    let reply = rest.ok("im_open_login_svc/multiaccount_import", json!({ "Accounts": ["carol", "bad\u{1}id", "carol"] })).await;
+    let reply =
+        rest.ok("im_open_login_svc/multiaccount_import", json!({ "Accounts": ["carol", "bad\u{1}id", "carol"] })).await;
     assert_eq!(reply["FailAccounts"], json!(["bad\u{1}id"]));
     assert_eq!(
         statuses(&rest, &["alice", "bob", "carol", "dave"]).await,
@@ -38,13 +43,20 @@ async fn imported_and_logged_in_users_exist_until_deleted() {
     );
 
     // The nickname and avatar of the import are the profile's.
-    let profile = rest.ok("profile/portrait_get", json!({ "To_Account": ["alice"], "TagList": ["Tag_Profile_IM_Nick", "Tag_Profile_IM_Image"] })).await;
+    let profile = rest
+        .ok(
+            "profile/portrait_get",
+            json!({ "To_Account": ["alice"], "TagList": ["Tag_Profile_IM_Nick", "Tag_Profile_IM_Image"] }),
+        )
+        .await;
     assert_eq!(
         profile["UserProfileItem"][0]["ProfileItem"],
         json!([{ "Tag": "Tag_Profile_IM_Image", "Value": "https://a.example/a.png" }, { "Tag": "Tag_Profile_IM_Nick", "Value": "Alice" }])
     );
 
-    let reply = rest.ok("im_open_login_svc/account_delete", json!({ "DeleteItem": [{ "UserID": "alice" }, { "UserID": "dave" }] })).await;
+    let reply = rest
+        .ok("im_open_login_svc/account_delete", json!({ "DeleteItem": [{ "UserID": "alice" }, { "UserID": "dave" }] }))
+        .await;
     assert_eq!(reply["ResultItem"][0], json!({ "UserID": "alice", "ResultCode": 0, "ResultInfo": "" }));
     assert_eq!(reply["ResultItem"][1]["ResultCode"], 70107, "dave never existed");
     assert_eq!(statuses(&rest, &["alice", "carol"]).await, ["alice:NotImported", "carol:Imported"]);

@@ -19,7 +19,8 @@ async fn the_administrator_is_accepted_with_a_usersig_from_the_official_generato
         let ours = user_sig(APP_ID, APP_KEY, ADMIN, 86_400);
         for sig in [official, ours] {
             let query = format!("sdkappid={APP_ID}&identifier={ADMIN}&usersig={sig}");
-            let reply = rest.raw("im_open_login_svc/account_check", &query, r#"{"CheckItem":[{"UserID":"x"}]}"#.into()).await;
+            let reply =
+                rest.raw("im_open_login_svc/account_check", &query, r#"{"CheckItem":[{"UserID":"x"}]}"#.into()).await;
             assert_eq!(reply["ErrorCode"], 0, "{reply}");
         }
     }
@@ -44,13 +45,20 @@ async fn bad_credentials_get_tencents_codes() {
         // No UserSig; garbage; a UserSig of another app's key.
         (format!("sdkappid={APP_ID}&identifier={ADMIN}"), 60005),
         (format!("sdkappid={APP_ID}&identifier={ADMIN}&usersig=not-a-usersig"), 60005),
-        (format!("sdkappid={APP_ID}&identifier={ADMIN}&usersig={}", user_sig(APP_ID, "wrong-key", ADMIN, 86_400)), 60005),
+        (
+            format!("sdkappid={APP_ID}&identifier={ADMIN}&usersig={}", user_sig(APP_ID, "wrong-key", ADMIN, 86_400)),
+            60005,
+        ),
         // A valid UserSig of a user who is not the administrator.
         (format!("sdkappid={APP_ID}&identifier=alice&usersig={}", user_sig(APP_ID, APP_KEY, "alice", 86_400)), 60010),
     ];
     for (query, code) in cases {
         let reply = rest.raw(path, &query, body()).await;
-        assert_eq!((reply["ActionStatus"].as_str(), reply["ErrorCode"].as_u64()), (Some("FAIL"), Some(code)), "{query}: {reply}");
+        assert_eq!(
+            (reply["ActionStatus"].as_str(), reply["ErrorCode"].as_u64()),
+            (Some("FAIL"), Some(code)),
+            "{query}: {reply}"
+        );
     }
     // The other app's administrator is its own app's administrator only.
     let other = user_sig(OTHER_APP_ID, "mynah-other-secret-key", ADMIN, 86_400);

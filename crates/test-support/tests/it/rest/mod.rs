@@ -75,7 +75,8 @@ impl Rest {
 
     /// Calls `v4/{path}` with the administrator's credentials and returns the whole reply.
     pub async fn call(&self, path: &str, body: Value) -> Value {
-        let query = format!("sdkappid={APP_ID}&identifier={ADMIN}&usersig={}&random=42&contenttype=json", self.user_sig);
+        let query =
+            format!("sdkappid={APP_ID}&identifier={ADMIN}&usersig={}&random=42&contenttype=json", self.user_sig);
         self.raw(path, &query, body.to_string()).await
     }
 
@@ -124,4 +125,9 @@ pub async fn next_change_where(events: &mut Events, wanted: impl Fn(&Change) -> 
             _ => continue,
         }
     }
+}
+
+/// The current unix time in seconds.
+pub fn now_seconds() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_secs()
 }

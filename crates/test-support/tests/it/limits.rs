@@ -1,0 +1,78 @@
+//! Send-rate limits: 40 messages per second per group with priority (over it: success for the
+//! sender, nothing stored or delivered), and the optional per-user rate (60007).
+
+use mynah_client::text_message;
+use mynah_proto::codes::ErrorCode;
+use mynah_proto::ids::ConversationType;
+use mynah_proto::objects::{GroupType, MessagePriority};
+use mynah_proto::requests::{CreateGroupRequest, GetMessageListRequest};
+use mynah_test_support::TestServer;
+
+fn meeting(group_id: &str) -> CreateGroupRequest {
+    CreateGroupRequest {
+        group_type: GroupType::Meeting,
+        name: group_id.to_owned(),
+        group_id: Some(group_id.to_owned()),
+        member_list: Vec::new(),
+        introduction: String::new(),
+        notification: String::new(),
+        avatar: String::new(),
+        join_option: None,
+        max_member_num: None,
+    }
+}
+
+#[tokio::test]
+async fn a_flooded_group_drops_low_priority_first_and_reports_success() {
+    let server = TestServer::start().await;
+    let (alice, _alice_events) = server.client("alice").await;
+    alice.create_group(meeting("busy")).await.unwrap();
+
+    let sends = (0..60).map(|index| {
+        let mut request = text_message(ConversationType::Group, "busy", &format!("low {index}"));
+        request.priority = MessagePriority::Lowest;
+        alice.send_message(request)
+    });
+    let results = futures_util::future::join_all(sends).await;
+    let results: Vec<_> =
+        results.into_iter().map(|result| result.expect("a rate-dropped send still succeeds")).collect();
+    let stored = results.iter().filter(|result| result.message.sequence > 0).count();
+    // Lowest may use a quarter of 40 per second; a burst can straddle two seconds.
+    assert!((10..=20).contains(&stored), "{stored} lowest-priority messages stored");
+
+    let mut high = text_message(ConversationType::Group, "busy", "important");
+    high.priority = MessagePriority::High;
+    let important = alice.send_message(high).await.unwrap();
+    assert!(important.message.sequence > 0, "high priority still gets through");
+
+    let history = alice
+        .get_message_list(GetMessageListRequest {
+            conversation_id: "GROUPbusy".to_owned(),
+            before_sequence: None,
+            after_sequence: Some(0),
+            count: Some(100),
+        })
+        .await
+        .unwrap();
+    assert_eq!(history.message_list.len(), stored + 1, "dropped messages are not stored");
+}
+
+#[tokio::test]
+async fn the_per_user_send_rate_is_enforced_when_configured() {
+    let server = TestServer::start_with(|config| config.user_messages_per_second = 5).await;
+    let (alice, _events) = server.client("alice").await;
+    let mut refused = 0;
+    for index in 0..12 {
+        match alice.send_text("bob", &format!("m{index}")).await {
+            Ok(_) => {}
+            Err(error) => {
+                assert_eq!(error.code(), Some(ErrorCode::RATE_LIMITED));
+                refused += 1;
+            }
+        }
+    }
+    assert!(refused >= 5, "{refused} refused");
+    // Other users have their own budget.
+    let (carol, _carol_events) = server.client("carol").await;
+    carol.send_text("bob", "fine").await.unwrap();
+}
