@@ -107,6 +107,7 @@ export async function sendMessage(
     applyWire(message, result.message, me);
     message.isRead = true;
     await context.sync.ownMessageSent(message);
+    if (result.modified) await context.sync.ownMessageModified(message);
     return ok({ message });
   } catch (error) {
     message.status = 'fail';

@@ -169,6 +169,13 @@ export class Synchronizer {
   }
 
   /** The server accepted a message sent by this instance: cache it and account for it. */
+  /** Tells the app that the server rewrote its own message (the app's before-send webhook). */
+  ownMessageModified(message: Message): Promise<void> {
+    return this.enqueue(async () => {
+      this.host.emitModified([message]);
+    });
+  }
+
   ownMessageSent(message: Message): Promise<void> {
     return this.enqueue(async () => {
       const generation = this.generation;

@@ -208,7 +208,7 @@ export interface WireSendMessageRequest {
   onlineUserOnly: boolean; excludedFromUnreadCount: boolean; excludedFromLastMessage: boolean;
 }
 /** `requests.rs` `SendMessageResult`. */
-export interface WireSendMessageResult { message: WireMessage; duplicate: boolean }
+export interface WireSendMessageResult { message: WireMessage; duplicate: boolean; modified?: boolean }
 /** `requests.rs` `GetMessageListRequest`. */
 export interface WireGetMessageListRequest {
   conversationID: string; beforeSequence?: number; afterSequence?: number; count?: number;

@@ -54,8 +54,15 @@ export interface TestServer {
   dispose(): Promise<void>;
 }
 
-function launch(kind: 'real' | 'fake', listen: string, dataDir: string): Promise<{ child: ChildProcess; address: string }> {
-  const serverArgs = ['serve', '--listen', listen, '--data', dataDir, '--app', `${SDK_APP_ID}:${SECRET_KEY}`];
+/** Mynah-only start options for suites that need server configuration. */
+export interface StartOptions {
+  /** A `mynah.toml` to start with; it must declare the test app (`SDK_APP_ID`, `SECRET_KEY`). */
+  config?: string;
+}
+
+function launch(kind: 'real' | 'fake', listen: string, dataDir: string, options: StartOptions = {}): Promise<{ child: ChildProcess; address: string }> {
+  const appArgs = options.config ? ['--config', options.config] : ['--app', `${SDK_APP_ID}:${SECRET_KEY}`];
+  const serverArgs = ['serve', '--listen', listen, '--data', dataDir, ...appArgs];
   // The server warns about MYNAH_* variables it does not know; the suites' own are not for it.
   const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('MYNAH_TEST_')));
   const child =
@@ -94,14 +101,14 @@ function waitExit(child: ChildProcess): Promise<void> {
 }
 
 /** Starts a server with a fresh data directory. */
-export async function startServer(): Promise<TestServer> {
+export async function startServer(options: StartOptions = {}): Promise<TestServer> {
   const kind = serverKind();
   if (kind === 'fake' && !noticePrinted) {
     noticePrinted = true;
     console.log(`# NOTICE: ${binaryPath()} not found (or MYNAH_TEST_SERVER=fake): running against the in-test FAKE server`);
   }
   const dataDir = mkdtempSync(join(tmpdir(), 'mynah-js-'));
-  let { child, address } = await launch(kind, '127.0.0.1:0', dataDir);
+  let { child, address } = await launch(kind, '127.0.0.1:0', dataDir, options);
   const server: TestServer = {
     kind,
     url: `http://${address}`,
@@ -112,7 +119,7 @@ export async function startServer(): Promise<TestServer> {
       await exited;
     },
     async restart() {
-      ({ child, address } = await launch(kind, address, dataDir));
+      ({ child, address } = await launch(kind, address, dataDir, options));
     },
     async dispose() {
       await server.stop('SIGKILL');
