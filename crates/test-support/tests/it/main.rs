@@ -2,6 +2,7 @@
 
 mod delivery;
 mod durability;
+mod faults;
 mod groups;
 mod http;
 mod limits;
