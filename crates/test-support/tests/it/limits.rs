@@ -1,5 +1,5 @@
 //! Send-rate limits: 40 messages per second per group with priority (over it: success for the
-//! sender, nothing stored or delivered), and the optional per-user rate (60007).
+//! sender, nothing stored or delivered), the optional per-user rate (60007), and the connection cap.
 
 use mynah_client::text_message;
 use mynah_proto::codes::ErrorCode;
@@ -75,4 +75,36 @@ async fn the_per_user_send_rate_is_enforced_when_configured() {
     // Other users have their own budget.
     let (carol, _carol_events) = server.client("carol").await;
     carol.send_text("bob", "fine").await.unwrap();
+}
+
+#[tokio::test]
+async fn connections_over_the_cap_are_refused_and_others_keep_working() {
+    let server = TestServer::start_with(|config| config.max_connections = 2).await;
+    let (alice, _alice_events) = server.client("alice").await;
+    let (_bob, mut bob_events) = server.client("bob").await;
+    let options = mynah_client::ClientOptions::new(
+        server.ws_url(),
+        mynah_test_support::APP_ID,
+        "carol",
+        server.user_sig("carol"),
+    );
+    match server.login(options.clone()).await {
+        Err(mynah_client::ClientError::Connection(reason)) => assert!(reason.contains("503"), "{reason}"),
+        Err(other) => panic!("expected a refused connection, got {other}"),
+        Ok(_) => panic!("a third connection was accepted over a cap of 2"),
+    }
+    alice.send_text("bob", "still served").await.unwrap();
+    bob_events.next_message().await;
+    // A freed slot is usable again.
+    drop(alice);
+    let deadline = tokio::time::Instant::now() + mynah_test_support::WAIT;
+    loop {
+        match server.login(options.clone()).await {
+            Ok(_) => break,
+            Err(_) if tokio::time::Instant::now() < deadline => {
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await
+            }
+            Err(error) => panic!("the freed slot was never reusable: {error}"),
+        }
+    }
 }
