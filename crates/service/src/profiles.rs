@@ -24,7 +24,10 @@ impl Service {
         session: &Session,
         request: GetUserProfileRequest,
     ) -> ServiceResult<GetUserProfileResult> {
-        let records = self.profile_records(session.app, request.user_id_list).await?;
+        // The SDK documents "at most 100; the rest are dropped", not an error.
+        let mut users = request.user_id_list;
+        users.truncate(MAX_PROFILE_ACCOUNTS);
+        let records = self.profile_records(session.app, users).await?;
         Ok(GetUserProfileResult { profile_list: records.iter().map(profile).collect() })
     }
 

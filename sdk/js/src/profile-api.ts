@@ -9,7 +9,7 @@ import { type ChatContext, type ChatResponse, ok } from './context.js';
 import { ERROR_CODE, invalidParams } from './errors.js';
 import { type Profile, type UpdateMyProfileOptions, profileFromWire, updateRequest } from './profiles.js';
 
-/** The most users one `getUserProfile` takes (the server's limit). */
+/** The most users one `getUserProfile` reads; the SDK documents that the rest are dropped. */
 const MAX_PROFILE_USERS = 100;
 
 /** `getMyProfile`: resolves the logged-in user's `Profile`. */
@@ -32,8 +32,7 @@ export async function getUserProfile(context: ChatContext, options: { userIDList
   const { userIDList } = options;
   const valid = Array.isArray(userIDList) && userIDList.length > 0 && userIDList.every((userID) => typeof userID === 'string' && userID.length > 0);
   if (!valid) throw invalidParams(ERROR_CODE.INVALID_OPERATION, api, 'userIDList must be a non-empty array of userIDs');
-  if (userIDList.length > MAX_PROFILE_USERS) throw invalidParams(ERROR_CODE.INVALID_OPERATION, api, `at most ${MAX_PROFILE_USERS} users per call`);
-  const { profileList } = await context.request('getUserProfile', { userIDList: [...userIDList] }, { retry: true });
+  const { profileList } = await context.request('getUserProfile', { userIDList: userIDList.slice(0, MAX_PROFILE_USERS) }, { retry: true });
   return ok(profileList.map(profileFromWire));
 }
 
