@@ -118,7 +118,13 @@ async fn serve_session(mut socket: WebSocket, gateway: Gateway, grant: LoginGran
                     close(&mut socket, close_code::POLICY, "too slow: reconnect and sync").await;
                     break StateChange::Disconnect;
                 };
-                match deliver(&mut socket, &mut subscription.receiver, delivery, session.session_id).await {
+                // A client that stops reading must not hold its task forever on a full socket.
+                let delivered = deliver(&mut socket, &mut subscription.receiver, delivery, session.session_id);
+                let Ok(delivered) = tokio::time::timeout(gateway.config.write_timeout, delivered).await else {
+                    metrics::counter!("mynah_slow_consumers_dropped_total").increment(1);
+                    break StateChange::Disconnect;
+                };
+                match delivered {
                     Delivered::Continue => {}
                     Delivered::Kicked(reason) => {
                         kick(&mut socket, reason).await;

@@ -38,6 +38,9 @@ pub struct GatewayConfig {
     pub max_connections: usize,
     /// Read and write buffer size of each socket, in bytes.
     pub socket_buffer_bytes: usize,
+    /// How long writing pushes to a socket may take before the client counts as gone (it stopped
+    /// reading); the connection is then dropped and the client resyncs when it returns.
+    pub write_timeout: Duration,
 }
 
 impl Default for GatewayConfig {
@@ -47,6 +50,7 @@ impl Default for GatewayConfig {
             idle_timeout: Duration::from_secs(90),
             max_connections: 100_000,
             socket_buffer_bytes: 4 * 1024,
+            write_timeout: Duration::from_secs(10),
         }
     }
 }

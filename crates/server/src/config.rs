@@ -38,6 +38,9 @@ pub struct Config {
     pub max_connections: usize,
     /// Seconds a connection may stay silent before it is closed. Default 90.
     pub idle_timeout_seconds: u64,
+    /// Seconds a socket write may take before the client counts as gone (it stopped reading).
+    /// Default 10.
+    pub write_timeout_seconds: u64,
     /// REST API requests per second per app. Default 200 (Tencent's default per API).
     pub rest_requests_per_second: u32,
     /// Messages per second one group accepts; over it, lower priorities are dropped first and the
@@ -62,6 +65,7 @@ impl Default for Config {
             max_sessions_per_platform: 1,
             max_connections: 100_000,
             idle_timeout_seconds: 90,
+            write_timeout_seconds: 10,
             rest_requests_per_second: 200,
             group_messages_per_second: 40,
             user_messages_per_second: 0,
@@ -162,6 +166,7 @@ impl Config {
             "max_connections",
             "idle_timeout_seconds",
             "rest_requests_per_second",
+            "write_timeout_seconds",
             "group_messages_per_second",
             "user_messages_per_second",
             "webhook_poll_interval_ms",
@@ -205,6 +210,7 @@ impl Config {
         GatewayConfig {
             max_connections: self.max_connections,
             idle_timeout: Duration::from_secs(self.idle_timeout_seconds),
+            write_timeout: Duration::from_secs(self.write_timeout_seconds.max(1)),
             ..GatewayConfig::default()
         }
     }
@@ -275,6 +281,7 @@ const KNOWN_ENVIRONMENT: &[&str] = &[
     "MYNAH_MAX_CONNECTIONS",
     "MYNAH_IDLE_TIMEOUT_SECONDS",
     "MYNAH_REST_REQUESTS_PER_SECOND",
+    "MYNAH_WRITE_TIMEOUT_SECONDS",
     "MYNAH_GROUP_MESSAGES_PER_SECOND",
     "MYNAH_USER_MESSAGES_PER_SECOND",
     "MYNAH_WEBHOOK_POLL_INTERVAL_MS",

@@ -108,3 +108,66 @@ async fn connections_over_the_cap_are_refused_and_others_keep_working() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_client_that_stops_reading_is_dropped_and_others_are_unaffected() {
+    use futures_util::{SinkExt, StreamExt};
+    use mynah_client::Event;
+    use mynah_proto::frames::Push;
+    use tokio_tungstenite::tungstenite::Message as Frame;
+
+    let server = TestServer::start_with(|config| config.write_timeout_seconds = 1).await;
+    let (alice, _alice_events) = server.client("alice").await;
+    let (_carol_phone, mut carol_phone_events) =
+        server.client_on("carol", mynah_proto::requests::Platform::Android).await;
+
+    // Carol's web session logs in by hand and then never reads.
+    let (mut stalled, _) = tokio_tungstenite::connect_async(server.ws_url()).await.unwrap();
+    let login = serde_json::json!({"id": 1, "op": "login", "data": {
+        "sdkAppID": mynah_test_support::APP_ID, "userID": "carol", "userSig": server.user_sig("carol"),
+        "platform": "web", "protocolVersion": 1}});
+    stalled.send(Frame::text(login.to_string())).await.unwrap();
+
+    let filler = "x".repeat(10_000);
+    let flood = 1_500;
+    for _ in 0..flood {
+        let mut request = text_message(ConversationType::C2c, "carol", &filler);
+        request.online_user_only = true;
+        alice.send_message(request).await.unwrap();
+    }
+    let last = alice.send_text("carol", "after the flood").await.unwrap();
+
+    // The reading session keeps up and stays connected.
+    loop {
+        match tokio::time::timeout(std::time::Duration::from_secs(10), carol_phone_events.receiver.recv()).await {
+            Ok(Some(Event::Push(Push::Message(message)))) if message.id == last.id => break,
+            Ok(Some(Event::Push(_))) => continue,
+            other => panic!("the reading session should get every message, got {other:?}"),
+        }
+    }
+
+    // The stalled session's task gave up on its full socket without any help from the client.
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let metrics = reqwest::get(server.http_url("/metrics")).await.unwrap().text().await.unwrap();
+        if metrics.lines().any(|line| line.starts_with("mynah_slow_consumers_dropped_total") && !line.ends_with(" 0")) {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the stalled session was never dropped:\n{metrics}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+
+    // Reading now ends before the flood's end.
+    let mut frames = 0;
+    let drained = tokio::time::timeout(std::time::Duration::from_secs(20), async {
+        while let Some(Ok(frame)) = stalled.next().await {
+            if matches!(frame, Frame::Close(_)) {
+                break;
+            }
+            frames += 1;
+        }
+    })
+    .await;
+    assert!(drained.is_ok(), "the stalled connection was never closed");
+    assert!(frames < flood + 2, "the stalled session got {frames} frames: it was not dropped");
+}
