@@ -13,17 +13,15 @@ use crate::elements::MsgElement;
 /// `MsgFlagBits` of a recalled message in `admin_getroammsg` (the official SDK reads 8 as revoked).
 pub const MSG_FLAG_REVOKED: u32 = 8;
 
-/// `v4/openim/sendmsg`.
+/// The fields `sendmsg` and `batchsendmsg` share: everything but the receivers.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct SendMsgRequest {
+pub struct C2cMessageFields {
     /// 1: the message also reaches the sender's online devices; 2 (or absent): it does not.
     #[serde(rename = "SyncOtherMachine", default)]
     pub sync_other_machine: Option<u32>,
     /// The sender; the administrator when absent.
     #[serde(rename = "From_Account", default)]
     pub from_account: Option<String>,
-    #[serde(rename = "To_Account", default)]
-    pub to_account: Option<String>,
     /// Seconds the message is kept for offline receivers; 0 means online only. At most 604800.
     #[serde(rename = "MsgLifeTime", default)]
     pub msg_life_time: Option<u64>,
@@ -48,6 +46,15 @@ pub struct SendMsgRequest {
     pub is_need_read_receipt: Option<u32>,
 }
 
+/// `v4/openim/sendmsg`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SendMsgRequest {
+    #[serde(rename = "To_Account", default)]
+    pub to_account: Option<String>,
+    #[serde(flatten)]
+    pub message: C2cMessageFields,
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SendMsgResponse {
     /// Unix seconds.
@@ -64,28 +71,10 @@ pub struct SendMsgResponse {
 /// `v4/openim/batchsendmsg`: one message to up to 500 accounts.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct BatchSendMsgRequest {
-    #[serde(rename = "SyncOtherMachine", default)]
-    pub sync_other_machine: Option<u32>,
-    #[serde(rename = "From_Account", default)]
-    pub from_account: Option<String>,
     #[serde(rename = "To_Account", default)]
     pub to_account: Option<Vec<String>>,
-    #[serde(rename = "MsgLifeTime", default)]
-    pub msg_life_time: Option<u64>,
-    #[serde(rename = "MsgSeq", default)]
-    pub msg_seq: Option<u64>,
-    #[serde(rename = "MsgRandom", default)]
-    pub msg_random: Option<u64>,
-    #[serde(rename = "SendMsgControl", default)]
-    pub send_msg_control: Vec<String>,
-    #[serde(rename = "MsgBody", default)]
-    pub msg_body: Option<Value>,
-    #[serde(rename = "CloudCustomData", default)]
-    pub cloud_custom_data: String,
-    #[serde(rename = "OnlineOnlyFlag", default)]
-    pub online_only_flag: Option<u32>,
-    #[serde(rename = "IsNeedReadReceipt", default)]
-    pub is_need_read_receipt: Option<u32>,
+    #[serde(flatten)]
+    pub message: C2cMessageFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

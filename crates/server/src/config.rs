@@ -158,20 +158,7 @@ impl Config {
         if file.exists() {
             figment = figment.merge(Toml::file(file));
         }
-        figment = figment.merge(Env::prefixed("MYNAH_").only(&[
-            "listen",
-            "data",
-            "durability",
-            "max_sessions_per_platform",
-            "max_connections",
-            "idle_timeout_seconds",
-            "rest_requests_per_second",
-            "write_timeout_seconds",
-            "group_messages_per_second",
-            "user_messages_per_second",
-            "webhook_poll_interval_ms",
-            "webhook_first_retry_ms",
-        ]));
+        figment = figment.merge(Env::prefixed("MYNAH_").only(ENVIRONMENT_SETTINGS));
         let mut config: Config = figment.extract().map_err(|error| format!("configuration: {error}"))?;
         if let Ok(apps) = std::env::var("MYNAH_APPS") {
             for entry in apps.split(',').filter(|entry| !entry.trim().is_empty()) {
@@ -272,30 +259,41 @@ pub struct CommandLineOverrides {
     pub durability: Option<DurabilitySetting>,
 }
 
-const KNOWN_ENVIRONMENT: &[&str] = &[
-    "MYNAH_LISTEN",
-    "MYNAH_DATA",
+/// The settings that `MYNAH_{NAME}` environment variables may set (apps have their own, `MYNAH_APPS`).
+const ENVIRONMENT_SETTINGS: &[&str] = &[
+    "listen",
+    "data",
+    "durability",
+    "max_sessions_per_platform",
+    "max_connections",
+    "idle_timeout_seconds",
+    "rest_requests_per_second",
+    "write_timeout_seconds",
+    "group_messages_per_second",
+    "user_messages_per_second",
+    "webhook_poll_interval_ms",
+    "webhook_first_retry_ms",
+];
+
+/// Other `MYNAH_*` variables: read by `main` or by the test suites, not settings.
+const OTHER_ENVIRONMENT: &[&str] = &[
     "MYNAH_APPS",
-    "MYNAH_DURABILITY",
-    "MYNAH_MAX_SESSIONS_PER_PLATFORM",
-    "MYNAH_MAX_CONNECTIONS",
-    "MYNAH_IDLE_TIMEOUT_SECONDS",
-    "MYNAH_REST_REQUESTS_PER_SECOND",
-    "MYNAH_WRITE_TIMEOUT_SECONDS",
-    "MYNAH_GROUP_MESSAGES_PER_SECOND",
-    "MYNAH_USER_MESSAGES_PER_SECOND",
-    "MYNAH_WEBHOOK_POLL_INTERVAL_MS",
-    "MYNAH_WEBHOOK_FIRST_RETRY_MS",
     "MYNAH_CONFIG",
     "MYNAH_LOG",
-    // Read by the test suites, not by the server.
     "MYNAH_BIN",
     "MYNAH_USERSIG_FRESH_VECTORS",
+    "MYNAH_OFFICIAL_USERSIG_TOOL",
 ];
 
 fn warn_about_unknown_environment() {
     for (name, _) in std::env::vars() {
-        if name.starts_with("MYNAH_") && !KNOWN_ENVIRONMENT.contains(&name.as_str()) {
+        let Some(setting) = name.strip_prefix("MYNAH_") else { continue };
+        let known = ENVIRONMENT_SETTINGS.contains(&setting.to_lowercase().as_str())
+            || OTHER_ENVIRONMENT.contains(&name.as_str())
+            || setting.starts_with("TEST_")
+            || setting.starts_with("CRASH_")
+            || setting.starts_with("FAULT_");
+        if !known {
             tracing::warn!(variable = %name, "unknown MYNAH_ environment variable ignored");
         }
     }

@@ -78,18 +78,32 @@ impl Service {
                     (ConversationKey::c2c(sender.user, &request.to), receivers, None)
                 }
                 ConversationType::Group => {
-                    let group = self.existing_group_of(sender.app, &request.to).await?;
-                    if sender.must_be_member {
-                        self.require_membership(sender.app, sender.user, &request.to).await?;
-                    }
+                    // One read serves membership and fan-out: the member list. The group row is
+                    // read only when needed (to tell "no group" from "not a member", or for a
+                    // webhook that reports the group type).
                     let mut members =
                         self.store().groups.member_ids(sender.app, &request.to).await.map_err(|error| {
                             ServiceError::from_store("sendMessage", error, ErrorCode::GROUP_INTERNAL)
                         })?;
+                    let is_member = members.iter().any(|member| member == sender.user);
+                    let needs_group_row = members.is_empty()
+                        || (sender.must_be_member && !is_member)
+                        || self.hooks().before_send_enabled(sender.app, ConversationType::Group);
+                    let group_type = if needs_group_row {
+                        Some(self.existing_group_of(sender.app, &request.to).await?.group_type)
+                    } else {
+                        None
+                    };
+                    if sender.must_be_member && !is_member {
+                        return Err(ServiceError::new(
+                            ErrorCode::GROUP_NO_PERMISSION,
+                            format!("{} is not a member of group {}", sender.user, request.to),
+                        ));
+                    }
                     if !sender.deliver_to_sender {
                         members.retain(|member| member != sender.user);
                     }
-                    (ConversationKey::group(&request.to), members, Some(group.group_type))
+                    (ConversationKey::group(&request.to), members, group_type)
                 }
             };
 

@@ -34,15 +34,7 @@ struct Outgoing {
 pub async fn sendmsg(service: &Service, admin: &Admin, body: &[u8]) -> CommandResult {
     let request: SendMsgRequest = parse(body)?;
     let to = required(request.to_account.clone(), "To_Account", ErrorCode::OPENIM_BAD_TO_ACCOUNT)?;
-    let outgoing = outgoing(
-        admin,
-        request.from_account,
-        (request.msg_random, request.msg_seq),
-        (request.msg_body, request.cloud_custom_data),
-        (request.msg_life_time, request.online_only_flag, request.is_need_read_receipt),
-        &request.send_msg_control,
-        request.sync_other_machine,
-    )?;
+    let outgoing = outgoing(admin, request.message)?;
     check_sender(service, admin, &outgoing.from).await?;
     if !service.account_exists(admin.app, &to).await? {
         return Err(RestError::new(ErrorCode::OPENIM_BAD_TO_ACCOUNT, format!("account {to} does not exist")));
@@ -64,15 +56,7 @@ pub async fn batchsendmsg(service: &Service, admin: &Admin, body: &[u8]) -> Comm
             format!("To_Account has {} accounts, over {MAX_BATCH_RECEIVERS}", receivers.len()),
         ));
     }
-    let outgoing = outgoing(
-        admin,
-        request.from_account,
-        (request.msg_random, request.msg_seq),
-        (request.msg_body, request.cloud_custom_data),
-        (request.msg_life_time, request.online_only_flag, request.is_need_read_receipt),
-        &request.send_msg_control,
-        request.sync_other_machine,
-    )?;
+    let outgoing = outgoing(admin, request.message)?;
     check_sender(service, admin, &outgoing.from).await?;
     let existing = service.existing_accounts(admin.app, receivers.clone()).await?;
     // Every send is its own durable write; run together, they share the writer's group commits.
@@ -272,15 +256,19 @@ pub async fn get_c2c_unread_msg_num(service: &Service, admin: &Admin, body: &[u8
 }
 
 /// Checks the fields `sendmsg` and `batchsendmsg` share; the receiver is left empty.
-fn outgoing(
-    admin: &Admin,
-    from: Option<String>,
-    (msg_random, msg_seq): (Option<u64>, Option<u64>),
-    (raw_body, cloud_custom_data): (Option<serde_json::Value>, String),
-    (life_time, online_only_flag, read_receipt): (Option<u64>, Option<u32>, Option<u32>),
-    send_msg_control_flags: &[String],
-    sync_other_machine: Option<u32>,
-) -> Result<Outgoing, RestError> {
+fn outgoing(admin: &Admin, fields: C2cMessageFields) -> Result<Outgoing, RestError> {
+    let C2cMessageFields {
+        sync_other_machine,
+        from_account: from,
+        msg_life_time: life_time,
+        msg_seq,
+        msg_random,
+        send_msg_control: send_msg_control_flags,
+        msg_body: raw_body,
+        cloud_custom_data,
+        online_only_flag,
+        is_need_read_receipt: read_receipt,
+    } = fields;
     let from = from.filter(|from| !from.is_empty()).unwrap_or_else(|| admin.identifier.clone());
     let random = random(msg_random, "MsgRandom", ErrorCode::OPENIM_BAD_MSG_RANDOM)?;
     if life_time.is_some_and(|seconds| seconds > MAX_MSG_LIFE_TIME) {
@@ -291,7 +279,7 @@ fn outgoing(
     }
     let body =
         msg_body(raw_body.as_ref(), &cloud_custom_data, ErrorCode::OPENIM_BAD_MSG_BODY, ErrorCode::OPENIM_TOO_LONG)?;
-    let (no_unread, no_last_message) = send_msg_control(send_msg_control_flags);
+    let (no_unread, no_last_message) = send_msg_control(&send_msg_control_flags);
     let message = AdminMessage {
         from: from.clone(),
         to: String::new(),
