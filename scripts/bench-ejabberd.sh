@@ -31,8 +31,11 @@ listen:
   - port: $port
     ip: "127.0.0.1"
     module: ejabberd_http
+    # The default backlog of 5 resets connections when hundreds arrive at once.
+    backlog: 4096
     request_handlers:
       /ws: ejabberd_http_ws
+      /api: mod_http_api
 auth_method: internal
 auth_password_format: plain
 acl:
@@ -45,11 +48,23 @@ access_rules:
     allow: all
   muc_create:
     allow: local
+# Registration over the HTTP API, from loopback only (one ejabberdctl call per user takes ~1 s).
+api_permissions:
+  "console commands":
+    from: ejabberd_ctl
+    who: all
+    what: "*"
+  "loopback registration":
+    from: mod_http_api
+    who:
+      ip: 127.0.0.1/8
+    what: register
 # No shapers: the Debian default limits a normal user to 1,000 bytes/s.
 shaper_rules: {}
 max_fsm_queue: 100000
 modules:
   mod_disco: {}
+  mod_http_api: {}
   mod_offline:
     access_max_user_messages: max_user_offline_messages
   mod_mam:
@@ -79,9 +94,9 @@ echo "== starting ejabberd on 127.0.0.1:$port"
 ctl start
 ctl started
 
-echo "== registering $users users (user0 .. user$((users - 1)), password bench) with ejabberdctl"
-seq 0 $((users - 1)) | xargs -P 4 -I{} ejabberdctl --ctl-config "$work/ejabberdctl.cfg" --spool "$work/spool" \
-  --logs "$work/logs" register "user{}" localhost bench >/dev/null
+echo "== registering $users users (user0 .. user$((users - 1)), password bench) through the HTTP API"
+seq 0 $((users - 1)) | xargs -P 8 -I{} curl -fsS -o /dev/null "http://127.0.0.1:$port/api/register" \
+  -H 'Content-Type: application/json' -d '{"user":"user{}","host":"localhost","password":"bench"}'
 
 pid=$(pgrep -u ejabberd -f beam.smp | head -1)
 target/release/mynah-bench --scenarios p9 --ejabberd-ws "ws://127.0.0.1:$port/ws" --ejabberd-pid "$pid" \

@@ -18,8 +18,8 @@ pub fn record(histogram: &mut Histogram<u64>, latency: Duration) {
     histogram.record(micros).expect("value is in range");
 }
 
-/// A histogram many tasks record into. Tasks batch their values locally and add them in bulk so the
-/// lock is taken rarely.
+/// A histogram many tasks record into. Tasks batch their values locally and record them in bulk so
+/// the lock is taken rarely.
 #[derive(Clone)]
 pub struct SharedHistogram(Arc<Mutex<Histogram<u64>>>);
 
@@ -30,8 +30,12 @@ impl Default for SharedHistogram {
 }
 
 impl SharedHistogram {
-    pub fn add(&self, local: &Histogram<u64>) {
-        self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).add(local).expect("same bounds");
+    /// Records latencies given in microseconds, clamped into the histogram's range.
+    pub fn record_all(&self, micros: &[u64]) {
+        let mut histogram = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        for &value in micros {
+            histogram.record(value.clamp(1, 600_000_000)).expect("value is in range");
+        }
     }
 
     pub fn snapshot(&self) -> Histogram<u64> {

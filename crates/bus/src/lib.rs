@@ -6,20 +6,22 @@
 //! - [`Bus`]: the port: subscribe a session to its user's topic, publish to users, and the
 //!   session registry that enforces per-platform instance limits.
 //! - [`local`]: [`LocalBus`], the in-process backend of a single node.
+//! - [`queue`]: a session's bounded delivery queue, which costs almost nothing while empty.
 //!
 //! The bus carries notifications only; it is never the record of truth. A session that cannot keep
 //! up loses its subscription (its channel is closed) and must reconnect and resync.
 
 pub mod local;
+pub mod queue;
 
 use std::sync::{Arc, OnceLock};
 
 use mynah_proto::codes::KickReason;
 use mynah_proto::frames::Push;
 use mynah_proto::requests::Platform;
-use tokio::sync::mpsc;
 
 pub use local::LocalBus;
+pub use queue::{QueueReceiver, QueueSender, Taken};
 
 /// The SDKAppID that scopes every topic.
 pub type AppId = u64;
@@ -59,12 +61,12 @@ pub enum Delivery {
 
 /// The receiving end of a session's subscription. Dropping it unsubscribes.
 pub struct Subscription {
-    pub receiver: mpsc::Receiver<Delivery>,
+    pub receiver: QueueReceiver,
     _guard: Box<dyn Send + Sync>,
 }
 
 impl Subscription {
-    pub fn new(receiver: mpsc::Receiver<Delivery>, guard: Box<dyn Send + Sync>) -> Subscription {
+    pub fn new(receiver: QueueReceiver, guard: Box<dyn Send + Sync>) -> Subscription {
         Subscription { receiver, _guard: guard }
     }
 }
@@ -72,17 +74,17 @@ impl Subscription {
 /// A session as the registry knows it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SessionInfo {
+    /// Numbered when the session's login started, so a lower number is an older login.
     pub session: SessionId,
     pub platform: Platform,
-    /// Order of registration; lower is older.
-    pub registered: u64,
 }
 
 /// The bus port.
 pub trait Bus: Send + Sync + 'static {
     /// Subscribes a session to its user's deliveries and registers it with its platform.
     /// Returns the subscription and the sessions of the same user and platform that exceed
-    /// `max_per_platform` (oldest first), which the caller kicks.
+    /// `max_per_platform` (oldest first, by session number, which is login order; this may be
+    /// the new session itself when an older login finishes late), which the caller kicks.
     fn subscribe(
         &self,
         app: AppId,

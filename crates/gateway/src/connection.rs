@@ -1,6 +1,7 @@
 //! One connection's task: wait for login, then serve requests one at a time while delivering
 //! pushes, until logout, a kick, UserSig expiry, silence, a slow-consumer drop or shutdown.
 
+use std::collections::VecDeque;
 use std::future::Future;
 use std::net::IpAddr;
 use std::pin::Pin;
@@ -8,14 +9,15 @@ use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use futures_util::SinkExt;
-use mynah_bus::Delivery;
+use mynah_bus::{Delivery, Subscription, Taken};
 use mynah_proto::codes::{ErrorCode, KickReason};
 use mynah_proto::frames::{Push, RequestFrame};
 use mynah_proto::requests::{Kicked, Request};
 use mynah_service::hooks::StateChange;
 use mynah_service::login::LoginGrant;
-use mynah_service::{ServiceError, now_ms};
-use tokio::time::{Instant, sleep, sleep_until};
+use mynah_service::{ServiceError, Session, now_ms};
+use tokio::sync::OwnedSemaphorePermit;
+use tokio::time::{Instant, Sleep, sleep, sleep_until};
 
 use crate::Gateway;
 use crate::dispatch::{self, Outcome};
@@ -28,15 +30,32 @@ mod close_code {
     pub const RESTART: u16 = 1012;
 }
 
-/// Serves one connection until it ends.
-pub async fn serve(mut socket: WebSocket, gateway: Gateway, client_ip: Option<IpAddr>) {
-    metrics::gauge!("mynah_connections").increment(1.0);
-    if let Some(grant) = wait_for_login(&mut socket, &gateway, client_ip).await {
-        let session = grant.session.clone();
-        let how = serve_session(socket, gateway.clone(), grant).await;
-        gateway.service.session_ended(&session, how).await;
+/// Serves one connection until it ends. `slot` is its place under the connection limit, given
+/// back when it ends.
+///
+/// Most connections sit idle, so what this future keeps while idle is paid per connection. It is
+/// an `async move` block rather than an `async fn` (an `async fn` keeps an argument it moves on
+/// twice: as the argument and as a local), the socket and the gateway are held once and lent to
+/// each phase, and the login phase and the end of the session are boxed: they are alive briefly,
+/// and inline they would make the resident state as large as themselves.
+#[expect(clippy::manual_async_fn, reason = "an async fn would hold the socket twice; see above")]
+pub fn serve(
+    mut socket: WebSocket,
+    gateway: Gateway,
+    client_ip: Option<IpAddr>,
+    slot: OwnedSemaphorePermit,
+) -> impl Future<Output = ()> + Send {
+    async move {
+        metrics::gauge!("mynah_connections").increment(1.0);
+        if let Some(LoginGrant { session, subscription, expires_at, .. }) =
+            Box::pin(wait_for_login(&mut socket, &gateway, client_ip)).await
+        {
+            let how = serve_session(&mut socket, &gateway, &session, subscription, expires_at).await;
+            Box::pin(gateway.service.session_ended(&session, how)).await;
+        }
+        metrics::gauge!("mynah_connections").decrement(1.0);
+        drop(slot);
     }
-    metrics::gauge!("mynah_connections").decrement(1.0);
 }
 
 /// Reads frames until a login succeeds. Other requests are answered with "not logged in".
@@ -87,10 +106,35 @@ async fn wait_for_login(socket: &mut WebSocket, gateway: &Gateway, client_ip: Op
 
 type PendingReply = Pin<Box<dyn Future<Output = Outcome> + Send>>;
 
+/// What woke the logged-in connection.
+enum Event {
+    Shutdown,
+    Expired,
+    Replied(Outcome),
+    /// The subscription has deliveries waiting.
+    PushesWaiting,
+    /// The flush window of held pushes has ended.
+    FlushDue,
+    Frame(Option<Result<Message, axum::Error>>),
+    Silent,
+}
+
 /// The logged-in phase. Requests are served one at a time, in order (a connection's sends are
 /// stored in the order it sent them); pushes keep flowing while a request is being served.
-async fn serve_session(mut socket: WebSocket, gateway: Gateway, grant: LoginGrant) -> StateChange {
-    let LoginGrant { session, mut subscription, expires_at, .. } = grant;
+///
+/// Pushes are coalesced: a write syscall costs about as much as everything else a delivery costs,
+/// so a busy session writes at most once per `push_flush_window`. The first push after a quiet
+/// spell is written at once (an idle conversation gets no added latency); pushes that arrive
+/// sooner are held until the window since the last write ends, and then everything waiting is
+/// written with one flush. While pushes are held the subscription is not polled, so further
+/// deliveries do not wake this task.
+async fn serve_session(
+    socket: &mut WebSocket,
+    gateway: &Gateway,
+    session: &Session,
+    subscription: Subscription,
+    expires_at: u64,
+) -> StateChange {
     tracing::debug!(app = session.app, user = %session.user, id = session.session_id, "logged in");
 
     let idle = sleep(gateway.config.idle_timeout);
@@ -100,60 +144,93 @@ async fn serve_session(mut socket: WebSocket, gateway: Gateway, grant: LoginGran
     let expiry = sleep_until(Instant::now() + Duration::from_secs(seconds_left.min(60 * 60 * 24 * 365 * 2)));
     tokio::pin!(expiry);
     let mut pending: Option<PendingReply> = None;
+    let window = gateway.config.push_flush_window;
+    // A push that arrives before `quiet_from` (one window after the last write) is held until
+    // then; `flush_at` is set while pushes are held. The timer is boxed and made on first use:
+    // a connection that never holds pushes does not carry it.
+    let mut quiet_from = Instant::now();
+    let mut flush_at: Option<Instant> = None;
+    let mut flush_timer: Option<Pin<Box<Sleep>>> = None;
+    let mut waiting = VecDeque::new();
 
     let how = loop {
-        tokio::select! {
+        let event = tokio::select! {
             biased;
-            _ = gateway.shutdown.cancelled() => {
-                close(&mut socket, close_code::RESTART, "server shutting down").await;
+            _ = gateway.shutdown.cancelled() => Event::Shutdown,
+            _ = &mut expiry => Event::Expired,
+            // A reply goes before pushes: its sender is waiting for it, and it is one frame.
+            outcome = async { pending.as_mut().expect("guarded by is_some").await }, if pending.is_some() => {
+                pending = None;
+                Event::Replied(outcome)
+            }
+            _ = subscription.receiver.ready(), if flush_at.is_none() => Event::PushesWaiting,
+            _ = async { flush_timer.as_mut().expect("set with flush_at").await }, if flush_at.is_some() => Event::FlushDue,
+            frame = socket.recv(), if pending.is_none() => Event::Frame(frame),
+            _ = &mut idle => Event::Silent,
+        };
+        match event {
+            Event::Shutdown => {
+                close(socket, close_code::RESTART, "server shutting down").await;
                 break StateChange::Disconnect;
             }
-            _ = &mut expiry => {
-                kick(&mut socket, KickReason::UserSigExpired).await;
+            Event::Expired => {
+                kick(socket, KickReason::UserSigExpired).await;
                 break StateChange::Kicked;
             }
-            delivery = subscription.receiver.recv() => {
-                let Some(delivery) = delivery else {
-                    // The bus dropped this session: it could not keep up.
-                    close(&mut socket, close_code::POLICY, "too slow: reconnect and sync").await;
+            Event::Replied(Outcome::Reply(frame)) => {
+                if send(socket, frame).await.is_err() {
                     break StateChange::Disconnect;
-                };
+                }
+            }
+            Event::Replied(Outcome::ReplyAndClose(frame)) => {
+                let _ = send(socket, frame).await;
+                close(socket, close_code::NORMAL, "logged out").await;
+                break StateChange::Logout;
+            }
+            Event::PushesWaiting | Event::FlushDue => {
+                if matches!(event, Event::PushesWaiting) && Instant::now() < quiet_from {
+                    flush_at = Some(quiet_from);
+                    match flush_timer.as_mut() {
+                        Some(timer) => timer.as_mut().reset(quiet_from),
+                        None => flush_timer = Some(Box::pin(sleep_until(quiet_from))),
+                    }
+                    continue;
+                }
+                flush_at = None;
+                if subscription.receiver.take_all(&mut waiting) == Taken::Closed && waiting.is_empty() {
+                    // The bus dropped this session: it could not keep up.
+                    close(socket, close_code::POLICY, "too slow: reconnect and sync").await;
+                    break StateChange::Disconnect;
+                }
                 // A client that stops reading must not hold its task forever on a full socket.
-                let delivered = deliver(&mut socket, &mut subscription.receiver, delivery, session.session_id);
-                let Ok(delivered) = tokio::time::timeout(gateway.config.write_timeout, delivered).await else {
+                // Boxed: the write is rarely in progress, and the idle connection stays smaller.
+                let written = Box::pin(write_pushes(socket, &mut waiting, session.session_id));
+                let Ok(written) = tokio::time::timeout(gateway.config.write_timeout, written).await else {
                     metrics::counter!("mynah_slow_consumers_dropped_total").increment(1);
                     break StateChange::Disconnect;
                 };
-                match delivered {
-                    Delivered::Continue => {}
-                    Delivered::Kicked(reason) => {
-                        kick(&mut socket, reason).await;
+                quiet_from = Instant::now() + window;
+                waiting.clear();
+                if waiting.capacity() > WAITING_CAPACITY_KEPT {
+                    // A burst should not pin its buffer for the rest of the connection.
+                    waiting = VecDeque::new();
+                }
+                match written {
+                    Written::Continue => {}
+                    Written::Kicked(reason) => {
+                        kick(socket, reason).await;
                         break StateChange::Kicked;
                     }
-                    Delivered::SocketFailed => break StateChange::Disconnect,
+                    Written::SocketFailed => break StateChange::Disconnect,
                 }
             }
-            outcome = async { pending.as_mut().expect("guarded by is_some").await }, if pending.is_some() => {
-                pending = None;
-                match outcome {
-                    Outcome::Reply(frame) => {
-                        if send(&mut socket, frame).await.is_err() {
-                            break StateChange::Disconnect;
-                        }
-                    }
-                    Outcome::ReplyAndClose(frame) => {
-                        let _ = send(&mut socket, frame).await;
-                        close(&mut socket, close_code::NORMAL, "logged out").await;
-                        break StateChange::Logout;
-                    }
-                }
-            }
-            frame = socket.recv(), if pending.is_none() => {
+            Event::Frame(frame) => {
                 idle.as_mut().reset(Instant::now() + gateway.config.idle_timeout);
                 let text = match frame {
                     Some(Ok(Message::Text(text))) => text,
                     Some(Ok(Message::Binary(_))) => {
-                        if send(&mut socket, dispatch::encode::<()>(0, Err(malformed("binary frames are not supported")))).await.is_err() {
+                        let reply = dispatch::encode::<()>(0, Err(malformed("binary frames are not supported")));
+                        if send(socket, reply).await.is_err() {
                             break StateChange::Disconnect;
                         }
                         continue;
@@ -163,18 +240,19 @@ async fn serve_session(mut socket: WebSocket, gateway: Gateway, grant: LoginGran
                 };
                 match RequestFrame::decode(&text) {
                     Ok(RequestFrame { id, request }) => {
-                        pending = Some(Box::pin(dispatch::dispatch(gateway.service.clone(), session.clone(), id, request)));
+                        pending =
+                            Some(Box::pin(dispatch::dispatch(gateway.service.clone(), session.clone(), id, request)));
                     }
                     Err(error) => {
                         let reply = dispatch::encode::<()>(error.id.unwrap_or(0), Err(malformed(error.reason)));
-                        if send(&mut socket, reply).await.is_err() {
+                        if send(socket, reply).await.is_err() {
                             break StateChange::Disconnect;
                         }
                     }
                 }
             }
-            _ = &mut idle => {
-                close(&mut socket, close_code::GOING_AWAY, "no heartbeat").await;
+            Event::Silent => {
+                close(socket, close_code::GOING_AWAY, "no heartbeat").await;
                 break StateChange::Timeout;
             }
         }
@@ -183,44 +261,38 @@ async fn serve_session(mut socket: WebSocket, gateway: Gateway, grant: LoginGran
     how
 }
 
-enum Delivered {
+/// Deliveries a session keeps buffer space for between writes; a larger burst's buffer is freed.
+const WAITING_CAPACITY_KEPT: usize = 64;
+
+enum Written {
     Continue,
     Kicked(KickReason),
     SocketFailed,
 }
 
-/// Writes a delivery and whatever else is already queued, then flushes once: one write syscall
-/// for a burst of pushes instead of one per push.
-async fn deliver(
-    socket: &mut WebSocket,
-    receiver: &mut tokio::sync::mpsc::Receiver<Delivery>,
-    first: Delivery,
-    own_session: u64,
-) -> Delivered {
-    let mut next = Some(first);
+/// Writes the waiting pushes and flushes once: one write syscall for the lot (tungstenite also
+/// writes whenever its buffer passes `write_buffer_bytes`). A kick of this session ends it there.
+async fn write_pushes(socket: &mut WebSocket, waiting: &mut VecDeque<Delivery>, own_session: u64) -> Written {
     let mut written = 0usize;
-    while let Some(delivery) = next.take() {
+    while let Some(delivery) = waiting.pop_front() {
         match delivery {
-            Delivery::Kick { session, reason } if session == own_session => return Delivered::Kicked(reason),
+            Delivery::Kick { session, reason } if session == own_session => return Written::Kicked(reason),
             Delivery::Kick { .. } => {}
             Delivery::Push { push, except_session } => {
                 if except_session != Some(own_session) {
                     let frame = push.encoded(encode_push);
                     if socket.feed(Message::Text(Utf8Bytes::from(frame.as_ref()))).await.is_err() {
-                        return Delivered::SocketFailed;
+                        return Written::SocketFailed;
                     }
                     written += 1;
                 }
             }
         }
-        if written < 64 {
-            next = receiver.try_recv().ok();
-        }
     }
     if written > 0 && socket.flush().await.is_err() {
-        return Delivered::SocketFailed;
+        return Written::SocketFailed;
     }
-    Delivered::Continue
+    Written::Continue
 }
 
 fn encode_push(push: &Push) -> String {

@@ -7,6 +7,8 @@
 //! - [`dispatch`]: one request to the service call that serves it, and its encoded response.
 //!
 //! Socket buffers are sized explicitly: tungstenite's defaults cost ~140 KB per idle connection.
+//! Pushes to a busy connection are coalesced into one write per flush window
+//! ([`GatewayConfig::push_flush_window`]).
 
 pub mod connection;
 pub mod dispatch;
@@ -36,11 +38,27 @@ pub struct GatewayConfig {
     pub idle_timeout: Duration,
     /// The most concurrent connections; more are refused with 503.
     pub max_connections: usize,
-    /// Read and write buffer size of each socket, in bytes.
-    pub socket_buffer_bytes: usize,
+    /// Read buffer size of each socket, in bytes: how much one read takes in (larger frames are
+    /// read in several). Every idle connection keeps this buffer, and it is zeroed before each
+    /// read, while requests are mostly a few hundred bytes: 2 KiB.
+    pub read_buffer_bytes: usize,
+    /// How many bytes of frames a socket gathers before it writes them; a flush writes whatever
+    /// is gathered. 16 KiB holds a flush window's pushes (a few hundred bytes each) in one write.
+    /// The buffer grows only when that much is written, so idle connections do not pay for it.
+    pub write_buffer_bytes: usize,
     /// How long writing pushes to a socket may take before the client counts as gone (it stopped
     /// reading); the connection is then dropped and the client resyncs when it returns.
     pub write_timeout: Duration,
+    /// The shortest time between two writes of pushes to one socket. A push that arrives sooner
+    /// after the last write waits for the window to end, and the pushes gathered meanwhile go out
+    /// in one write: one syscall per window instead of one per push. A push after a quiet spell
+    /// is written at once. Zero writes every push as soon as it arrives.
+    ///
+    /// 20 ms by measurement (P4, 1,000 members, on the 2-vCPU VM where a loopback write costs
+    /// ~8-10 µs of server CPU): against 5 ms it cut server CPU per delivery from ~2.3 to ~1.4 µs
+    /// at 1,000 msgs/s and lowered p99 at every rate, because the CPU it saves is what pushes and
+    /// acks were queueing for. A machine with cheaper syscalls may prefer less.
+    pub push_flush_window: Duration,
 }
 
 impl Default for GatewayConfig {
@@ -49,8 +67,10 @@ impl Default for GatewayConfig {
             login_timeout: Duration::from_secs(10),
             idle_timeout: Duration::from_secs(90),
             max_connections: 100_000,
-            socket_buffer_bytes: 4 * 1024,
+            read_buffer_bytes: 2 * 1024,
+            write_buffer_bytes: 16 * 1024,
             write_timeout: Duration::from_secs(10),
+            push_flush_window: Duration::from_millis(20),
         }
     }
 }
@@ -89,17 +109,11 @@ async fn upgrade(
     let Ok(slot) = gateway.connection_slots.clone().try_acquire_owned() else {
         return (StatusCode::SERVICE_UNAVAILABLE, "connection limit reached").into_response();
     };
-    let buffer = gateway.config.socket_buffer_bytes;
     let tasks = gateway.tasks.clone();
     upgrade
-        .read_buffer_size(buffer)
-        .write_buffer_size(buffer)
+        .read_buffer_size(gateway.config.read_buffer_bytes)
+        .write_buffer_size(gateway.config.write_buffer_bytes)
         .max_message_size(MAX_FRAME_BYTES)
         .max_frame_size(MAX_FRAME_BYTES)
-        .on_upgrade(move |socket| {
-            tasks.track_future(async move {
-                connection::serve(socket, gateway, client_ip).await;
-                drop(slot);
-            })
-        })
+        .on_upgrade(move |socket| tasks.track_future(connection::serve(socket, gateway, client_ip, slot)))
 }

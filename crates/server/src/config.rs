@@ -41,6 +41,9 @@ pub struct Config {
     /// Seconds a socket write may take before the client counts as gone (it stopped reading).
     /// Default 10.
     pub write_timeout_seconds: u64,
+    /// Milliseconds a busy connection gathers pushes before writing them in one syscall (a push
+    /// after a quiet spell is written at once). Default 20; 0 writes every push at once.
+    pub push_flush_window_ms: u64,
     /// REST API requests per second per app. Default 200 (Tencent's default per API).
     pub rest_requests_per_second: u32,
     /// Messages per second one group accepts; over it, lower priorities are dropped first and the
@@ -66,6 +69,7 @@ impl Default for Config {
             max_connections: 100_000,
             idle_timeout_seconds: 90,
             write_timeout_seconds: 10,
+            push_flush_window_ms: 20,
             rest_requests_per_second: 200,
             group_messages_per_second: 40,
             user_messages_per_second: 0,
@@ -198,6 +202,7 @@ impl Config {
             max_connections: self.max_connections,
             idle_timeout: Duration::from_secs(self.idle_timeout_seconds),
             write_timeout: Duration::from_secs(self.write_timeout_seconds.max(1)),
+            push_flush_window: Duration::from_millis(self.push_flush_window_ms),
             ..GatewayConfig::default()
         }
     }
@@ -269,6 +274,7 @@ const ENVIRONMENT_SETTINGS: &[&str] = &[
     "idle_timeout_seconds",
     "rest_requests_per_second",
     "write_timeout_seconds",
+    "push_flush_window_ms",
     "group_messages_per_second",
     "user_messages_per_second",
     "webhook_poll_interval_ms",

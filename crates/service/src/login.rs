@@ -27,7 +27,13 @@ pub struct LoginGrant {
 impl Service {
     /// Verifies a login and registers the session. Sessions of the same user and platform beyond
     /// the app's limit are kicked, oldest first.
+    ///
+    /// The session is numbered before anything is awaited: numbers give the order in which logins
+    /// started, and that order decides which sessions are displaced. A login that took long (its
+    /// client may have given up and logged in again on a new connection) must not displace a login
+    /// that started after it.
     pub async fn login(&self, request: &LoginRequest, client_ip: Option<IpAddr>) -> ServiceResult<LoginGrant> {
+        let session_id = self.next_session_id();
         if request.protocol_version != PROTOCOL_VERSION {
             return Err(ServiceError::new(
                 ErrorCode::REQUEST_MALFORMED,
@@ -54,7 +60,7 @@ impl Service {
         let session = Session {
             app: app.sdk_app_id,
             user: request.user_id.clone(),
-            session_id: self.next_session_id(),
+            session_id,
             platform: request.platform,
             client_ip: client_ip.map(|address| address.to_string()).unwrap_or_default(),
         };

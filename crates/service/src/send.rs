@@ -110,13 +110,8 @@ impl Service {
         let mut modified = false;
         if self.hooks().before_send_enabled(sender.app, request.conversation_type) {
             // A resend was judged the first time; asking again could change a stored message.
-            let id = message_id(sender.user, &request.client_msg_id);
-            if let Some(original) = self.store().messages.find_message(sender.app, &id).await.ok().flatten() {
-                return Ok(SendMessageResult {
-                    message: convert::message(&original),
-                    duplicate: true,
-                    modified: false,
-                });
+            if let Some(original) = self.stored_original(sender, &request.client_msg_id).await {
+                return Ok(original);
             }
             let outgoing = OutgoingMessage {
                 app: sender.app,
@@ -153,6 +148,10 @@ impl Service {
         if request.conversation_type == ConversationType::Group
             && !self.group_rate().admit(sender.app, &request.to, request.priority)
         {
+            // A resend of a stored message gets the stored original, whatever the rate now.
+            if let Some(original) = self.stored_original(sender, &request.client_msg_id).await {
+                return Ok(original);
+            }
             metrics::counter!("mynah_group_messages_rate_dropped_total").increment(1);
             let message = unstored_message(sender.user, request);
             return Ok(SendMessageResult { message, duplicate: false, modified });
@@ -207,6 +206,14 @@ impl Service {
 
     /// Fails with 10007 unless the session's user is a member of the group (10010 when the group
     /// does not exist).
+    /// The answer to a resend of a message already stored, if `client_msg_id` is one: the stored
+    /// original, marked as a duplicate.
+    async fn stored_original(&self, sender: &Sender<'_>, client_msg_id: &str) -> Option<SendMessageResult> {
+        let id = message_id(sender.user, client_msg_id);
+        let original = self.store().messages.find_message(sender.app, &id).await.ok().flatten()?;
+        Some(SendMessageResult { message: convert::message(&original), duplicate: true, modified: false })
+    }
+
     pub(crate) async fn require_member(&self, session: &Session, group_id: &str) -> ServiceResult<MemberRecord> {
         self.require_membership(session.app, &session.user, group_id).await
     }

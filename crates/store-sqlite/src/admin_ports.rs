@@ -24,7 +24,7 @@ impl AccountStore for SqliteStore {
     }
 
     async fn existing_accounts(&self, app: AppId, users: Vec<String>) -> Result<Vec<String>, StoreError> {
-        self.readers.read(move |connection| accounts::existing(connection, app, &users)).await
+        self.readers.lookup(move |connection| accounts::existing(connection, app, &users)).await
     }
 }
 

@@ -31,7 +31,7 @@ const HISTORY_AFTER: &str = concat!(
     " FROM messages m WHERE m.app = ?1 AND m.conv_key = ?2 AND m.seq > ?3 ORDER BY m.seq ASC LIMIT ?4"
 );
 const FIND: &str = concat!("SELECT ", message_columns!(), " FROM messages m WHERE m.app = ?1 AND m.message_id = ?2");
-const GROUP_STATE: &str = "SELECT last_seq, counted_total FROM conversations WHERE app = ?1 AND conv_key = ?2";
+const CONVERSATION_STATE: &str = "SELECT last_seq, counted_total FROM conversations WHERE app = ?1 AND conv_key = ?2";
 
 /// The lookups above, for the query plan test.
 #[cfg(test)]
@@ -39,7 +39,7 @@ pub(crate) const QUERIES: &[(&str, &str)] = &[
     ("history before", HISTORY_BEFORE),
     ("history after", HISTORY_AFTER),
     ("find message", FIND),
-    ("group state", GROUP_STATE),
+    ("conversation state", CONVERSATION_STATE),
 ];
 
 /// A message with the parts the writer needs computed beforehand, off the writer thread.
@@ -74,55 +74,44 @@ impl PreparedMessage {
     }
 }
 
-/// Appends a message; runs on the writer. Every refusal happens before the first write.
+/// Appends a message; runs on the writer. Every refusal happens before the first write, or is the
+/// first write failing as a whole, which leaves nothing behind.
 pub(crate) fn append(connection: &Connection, prepared: &PreparedMessage) -> Result<Appended, StoreError> {
-    let PreparedMessage { message, message_id, body_json, sender_must_be_member } = prepared;
-    if let Some(original) = find(connection, message.app, message_id)? {
-        if original.sender == message.sender && original.client_msg_id == message.client_msg_id {
-            return Ok(Appended { message: original, duplicate: true });
+    let PreparedMessage { message, sender_must_be_member, .. } = prepared;
+    let seq = match message.conversation.conversation_type() {
+        ConversationType::Group => {
+            // Looked up first, not left to the insert as below: the membership check writes (it
+            // moves the sender's read mark), so a resend must be caught before it.
+            if let Some(original) = original_of(connection, prepared)? {
+                return Ok(original);
+            }
+            let (seq, counted_index) = advance_group(connection, message, *sender_must_be_member)?;
+            insert(connection, prepared, seq, counted_index).map_err(backend)?;
+            seq
         }
-        // `{sender}-{client_msg_id}` is ambiguous when IDs contain '-': another sender's message
-        // already has this ID, and message IDs must be unique in the app.
-        return Err(StoreError::AlreadyExists(format!("message ID {message_id}")));
-    }
-
-    let (seq, counted_index) = match message.conversation.conversation_type() {
-        ConversationType::Group => advance_group(connection, message, *sender_must_be_member)?,
-        ConversationType::C2c => advance_pair(connection, message)?,
+        ConversationType::C2c => {
+            let state = conversation_state(connection, message)?;
+            let (last_seq, counted_total) = state.unwrap_or((0, 0));
+            let (seq, counted_index) = (last_seq + 1, counted_total + u64::from(!message.excluded_from_unread_count));
+            // The message row goes in first and its unique index on the message ID is the
+            // idempotency check: a fresh send (nearly every send) needs no lookup of its own, and a
+            // resend fails this insert as a whole, before anything was written.
+            if let Err(error) = insert(connection, prepared, seq, counted_index) {
+                return match error.sqlite_error_code() {
+                    Some(rusqlite::ErrorCode::ConstraintViolation) => {
+                        original_of(connection, prepared)?.ok_or_else(|| backend(error))
+                    }
+                    _ => Err(backend(error)),
+                };
+            }
+            advance_pair(connection, message, state.is_some(), seq, counted_index)?;
+            seq
+        }
     };
-
-    connection
-        .prepare_cached(
-            "INSERT INTO messages (app, conv_key, seq, message_id, sender, receiver, client_msg_id, random, time_ms, \
-             body_json, cloud_custom_data, priority, need_read_receipt, excluded_from_unread_count, \
-             excluded_from_last_message, counted_index, revoked) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, 0)",
-        )
-        .and_then(|mut statement| {
-            statement.execute(params![
-                message.app,
-                message.conversation.as_str(),
-                seq,
-                message_id,
-                message.sender,
-                message.receiver,
-                message.client_msg_id,
-                message.random,
-                message.time_ms,
-                body_json,
-                message.cloud_custom_data,
-                message.priority.as_str(),
-                message.need_read_receipt,
-                message.excluded_from_unread_count,
-                message.excluded_from_last_message,
-                counted_index,
-            ])
-        })
-        .map_err(backend)?;
 
     if let Some(hook) = &message.after_send_hook {
         let event = OutboxEvent::MessageSent {
-            message_id: message_id.clone(),
+            message_id: prepared.message_id.clone(),
             client_ip: hook.client_ip.clone(),
             platform: hook.platform.clone(),
         };
@@ -131,30 +120,100 @@ pub(crate) fn append(connection: &Connection, prepared: &PreparedMessage) -> Res
     Ok(Appended { message: stored(message.clone(), seq), duplicate: false })
 }
 
-/// Advances a C2C conversation by one message, creating it and both users' rows with the first,
-/// and moves the sender's read mark to it. Returns the message's `(seq, counted_index)`.
-fn advance_pair(connection: &Connection, message: &NewMessage) -> Result<(u64, u64), StoreError> {
-    let (app, key) = (message.app, message.conversation.as_str());
-    // One statement creates or advances the conversation and reads back the new sequence: the
-    // right-hand sides of SET see the row as it was before the update.
-    let (seq, counted_index): (u64, u64) = connection
-        .prepare_cached(
-            "INSERT INTO conversations (app, conv_key, last_seq, counted_total, last_visible_seq, updated_at_ms) \
-             VALUES (?1, ?2, 1, ?3, CASE WHEN ?4 THEN 1 ELSE 0 END, ?5) ON CONFLICT (app, conv_key) DO UPDATE SET \
-             last_seq = last_seq + 1, counted_total = counted_total + ?3, \
-             last_visible_seq = CASE WHEN ?4 THEN last_seq + 1 ELSE last_visible_seq END, \
-             updated_at_ms = max(updated_at_ms, ?5) \
-             RETURNING last_seq, counted_total",
-        )
-        .and_then(|mut statement| {
-            let counts = u64::from(!message.excluded_from_unread_count);
-            let visible = !message.excluded_from_last_message;
-            statement
-                .query_row(params![app, key, counts, visible, message.time_ms], |row| Ok((row.get(0)?, row.get(1)?)))
-        })
-        .map_err(backend)?;
+/// The stored message a resend refers to (`duplicate: true`), or `None` when the ID is free.
+/// `AlreadyExists` when another sender's message has the ID: `{sender}-{client_msg_id}` is
+/// ambiguous when IDs contain '-', and message IDs must be unique in the app.
+fn original_of(connection: &Connection, prepared: &PreparedMessage) -> Result<Option<Appended>, StoreError> {
+    let message = &prepared.message;
+    let Some(original) = find(connection, message.app, &prepared.message_id)? else {
+        return Ok(None);
+    };
+    if original.sender == message.sender && original.client_msg_id == message.client_msg_id {
+        return Ok(Some(Appended { message: original, duplicate: true }));
+    }
+    Err(StoreError::AlreadyExists(format!("message ID {}", prepared.message_id)))
+}
 
-    // The sender's read mark moves to its own message, so its own messages never count as unread.
+/// Inserts the message row. Fails as a whole (writing nothing) with a constraint violation when the
+/// message ID is taken.
+fn insert(connection: &Connection, prepared: &PreparedMessage, seq: u64, counted_index: u64) -> rusqlite::Result<()> {
+    let PreparedMessage { message, message_id, body_json, .. } = prepared;
+    let mut statement = connection.prepare_cached(
+        "INSERT INTO messages (app, conv_key, seq, message_id, sender, receiver, client_msg_id, random, time_ms, \
+         body_json, cloud_custom_data, priority, need_read_receipt, excluded_from_unread_count, \
+         excluded_from_last_message, counted_index, revoked) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, 0)",
+    )?;
+    statement.execute(params![
+        message.app,
+        message.conversation.as_str(),
+        seq,
+        message_id,
+        message.sender,
+        message.receiver,
+        message.client_msg_id,
+        message.random,
+        message.time_ms,
+        body_json,
+        message.cloud_custom_data,
+        message.priority.as_str(),
+        message.need_read_receipt,
+        message.excluded_from_unread_count,
+        message.excluded_from_last_message,
+        counted_index,
+    ])?;
+    Ok(())
+}
+
+/// The conversation's `(last_seq, counted_total)`, `None` before its first message.
+fn conversation_state(connection: &Connection, message: &NewMessage) -> Result<Option<(u64, u64)>, StoreError> {
+    connection
+        .prepare_cached(CONVERSATION_STATE)
+        .and_then(|mut statement| {
+            statement
+                .query_row(params![message.app, message.conversation.as_str()], |row| Ok((row.get(0)?, row.get(1)?)))
+                .optional()
+        })
+        .map_err(backend)
+}
+
+/// Advances a C2C conversation to the message at `seq` and moves the sender's read mark to it, so
+/// its own messages never count as unread. The first message creates the conversation and both
+/// users' rows; a C2C conversation and its user rows are never deleted, so later messages only
+/// update (plain updates: an upsert or a `RETURNING` clause costs SQLite a second, temporary B-tree).
+fn advance_pair(
+    connection: &Connection,
+    message: &NewMessage,
+    exists: bool,
+    seq: u64,
+    counted_index: u64,
+) -> Result<(), StoreError> {
+    if exists {
+        move_conversation(connection, message, seq, counted_index)?;
+        if move_read_mark(connection, message, seq, counted_index)? == 1 {
+            return Ok(());
+        }
+    } else {
+        connection
+            .prepare_cached(
+                "INSERT INTO conversations (app, conv_key, last_seq, counted_total, last_visible_seq, updated_at_ms) \
+                 VALUES (?1, ?2, ?3, ?4, CASE WHEN ?5 THEN ?3 ELSE 0 END, ?6)",
+            )
+            .and_then(|mut statement| {
+                let visible = !message.excluded_from_last_message;
+                statement.execute(params![
+                    message.app,
+                    message.conversation.as_str(),
+                    seq,
+                    counted_index,
+                    visible,
+                    message.time_ms
+                ])
+            })
+            .map_err(backend)?;
+    }
+    // The first message, or (never expected) a sender row gone missing: create both users' rows.
+    let (app, key) = (message.app, message.conversation.as_str());
     connection
         .prepare_cached(
             "INSERT INTO user_conversations (app, user, conv_key, read_seq, read_counted, updated_at_ms) \
@@ -175,44 +234,41 @@ fn advance_pair(connection: &Connection, message: &NewMessage) -> Result<(u64, u
         )
         .and_then(|mut statement| statement.execute(params![app, message.receiver, key, message.time_ms]))
         .map_err(backend)?;
-    Ok((seq, counted_index))
+    Ok(())
 }
 
 /// Advances a group's conversation by one message, moving the sender's read mark to it. `NotFound`
 /// (before any write) when the group is missing, or the membership when `sender_must_be_member`.
+/// Returns the message's `(seq, counted_index)`.
 fn advance_group(
     connection: &Connection,
     message: &NewMessage,
     sender_must_be_member: bool,
 ) -> Result<(u64, u64), StoreError> {
-    let (app, key) = (message.app, message.conversation.as_str());
-    let state = connection
-        .prepare_cached(GROUP_STATE)
-        .and_then(|mut statement| {
-            statement.query_row(params![app, key], |row| Ok((row.get::<_, u64>(0)?, row.get::<_, u64>(1)?))).optional()
-        })
-        .map_err(backend)?;
     // A group's conversation row is created with the group.
-    let Some((last_seq, counted_total)) = state else {
+    let Some((last_seq, counted_total)) = conversation_state(connection, message)? else {
         return Err(StoreError::NotFound(format!("group {}", message.receiver)));
     };
     let seq = last_seq + 1;
     let counted_index = counted_total + u64::from(!message.excluded_from_unread_count);
 
     // Only the sender's row is written: every other member's list moves with the conversation row.
-    let moved = connection
-        .prepare_cached(
-            "UPDATE user_conversations SET read_seq = ?4, read_counted = ?5, updated_at_ms = max(updated_at_ms, ?6) \
-             WHERE app = ?1 AND user = ?2 AND conv_key = ?3",
-        )
-        .and_then(|mut statement| {
-            statement.execute(params![app, message.sender, key, seq, counted_index, message.time_ms])
-        })
-        .map_err(backend)?;
+    let moved = move_read_mark(connection, message, seq, counted_index)?;
     // An administrator's message has no sender row to move.
     if moved == 0 && sender_must_be_member {
         return Err(StoreError::NotFound(format!("{} as a member of group {}", message.sender, message.receiver)));
     }
+    move_conversation(connection, message, seq, counted_index)?;
+    Ok((seq, counted_index))
+}
+
+/// Moves an existing conversation row to the message at `seq`.
+fn move_conversation(
+    connection: &Connection,
+    message: &NewMessage,
+    seq: u64,
+    counted_index: u64,
+) -> Result<(), StoreError> {
     connection
         .prepare_cached(
             "UPDATE conversations SET last_seq = ?3, counted_total = ?4, \
@@ -221,10 +277,43 @@ fn advance_group(
         )
         .and_then(|mut statement| {
             let visible = !message.excluded_from_last_message;
-            statement.execute(params![app, key, seq, counted_index, visible, message.time_ms])
+            statement.execute(params![
+                message.app,
+                message.conversation.as_str(),
+                seq,
+                counted_index,
+                visible,
+                message.time_ms
+            ])
         })
         .map_err(backend)?;
-    Ok((seq, counted_index))
+    Ok(())
+}
+
+/// Moves the sender's read mark to its own message at `seq`; returns how many rows moved (0 when
+/// the sender has no row for the conversation).
+fn move_read_mark(
+    connection: &Connection,
+    message: &NewMessage,
+    seq: u64,
+    counted_index: u64,
+) -> Result<usize, StoreError> {
+    connection
+        .prepare_cached(
+            "UPDATE user_conversations SET read_seq = ?4, read_counted = ?5, updated_at_ms = max(updated_at_ms, ?6) \
+             WHERE app = ?1 AND user = ?2 AND conv_key = ?3",
+        )
+        .and_then(|mut statement| {
+            statement.execute(params![
+                message.app,
+                message.sender,
+                message.conversation.as_str(),
+                seq,
+                counted_index,
+                message.time_ms
+            ])
+        })
+        .map_err(backend)
 }
 
 fn stored(message: NewMessage, seq: u64) -> StoredMessage {

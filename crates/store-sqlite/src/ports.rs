@@ -1,5 +1,6 @@
 //! The `mynah_store` ports on [`SqliteStore`]: every write is a job for the writer thread, every
-//! read runs on a pooled read connection.
+//! read runs on a pooled read connection (point lookups by key through `ReaderPool::lookup`, on
+//! the caller's thread; the rest through `ReaderPool::read`, on a blocking thread).
 
 use async_trait::async_trait;
 use mynah_store::{
@@ -32,7 +33,7 @@ impl MessageStore for SqliteStore {
 
     async fn find_message(&self, app: AppId, message_id: &str) -> Result<Option<StoredMessage>, StoreError> {
         let message_id = message_id.to_owned();
-        self.readers.read(move |connection| messages::find(connection, app, &message_id)).await
+        self.readers.lookup(move |connection| messages::find(connection, app, &message_id)).await
     }
 }
 
@@ -55,7 +56,7 @@ impl ConversationStore for SqliteStore {
         conversation: &ConversationKey,
     ) -> Result<Option<ConversationRecord>, StoreError> {
         let (user, conversation) = (user.to_owned(), conversation.clone());
-        self.readers.read(move |connection| conversations::get(connection, app, &user, &conversation)).await
+        self.readers.lookup(move |connection| conversations::get(connection, app, &user, &conversation)).await
     }
 
     async fn mark_read(
@@ -92,7 +93,7 @@ impl ChangeStore for SqliteStore {
 
     async fn head_position(&self, app: AppId, user: &str) -> Result<u64, StoreError> {
         let user = user.to_owned();
-        self.readers.read(move |connection| changes::head(connection, app, &user)).await
+        self.readers.lookup(move |connection| changes::head(connection, app, &user)).await
     }
 }
 
@@ -104,7 +105,7 @@ impl GroupStore for SqliteStore {
 
     async fn get_group(&self, app: AppId, group_id: &str) -> Result<Option<GroupRecord>, StoreError> {
         let group_id = group_id.to_owned();
-        self.readers.read(move |connection| groups::get(connection, app, &group_id)).await
+        self.readers.lookup(move |connection| groups::get(connection, app, &group_id)).await
     }
 
     async fn add_members(
@@ -129,7 +130,7 @@ impl GroupStore for SqliteStore {
 
     async fn get_member(&self, app: AppId, group_id: &str, user: &str) -> Result<Option<MemberRecord>, StoreError> {
         let (group_id, user) = (group_id.to_owned(), user.to_owned());
-        self.readers.read(move |connection| groups::get_member(connection, app, &group_id, &user)).await
+        self.readers.lookup(move |connection| groups::get_member(connection, app, &group_id, &user)).await
     }
 
     async fn member_ids(&self, app: AppId, group_id: &str) -> Result<Vec<String>, StoreError> {

@@ -1,8 +1,15 @@
-//! A small pool of read-only WAL connections, used on tokio's blocking threads.
+//! A small pool of read-only WAL connections.
 //!
 //! In WAL mode readers never wait for the writer and see every committed batch. A read borrows a
-//! connection for one closure on `spawn_blocking`, so the async runtime is never blocked; the
-//! borrow is returned by a guard, so a cancelled or panicking read does not shrink the pool.
+//! connection for one closure; the borrow is returned by a guard, so a cancelled or panicking read
+//! does not shrink the pool. Two ways to run one:
+//!
+//! - [`ReaderPool::read`] runs on tokio's blocking threads, so the async runtime is never blocked.
+//!   For reads whose size the caller does not bound: history pages, lists, member lists.
+//! - [`ReaderPool::lookup`] runs on the calling task's thread when a connection is idle. For point
+//!   lookups by primary key or unique index (a few microseconds from the page cache): the hop to a
+//!   blocking thread and back (two thread wakeups) costs more than the lookup itself. Measured in
+//!   the login storm (P2, three lookups per login): see docs/performance.md.
 
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -35,6 +42,22 @@ impl ReaderPool {
             lease.connection.as_ref().map_or_else(|| Err(closed()), work)
         });
         task.await.map_err(|error| StoreError::Backend(format!("a sqlite read failed: {error}")))?
+    }
+
+    /// Runs a point lookup on an idle connection, on this thread; when every connection is busy,
+    /// waits for one like [`read`](Self::read) does. Only for reads of a bounded, small number of
+    /// rows through an index: it blocks the calling runtime thread for as long as it runs.
+    pub(crate) async fn lookup<T, R>(&self, work: R) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        R: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let Ok(permit) = self.permits.clone().try_acquire_owned() else {
+            return self.read(work).await;
+        };
+        let connection = self.idle.lock().unwrap_or_else(PoisonError::into_inner).pop().ok_or_else(closed)?;
+        let lease = Lease { connection: Some(connection), idle: self.idle.clone(), _permit: permit };
+        lease.connection.as_ref().map_or_else(|| Err(closed()), work)
     }
 }
 

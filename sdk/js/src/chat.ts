@@ -58,6 +58,8 @@ export class ChatSDK {
   private serverOffsetMs = 0;
   private clientSequence = 0;
   private lastTotalUnread = 0;
+  /** A reconnect happened during the initial sync: resync right after it. */
+  private resyncWhenReady = false;
 
   /** Use `TencentCloudChat.create` instead. */
   constructor(private readonly options: CreateOptions) {
@@ -143,6 +145,7 @@ export class ChatSDK {
     this.userID = options.userID;
     this.state = 'loggingIn';
     this.sync.reset();
+    this.resyncWhenReady = false;
     try {
       await session.start();
     } catch (error) {
@@ -362,6 +365,10 @@ export class ChatSDK {
         this.lastTotalUnread = this.conversations.totalUnread();
         this.log.info('ready');
         this.emitter.emit(EVENT.SDK_READY);
+        if (this.resyncWhenReady) {
+          this.resyncWhenReady = false;
+          this.sync.resync().catch((resyncError: unknown) => this.log.error('resync failed', resyncError));
+        }
         return;
       } catch (error) {
         this.log.warn(`initial sync failed (attempt ${attempt})`, error);
@@ -395,12 +402,14 @@ export class ChatSDK {
 
   private onNetState(session: Session, state: NetState): void {
     if (this.session !== session) return;
-    if (state === 'connecting') this.sync.noteConnectionLost();
     this.emitter.emit(EVENT.NET_STATE_CHANGE, { state });
   }
 
   private onReconnected(session: Session): void {
-    if (this.session !== session || this.state !== 'ready') return;
+    if (this.session !== session) return;
+    // During the initial sync, its snapshot may predate the drop: resync once it is done.
+    if (this.state === 'syncing') this.resyncWhenReady = true;
+    if (this.state !== 'ready') return;
     this.sync.resync().catch((error: unknown) => this.log.error('resync failed', error));
   }
 

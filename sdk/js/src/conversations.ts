@@ -110,6 +110,12 @@ function lastMessageOf(message: Message | null): LastMessage {
   return last;
 }
 
+/** Whether a stored message counts as unread for `me` until read (not own, not excluded, not online-only). */
+export function countsAsUnread(message: Message, me: string): boolean {
+  const details = messageInternals(message);
+  return message.sequence > 0 && message.from !== me && !details.excludedFromUnreadCount && !details.onlineOnly;
+}
+
 /** Which kind of conversation an ID names. */
 export function conversationTypeOf(conversationID: string): string | undefined {
   if (conversationID === TYPES.CONV_SYSTEM) return TYPES.CONV_SYSTEM;
@@ -205,7 +211,7 @@ export class ConversationStore {
       // Sending marks the sender's conversation read up to the message.
       state.readSequence = Math.max(state.readSequence, message.sequence);
       state.view.unreadCount = 0;
-    } else if (!details.excludedFromUnreadCount && !details.onlineOnly && message.sequence > state.readSequence) {
+    } else if (countsAsUnread(message, me) && message.sequence > state.readSequence) {
       state.view.unreadCount += 1;
     }
     if (!details.excludedFromLastMessage) {
@@ -215,10 +221,14 @@ export class ConversationStore {
     return true;
   }
 
-  /** Applies a read mark (from `setMessageRead` here or a `conversationRead` change). Returns whether it changed. */
+  /**
+   * Applies a read mark (from `setMessageRead` here or a `conversationRead` change). Read marks only
+   * move forward on the server, so one behind the known mark is stale and ignored. Returns whether
+   * the conversation changed.
+   */
   applyRead(conversationID: string, readSequence: number, unreadCount: number): boolean {
     const state = this.states.get(conversationID);
-    if (!state) return false;
+    if (!state || readSequence < state.readSequence) return false;
     const changed = state.readSequence !== readSequence || state.view.unreadCount !== unreadCount;
     state.readSequence = readSequence;
     state.view.unreadCount = unreadCount;

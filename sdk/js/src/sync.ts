@@ -9,7 +9,8 @@
  */
 
 import { Effects, applyAdministrationChange } from './change-effects.js';
-import type { Conversation, ConversationStore } from './conversations.js';
+import { TYPES } from './constants.js';
+import { type Conversation, type ConversationStore, countsAsUnread } from './conversations.js';
 import type { GroupStore } from './groups.js';
 import type { Logger } from './log.js';
 import type { MessageStore } from './message-store.js';
@@ -48,6 +49,12 @@ export interface SyncHost {
 /** Thrown inside tasks that belong to a session that has ended. */
 class Superseded extends Error {}
 
+/** How far before the initial snapshot a message still counts as new in a conversation met later. */
+const SNAPSHOT_MARGIN_MS = 1000;
+
+/** Delay before a failed resync is tried again. */
+const RESYNC_RETRY_MS = 1000;
+
 /** Page size for catching up (the server's maximum). */
 const CATCH_UP_PAGE = 100;
 
@@ -56,7 +63,16 @@ export class Synchronizer {
   private queue: Promise<void> = Promise.resolve();
   private generation = 0;
   private position = 0;
-  private lostAtMs = 0;
+  /**
+   * Whether the initial snapshot is applied. From then on every conversation with messages is
+   * known to this session or got them since, which tells new messages from history exactly.
+   */
+  private snapshotTaken = false;
+  /** Server time just before the initial snapshot was asked for, less a margin (unix ms). */
+  private snapshotAtMs = 0;
+  /** Resyncs queued and not started yet. */
+  private resyncsQueued = 0;
+  private resyncRetry: ReturnType<typeof setTimeout> | undefined;
   private received: Message[] = [];
   private conversationsDirty = false;
   private groupsDirty = false;
@@ -71,15 +87,15 @@ export class Synchronizer {
     this.generation += 1;
     this.queue = Promise.resolve();
     this.position = 0;
+    this.snapshotTaken = false;
+    this.snapshotAtMs = 0;
+    this.resyncsQueued = 0;
+    if (this.resyncRetry !== undefined) clearTimeout(this.resyncRetry);
+    this.resyncRetry = undefined;
     this.received = [];
     this.conversationsDirty = false;
     this.groupsDirty = false;
     this.effects = new Effects();
-  }
-
-  /** Records when the connection was lost, to tell new messages from history after reconnecting. */
-  noteConnectionLost(): void {
-    if (this.lostAtMs === 0) this.lostAtMs = this.host.serverTimeMs();
   }
 
   /** Marks a message created by this instance: it is never announced as received. */
@@ -110,10 +126,15 @@ export class Synchronizer {
   initialSync(): Promise<void> {
     return this.enqueue(async () => {
       const generation = this.generation;
+      // A message is stamped before it is stored: one stored just after the snapshot may carry a
+      // slightly earlier time.
+      const snapshotAtMs = this.host.serverTimeMs() - SNAPSHOT_MARGIN_MS;
       const snapshot = await this.call(generation, 'getConversationList', {});
+      this.snapshotAtMs = snapshotAtMs;
       this.host.conversations.clear();
       for (const wire of snapshot.conversationList) this.applyServerConversation(wire);
       this.position = snapshot.position;
+      this.snapshotTaken = true;
       const { groupList } = await this.call(generation, 'getGroupList', {});
       this.host.groups.replaceAll(groupList);
       this.host.conversations.refreshGroupProfiles();
@@ -125,28 +146,51 @@ export class Synchronizer {
 
   /** Catch-up after a reconnect: snapshot, missed messages per conversation, missed changes. */
   resync(): Promise<void> {
+    this.resyncsQueued += 1;
     return this.enqueue(async () => {
+      this.resyncsQueued -= 1;
       const generation = this.generation;
       const since = this.position;
-      const snapshot = await this.call(generation, 'getConversationList', {});
-      for (const wire of snapshot.conversationList) {
-        const known = this.host.conversations.get(wire.conversationID);
-        if (known) {
-          const seen = known.seenSequence;
-          this.applyServerConversation(wire);
-          if (wire.lastSequence > seen) await this.catchUp(generation, wire.conversationID, seen);
-        } else {
-          await this.catchUpNewConversation(generation, wire);
+      try {
+        const snapshot = await this.call(generation, 'getConversationList', {});
+        for (const wire of snapshot.conversationList) {
+          const known = this.host.conversations.get(wire.conversationID);
+          if (known) {
+            const seen = known.seenSequence;
+            this.applyServerConversation(wire);
+            if (wire.lastSequence > seen) await this.catchUp(generation, wire.conversationID, seen);
+          } else {
+            await this.adoptConversation(generation, wire);
+          }
         }
+        this.conversationsDirty = true;
+        await this.syncChanges(generation, snapshot.position, since);
+        const { groupList } = await this.call(generation, 'getGroupList', {});
+        this.host.groups.replaceAll(groupList);
+        this.host.conversations.refreshGroupProfiles();
+        this.groupsDirty = true;
+      } catch (error) {
+        // Not when the session ended meanwhile (its requests then fail with other codes too).
+        if (!(error instanceof Superseded) && generation === this.generation) this.retryResyncLater();
+        throw error;
       }
-      this.conversationsDirty = true;
-      await this.syncChanges(generation, snapshot.position, since);
-      const { groupList } = await this.call(generation, 'getGroupList', {});
-      this.host.groups.replaceAll(groupList);
-      this.host.conversations.refreshGroupProfiles();
-      this.groupsDirty = true;
-      this.lostAtMs = 0;
     });
+  }
+
+  /**
+   * A resync failed (its requests ran out of time while the connection kept failing, or the
+   * server refused one). What it missed would only show up with the next message of each
+   * conversation or the next reconnect: try again shortly, unless another resync is queued.
+   */
+  private retryResyncLater(): void {
+    if (this.resyncRetry !== undefined) return;
+    const generation = this.generation;
+    this.resyncRetry = setTimeout(() => {
+      this.resyncRetry = undefined;
+      if (generation !== this.generation || !this.snapshotTaken || this.resyncsQueued > 0) return;
+      this.resync().catch((error: unknown) => this.host.log.warn('resync failed', error));
+    }, RESYNC_RETRY_MS);
+    (this.resyncRetry as { unref?: () => void }).unref?.();
   }
 
   /** A `message` push. */
@@ -183,7 +227,7 @@ export class Synchronizer {
       if (message.sequence === 0) return;
       let state = this.host.conversations.get(message.conversationID);
       if (!state) {
-        await this.refreshConversation(generation, message.conversationID, message.sequence - 1);
+        await this.learnConversation(generation, message.conversationID, message.sequence);
         state = this.host.conversations.get(message.conversationID);
         this.conversationsDirty = true;
       } else if (this.host.conversations.applyMessage(message, this.host.me())) {
@@ -208,9 +252,14 @@ export class Synchronizer {
   /** The user read a conversation here (`setMessageRead` result). */
   readHere(wire: WireConversation): Promise<void> {
     return this.enqueue(async () => {
-      if (this.host.conversations.applyRead(wire.conversationID, wire.readSequence, wire.unreadCount)) this.conversationsDirty = true;
-      if (!this.host.conversations.get(wire.conversationID) && this.applyServerConversation(wire)) this.conversationsDirty = true;
-      this.host.messages.markRead(wire.conversationID, wire.readSequence);
+      const conversationID = wire.conversationID;
+      if (!this.host.conversations.get(conversationID)) {
+        if (await this.adoptConversation(this.generation, wire)) this.conversationsDirty = true;
+        return;
+      }
+      const unread = this.unreadAfterRead(conversationID, wire.readSequence, wire.unreadCount, wire.lastSequence);
+      if (this.host.conversations.applyRead(conversationID, wire.readSequence, unread)) this.conversationsDirty = true;
+      this.host.messages.markRead(conversationID, wire.readSequence);
     });
   }
 
@@ -221,7 +270,8 @@ export class Synchronizer {
   async conversationLoaded(wire: WireConversation): Promise<Conversation> {
     let view: Conversation | undefined;
     await this.enqueue(async () => {
-      if (this.applyServerConversation(wire)) this.conversationsDirty = true;
+      const known = this.host.conversations.get(wire.conversationID) !== undefined;
+      if (known ? this.applyServerConversation(wire) : await this.adoptConversation(this.generation, wire)) this.conversationsDirty = true;
       view = this.host.conversations.get(wire.conversationID)?.view;
     });
     return view ?? this.host.conversations.detached(wire);
@@ -260,8 +310,7 @@ export class Synchronizer {
     const conversationID = message.conversationID;
     let state = this.host.conversations.get(conversationID);
     if (!state) {
-      // A conversation new to this session: take the server's counters and deliver from here on.
-      await this.refreshConversation(generation, conversationID, wire.sequence - 1);
+      await this.learnConversation(generation, conversationID, wire.sequence);
       state = this.host.conversations.get(conversationID);
       this.conversationsDirty = true;
       if (!state) return;
@@ -323,12 +372,28 @@ export class Synchronizer {
   }
 
   /**
-   * A conversation that appeared while disconnected: deliver only what was sent after the
-   * connection was lost; anything older is history (for example, a group joined elsewhere).
+   * Takes in a conversation this session does not list yet, from its server state, and delivers
+   * the messages in it that are new to the user. Returns whether the conversation is listed now.
+   *
+   * The initial snapshot lists the conversations that had messages then (the newest 500), and the
+   * session has followed those since, so what it has not seen in a conversation it does not list
+   * is exactly what came after the snapshot — in a group, after the user joined it too (what came
+   * before is the group's history). Before the snapshot (pushes that arrive during the login),
+   * delivery starts after `history` (default: after the last message).
    */
-  private async catchUpNewConversation(generation: number, wire: WireConversation): Promise<void> {
+  private async adoptConversation(generation: number, wire: WireConversation, history?: number): Promise<boolean> {
     const conversationID = wire.conversationID;
-    const since = this.lostAtMs === 0 ? Number.POSITIVE_INFINITY : this.lostAtMs - 2000;
+    if (!this.snapshotTaken || wire.lastSequence === 0) {
+      return this.applyServerConversation(wire, history === undefined ? undefined : Math.max(0, history));
+    }
+    let joinTime = 0;
+    if (wire.type === TYPES.CONV_GROUP) {
+      const joined = await this.joinTimeOf(generation, conversationID.slice(TYPES.CONV_GROUP.length));
+      if (joined === undefined) return this.applyServerConversation(wire);
+      joinTime = joined;
+    }
+    // Newest first, back to the first message before the snapshot or the join (the join has second
+    // precision: a message of the join's second counts as new).
     const fresh: WireMessage[] = [];
     let beforeSequence: number | undefined;
     for (;;) {
@@ -337,7 +402,7 @@ export class Synchronizer {
       const newest = [...page.messageList].reverse();
       let reachedHistory = false;
       for (const candidate of newest) {
-        if (candidate.timeMs < since) {
+        if (candidate.timeMs < this.snapshotAtMs || candidate.time < joinTime) {
           reachedHistory = true;
           break;
         }
@@ -350,6 +415,38 @@ export class Synchronizer {
     const firstFresh = fresh[0]?.sequence ?? wire.lastSequence + 1;
     this.applyServerConversation(wire, firstFresh - 1);
     for (const message of fresh) this.process(message);
+    return true;
+  }
+
+  /** When the user joined a group, unix seconds; undefined when the user is not a member (any more). */
+  private async joinTimeOf(generation: number, groupID: string): Promise<number | undefined> {
+    const known = this.host.groups.get(groupID)?.selfInfo.joinTime;
+    if (known) return known;
+    try {
+      const group = await this.call(generation, 'getGroupProfile', { groupID });
+      return group.selfInfo?.joinTime || undefined;
+    } catch (error) {
+      if (error instanceof Superseded) throw error;
+      this.host.log.warn(`cannot load group ${groupID}`, error);
+      return undefined;
+    }
+  }
+
+  /**
+   * Loads and takes in a conversation this session does not list yet, met through a push, an own
+   * send (its message `sequence`) or a read mark. Before the initial snapshot, the messages before
+   * `sequence` count as history.
+   */
+  private async learnConversation(generation: number, conversationID: string, sequence?: number): Promise<void> {
+    try {
+      const wire = await this.call(generation, 'getConversation', { conversationID });
+      if (this.host.conversations.get(conversationID)) this.applyServerConversation(wire);
+      else await this.adoptConversation(generation, wire, sequence === undefined ? undefined : sequence - 1);
+      this.conversationsDirty = true;
+    } catch (error) {
+      if (error instanceof Superseded) throw error;
+      this.host.log.warn(`cannot load conversation ${conversationID}`, error);
+    }
   }
 
   /**
@@ -357,7 +454,16 @@ export class Synchronizer {
    * not list yet stays out of the list (returns false), as it does in the server's snapshot.
    */
   private applyServerConversation(wire: WireConversation, seenSequence?: number): boolean {
-    if (wire.lastSequence === 0 && !this.host.conversations.get(wire.conversationID)) return false;
+    const known = this.host.conversations.get(wire.conversationID);
+    if (wire.lastSequence === 0 && !known) return false;
+    if (known && wire.lastSequence < known.lastSequence) {
+      // An answer older than messages this session has applied since (it was requested before
+      // their pushes were processed): keep them, and take only the read mark.
+      const unread = this.unreadAfterRead(wire.conversationID, wire.readSequence, wire.unreadCount, wire.lastSequence);
+      this.host.conversations.applyRead(wire.conversationID, wire.readSequence, unread);
+      this.host.messages.markRead(wire.conversationID, known.readSequence);
+      return true;
+    }
     const lastMessage = wire.lastMessage ? this.host.messages.merge(wire.lastMessage, this.host.me()).message : null;
     const state = this.host.conversations.applyServer(wire, lastMessage, seenSequence);
     this.host.messages.markRead(wire.conversationID, state.readSequence);
@@ -366,18 +472,20 @@ export class Synchronizer {
   }
 
   /**
-   * Loads one conversation's server state. `seenSequence` is where delivery to the app continues
-   * for a conversation new to this session (default: after its last message).
+   * The unread count after a read mark the server reported with `unreadCount` when the newest
+   * message of the conversation was `lastAtRead`. Messages this session applied after that one
+   * (their pushes were processed before the read's answer) are still unread.
    */
-  private async refreshConversation(generation: number, conversationID: string, seenSequence?: number): Promise<void> {
-    try {
-      const wire = await this.call(generation, 'getConversation', { conversationID });
-      const known = this.host.conversations.get(conversationID) !== undefined;
-      this.applyServerConversation(wire, known || seenSequence === undefined ? undefined : Math.max(0, seenSequence));
-    } catch (error) {
-      if (error instanceof Superseded) throw error;
-      this.host.log.warn(`cannot load conversation ${conversationID}`, error);
+  private unreadAfterRead(conversationID: string, readSequence: number, unreadCount: number, lastAtRead: number): number {
+    const state = this.host.conversations.get(conversationID);
+    if (!state) return unreadCount;
+    const me = this.host.me();
+    let unread = unreadCount;
+    for (let sequence = Math.max(readSequence, lastAtRead) + 1; sequence <= state.lastSequence; sequence += 1) {
+      const message = this.host.messages.atSequence(conversationID, sequence);
+      if (message && countsAsUnread(message, me)) unread += 1;
     }
+    return unread;
   }
 
   // --- changes ---------------------------------------------------------------------------------
@@ -407,11 +515,16 @@ export class Synchronizer {
       case 'conversationRead': {
         if (skipReads) return;
         if (!this.host.conversations.get(change.conversationID)) {
-          await this.refreshConversation(generation, change.conversationID);
+          await this.learnConversation(generation, change.conversationID);
           this.conversationsDirty = true;
           return;
         }
-        if (this.host.conversations.applyRead(change.conversationID, change.readSequence, change.unreadCount)) this.conversationsDirty = true;
+        // A read of everything (unreadCount 0) was of the messages up to its readSequence; a partial
+        // one's newest message then is unknown, and its count is taken as it is.
+        const state = this.host.conversations.get(change.conversationID);
+        const lastAtRead = change.unreadCount === 0 ? change.readSequence : (state?.lastSequence ?? change.readSequence);
+        const unread = this.unreadAfterRead(change.conversationID, change.readSequence, change.unreadCount, lastAtRead);
+        if (this.host.conversations.applyRead(change.conversationID, change.readSequence, unread)) this.conversationsDirty = true;
         this.host.messages.markRead(change.conversationID, change.readSequence);
         return;
       }

@@ -97,6 +97,33 @@ describe('groups', () => {
     assert.equal(bob.getTotalUnreadMessageCount(), 0);
   });
 
+  test('a member who joins later is announced what comes after the join, not the group history', async () => {
+    const dave = newChat(server);
+    await loginReady(dave, 'dave');
+    try {
+      const { data } = await alice.createGroup({ name: 'with history', type: TYPES.GRP_MEETING, memberList: [{ userID: 'bob' }] });
+      const historyGroup = data.group.groupID;
+      for (const body of ['old 1', 'old 2']) {
+        await alice.sendMessage(alice.createTextMessage({ to: historyGroup, conversationType: TYPES.CONV_GROUP, payload: { text: body } }));
+      }
+      // The join time has second precision: a message of the join's second counts as new.
+      await new Promise((resolve) => setTimeout(resolve, 1100));
+      const daveGot = record<Message[]>(dave, EVENT.MESSAGE_RECEIVED);
+      await dave.joinGroup({ groupID: historyGroup });
+      const fresh = alice.createTextMessage({ to: historyGroup, conversationType: TYPES.CONV_GROUP, payload: { text: 'after the join' } });
+      await alice.sendMessage(fresh);
+      await eventually('dave gets the new message', () => daveGot.flat().length > 0);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      assert.deepEqual(daveGot.flat().map((message) => message.ID), [fresh.ID], 'not the history');
+      const listed = (await dave.getConversationList([`GROUP${historyGroup}`])).data.conversationList[0]!;
+      assert.equal(listed.lastMessage.lastSequence, 3);
+      const server = (await dave.getConversationProfile(`GROUP${historyGroup}`)).data.conversation;
+      assert.equal(listed.unreadCount, server.unreadCount, 'the server\'s unread count');
+    } finally {
+      await destroyAll(dave);
+    }
+  });
+
   test('quitGroup resolves {groupID} and removes the group from the list', async () => {
     const carolSees = waitForEvent<Group[]>(carol, EVENT.GROUP_LIST_UPDATED, (list) => !list.some((group) => group.groupID === groupID));
     const { data } = await carol.quitGroup(groupID);

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
 import TencentCloudChat, { type ChatSDK, type Group, type Message } from '../src/index.js';
-import { destroyAll, eventually, loginReady, newChat, record, settle, waitForEvent } from './support/clients.js';
+import { destroyAll, eventually, loginReady, newChat, record, settle, userSigFor, waitForEvent } from './support/clients.js';
 import { Network } from './support/network.js';
 import { type TestServer, startServer } from './support/server.js';
 
@@ -134,6 +134,90 @@ describe('reconnect', () => {
     assert.equal(erinGot.flat().length, 0, 'own message is not announced to the sender');
     assert.equal(frankGot.flat().length, 1);
     await assert.rejects(erin.resendMessage(message), { code: 2905 }, 'only failed messages can be resent');
+  });
+
+  test('a drop during the initial sync: what was sent meanwhile is announced once ready', async () => {
+    const network = new Network();
+    const nina = newChat(server, 'web', { webSocketFactory: network.factory });
+    const mallory = newChat(server, 'web');
+    chats.push(nina, mallory);
+    await loginReady(mallory, 'mallory');
+    const got = record<Message[]>(nina, EVENT.MESSAGE_RECEIVED);
+    const states = record<{ state: string }>(nina, EVENT.NET_STATE_CHANGE);
+
+    // The initial sync has its snapshot when the connection drops, and stays away for a while.
+    network.loseNextAck('getGroupList', { thenBlock: true });
+    const ready = waitForEvent(nina, EVENT.SDK_READY);
+    await nina.login({ userID: 'nina', userSig: await userSigFor('nina') });
+    await eventually('the connection drops mid-sync', () => states.some((event) => event.state === TYPES.NET_STATE_CONNECTING));
+    const missed = text(mallory, 'nina', 'sent while nina was syncing');
+    await mallory.sendMessage(missed);
+    network.blocked = false;
+    await ready;
+    await eventually('the message is announced', () => got.flat().length === 1);
+    assert.deepEqual(ids(got), [missed.ID]);
+    await eventually('and counted', () => nina.getTotalUnreadMessageCount() === 1);
+    const listed = (await nina.getConversationList(['C2Cmallory'])).data.conversationList;
+    assert.equal(listed[0]?.unreadCount, 1);
+    await settle(300);
+    assert.equal(got.flat().length, 1, 'once');
+  });
+
+  test('a read mark that arrives after newer messages leaves those unread', async () => {
+    const network = new Network();
+    const oscar = newChat(server, 'web', { webSocketFactory: network.factory });
+    const oscarPhone = newChat(server, 'android');
+    const peggy = newChat(server, 'web');
+    const quinn = newChat(server, 'web');
+    chats.push(oscar, oscarPhone, peggy, quinn);
+    await loginReady(oscar, 'oscar');
+    await loginReady(oscarPhone, 'oscar');
+    await loginReady(peggy, 'peggy');
+    await loginReady(quinn, 'quinn');
+    const got = record<Message[]>(oscar, EVENT.MESSAGE_RECEIVED);
+    await quinn.sendMessage(text(quinn, 'oscar', 'elsewhere'));
+    await peggy.sendMessage(text(peggy, 'oscar', 'one'));
+    await eventually('two unread', () => oscar.getTotalUnreadMessageCount() === 2);
+
+    // The phone reads "one"; the web instance gets that read mark only after "two" (here: it misses
+    // the push and finds the change when the next one reveals the gap).
+    network.dropNextPush((frame) => frame.push === 'change' && frame.data?.change?.kind === 'conversationRead');
+    await oscarPhone.setMessageRead({ conversationID: 'C2Cpeggy' });
+    await peggy.sendMessage(text(peggy, 'oscar', 'two'));
+    await eventually('two arrives', () => got.flat().length === 3);
+    await eventually('three unread', () => oscar.getTotalUnreadMessageCount() === 3);
+    // The next change (the phone reads quinn's conversation) reveals the gap.
+    const elsewhere = (await oscar.getConversationList(['C2Cquinn'])).data.conversationList[0]!;
+    await oscarPhone.setMessageRead({ conversationID: 'C2Cquinn' });
+    await eventually('the read marks are applied', () => elsewhere.unreadCount === 0);
+    assert.equal(oscar.getTotalUnreadMessageCount(), 1, '"two" is still unread');
+    const conversation = (await oscar.getConversationList(['C2Cpeggy'])).data.conversationList[0]!;
+    assert.equal(conversation.unreadCount, 1);
+    assert.equal((await oscar.getConversationProfile('C2Cpeggy')).data.conversation.unreadCount, 1, 'as the server counts');
+  });
+
+  test('a conversation met through getConversationProfile before its first push still announces that message', async () => {
+    const network = new Network();
+    const rupert = newChat(server, 'web', { webSocketFactory: network.factory });
+    const sybil = newChat(server, 'web');
+    chats.push(rupert, sybil);
+    await loginReady(rupert, 'rupert');
+    await loginReady(sybil, 'sybil');
+    const got = record<Message[]>(rupert, EVENT.MESSAGE_RECEIVED);
+
+    // The profile's answer is applied before the push of the conversation's first message (here:
+    // the push is lost, so the profile is all the SDK learns from).
+    const first = text(sybil, 'rupert', 'first');
+    network.dropNextPush((frame) => frame.push === 'message' && frame.data?.ID === first.ID);
+    await sybil.sendMessage(first);
+    const { conversation } = (await rupert.getConversationProfile('C2Csybil')).data;
+    assert.equal(conversation.unreadCount, 1);
+    await eventually('the first message is announced', () => got.flat().length === 1);
+    const second = text(sybil, 'rupert', 'second');
+    await sybil.sendMessage(second);
+    await eventually('then the second', () => got.flat().length === 2);
+    assert.deepEqual(ids(got), [first.ID, second.ID]);
+    assert.equal(rupert.getTotalUnreadMessageCount(), 2);
   });
 
   test('a message too big for one frame is refused locally with 80002 and the connection stays', async () => {

@@ -2,21 +2,26 @@
 //! into the group on an open-loop schedule, at rising rates, each step for a few seconds. Every
 //! other member's session receives each message: deliveries per second and send→delivered latency
 //! per step, until the server (or the client) cannot keep up.
+//!
+//! The members speak through [`raw`]: at a million deliveries per second the load generator shares
+//! the two cores with the server, so a delivery must cost it little more than a header parse, a
+//! search for the timestamp and a histogram entry. Every delivery is still counted and timed from
+//! its message's intended send time.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use futures_util::stream::{SplitSink, SplitStream};
-use futures_util::{SinkExt, StreamExt};
+use futures_util::StreamExt;
+use memchr::memmem;
 use serde_json::json;
-use tokio_tungstenite::tungstenite::Message;
 
 use crate::procfs::CpuMeter;
+use crate::raw::{self, RawReader, RawWriter};
 use crate::report::{LatencySummary, ScenarioReport, SharedHistogram};
-use crate::scenarios::{Context, LatencyBatch, connect_users};
+use crate::scenarios::{Context, LatencyBatch};
 use crate::server::ServerProcess;
-use crate::wire::{self, Frame, Socket};
+use crate::wire::{self, Endpoint, Frame};
 
 pub struct FanoutOptions {
     pub members: usize,
@@ -57,16 +62,20 @@ pub async fn run(context: &Context, options: &FanoutOptions) -> anyhow::Result<S
     let server = ServerProcess::start(&context.server).await?;
     let endpoint = server.endpoint();
     let names: Vec<String> = (0..members).map(|index| format!("member{index}")).collect();
-    let mut sockets = connect_users(&endpoint, &names, 0, 128).await?;
+    let mut connections = connect_members(&endpoint, &names, 128).await?;
 
     // The first member creates a meeting group ("ChatRoom" on the wire: free to join); everyone else joins it.
     let create = json!({"type": "ChatRoom", "name": "fan-out", "groupID": GROUP_ID});
-    wire::call(&mut sockets[0], 2, wire::request_frame(2, "createGroup", create), &mut |_| {}).await?;
-    futures_util::stream::iter(sockets.iter_mut().skip(1))
-        .for_each_concurrent(64, |socket| async move {
-            let join = wire::request_frame(2, "joinGroup", json!({"groupID": GROUP_ID}));
-            if let Err(error) = wire::call(socket, 2, join, &mut |_| {}).await {
-                eprintln!("P4: join failed: {error:#}");
+    let (reader, writer) = &mut connections[0];
+    raw::call(reader, writer, 2, &wire::request_frame(2, "createGroup", create)).await?;
+    let join = wire::request_frame(2, "joinGroup", json!({"groupID": GROUP_ID}));
+    futures_util::stream::iter(connections.iter_mut().skip(1))
+        .for_each_concurrent(64, |(reader, writer)| {
+            let join = join.as_str();
+            async move {
+                if let Err(error) = raw::call(reader, writer, 2, join).await {
+                    eprintln!("P4: join failed: {error:#}");
+                }
             }
         })
         .await;
@@ -76,13 +85,16 @@ pub async fn run(context: &Context, options: &FanoutOptions) -> anyhow::Result<S
         closed: AtomicU64::new(0),
     });
     let mut sinks = Vec::new();
+    let mut idle_writers = Vec::new();
     let mut readers = Vec::new();
-    for (index, socket) in sockets.into_iter().enumerate() {
-        let (sink, stream) = socket.split();
-        readers.push(tokio::spawn(read(stream, shared.clone())));
-        // Dropping a listener's sink half leaves its connection open (the stream half owns it too).
+    for (index, (reader, writer)) in connections.into_iter().enumerate() {
+        readers.push(tokio::spawn(read(reader, shared.clone())));
+        // Dropping a write half shuts down the socket's sending side, which the server takes for
+        // the client leaving: listeners keep theirs until the end.
         if index < options.senders.max(1) {
-            sinks.push(sink);
+            sinks.push(writer);
+        } else {
+            idle_writers.push(writer);
         }
     }
     let server_pid = server.pid();
@@ -124,11 +136,16 @@ pub async fn run(context: &Context, options: &FanoutOptions) -> anyhow::Result<S
         let complete = delivered as f64 / expected(stats).max(1) as f64;
         let server_cores = server_cpu.cores();
         let client_cores = client_cpu.cores();
+        let per_delivery = |used: Duration| used.as_secs_f64() * 1e6 / delivered.max(1) as f64;
+        let server_micros = per_delivery(server_cpu.used());
+        let client_micros = per_delivery(client_cpu.used());
         report.latency(&format!("step {}: {rate:.0} msgs/s: send → delivered", step + 1), latency.clone());
         report.latency(&format!("step {}: {rate:.0} msgs/s: send → ack", step + 1), ack);
-        step_rows
-            .push(json!({"offered_msgs_per_s": rate, "deliveries_per_s": throughput, "delivered_fraction": complete,
-            "p99_ms": latency.p99_ms, "server_cores": server_cores, "client_cores": client_cores}));
+        step_rows.push(
+            json!({"offered_msgs_per_s": rate, "deliveries_per_s": throughput, "delivered_fraction": complete,
+            "p99_ms": latency.p99_ms, "server_cores": server_cores, "client_cores": client_cores,
+            "server_cpu_us_per_delivery": server_micros, "client_cpu_us_per_delivery": client_micros}),
+        );
         report.metric(
             &format!("step {}: deliveries/s (offered {rate:.0} msgs/s)", step + 1),
             throughput,
@@ -139,6 +156,11 @@ pub async fn run(context: &Context, options: &FanoutOptions) -> anyhow::Result<S
             &format!("step {}: server CPU / client CPU", step + 1),
             server_cores * 100.0,
             &format!("% / {:.0} %", client_cores * 100.0),
+        );
+        report.metric(
+            &format!("step {}: server / client CPU per delivery", step + 1),
+            server_micros,
+            &format!("µs / {client_micros:.2} µs"),
         );
         if complete >= 0.999
             && latency.p99_ms <= TARGET_P99_MS
@@ -155,6 +177,7 @@ pub async fn run(context: &Context, options: &FanoutOptions) -> anyhow::Result<S
     report.metric("member sessions dropped", closed as f64, "");
     report.parameters["steps"] = json!(step_rows);
     drop(sinks);
+    drop(idle_writers);
     for reader in readers {
         reader.abort();
     }
@@ -170,15 +193,35 @@ pub async fn run(context: &Context, options: &FanoutOptions) -> anyhow::Result<S
     Ok(report)
 }
 
+/// Connects and logs in `users`, `concurrency` at a time. Fails if any login fails: setup steps
+/// must be complete before anything is measured.
+async fn connect_members(
+    endpoint: &Endpoint,
+    users: &[String],
+    concurrency: usize,
+) -> anyhow::Result<Vec<(RawReader, RawWriter)>> {
+    let logins = futures_util::stream::iter(users.iter().enumerate())
+        .map(|(index, user)| async move {
+            let (mut reader, mut writer) = raw::connect(endpoint.address, index).await?;
+            let login = endpoint.login_frame(1, user, &endpoint.user_sig(user));
+            raw::call(&mut reader, &mut writer, 1, &login).await?;
+            anyhow::Ok((reader, writer))
+        })
+        .buffered(concurrency.max(1))
+        .collect::<Vec<_>>()
+        .await;
+    logins.into_iter().collect()
+}
+
 async fn send_steadily(
-    mut sink: SplitSink<Socket, Message>,
+    mut sink: RawWriter,
     shared: Arc<Shared>,
     step: usize,
     sender: usize,
     interval: Duration,
     offset: Duration,
     duration: Duration,
-) -> SplitSink<Socket, Message> {
+) -> RawWriter {
     let base = Instant::now() + Duration::from_millis(100);
     let base_unix = wire::unix_nanos() + 100_000_000;
     let end = base + duration;
@@ -194,7 +237,7 @@ async fn send_steadily(
         let frame =
             wire::send_message_frame(id, "GROUP", GROUP_ID, &client_msg_id, &wire::timed_text(intended, step as u64));
         shared.steps[step].sent.fetch_add(1, Ordering::Relaxed);
-        if sink.send(Message::text(frame)).await.is_err() {
+        if sink.send_text(&frame).await.is_err() {
             break;
         }
         next += interval;
@@ -202,54 +245,136 @@ async fn send_steadily(
     sink
 }
 
-async fn read(mut stream: SplitStream<Socket>, shared: Arc<Shared>) {
-    let mut deliveries: Vec<LatencyBatch> = shared.steps.iter().map(|step| LatencyBatch::new(&step.delivery)).collect();
-    let mut acks: Vec<LatencyBatch> = shared.steps.iter().map(|step| LatencyBatch::new(&step.ack)).collect();
-    let mut counts = vec![0u64; shared.steps.len()];
-    let mut flush = tokio::time::interval(Duration::from_millis(100));
+/// How often a reader adds its counts to the shared ones.
+const FLUSH_INTERVAL: Duration = Duration::from_millis(100);
+
+/// One member's deliveries and acks, counted locally and added to the shared stats every
+/// [`FLUSH_INTERVAL`], so the hot path touches no shared cache line.
+struct ReaderStats {
+    deliveries: Vec<LatencyBatch>,
+    acks: Vec<LatencyBatch>,
+    counts: Vec<u64>,
+    last_delivery_nanos: Vec<u64>,
+    text_marker: memmem::Finder<'static>,
+}
+
+impl ReaderStats {
+    fn new(shared: &Shared) -> ReaderStats {
+        ReaderStats {
+            deliveries: shared.steps.iter().map(|step| LatencyBatch::new(&step.delivery)).collect(),
+            acks: shared.steps.iter().map(|step| LatencyBatch::new(&step.ack)).collect(),
+            counts: vec![0; shared.steps.len()],
+            last_delivery_nanos: vec![0; shared.steps.len()],
+            text_marker: memmem::Finder::new(TEXT_MARKER),
+        }
+    }
+
+    /// Counts and times one server frame, which arrived at `now` (Unix nanoseconds).
+    fn observe(&mut self, frame: &[u8], now: u64, shared: &Shared) {
+        if frame.starts_with(MESSAGE_PUSH_PREFIX) {
+            let Some((intended, step)) = timed_text_of(frame, &self.text_marker) else { return };
+            let step = step as usize;
+            if step < self.counts.len() {
+                self.deliveries[step].record(Duration::from_nanos(now.saturating_sub(intended)));
+                self.counts[step] += 1;
+                self.last_delivery_nanos[step] = self.last_delivery_nanos[step].max(now);
+            }
+            return;
+        }
+        // Responses are one per send (a few thousand per second): the general parser will do.
+        let Ok(text) = std::str::from_utf8(frame) else { return };
+        if let Frame::Response { id, code } = wire::classify(text) {
+            let step = (id >> ID_STEP_SHIFT) as usize;
+            if code == 0
+                && let Some(stats) = shared.steps.get(step)
+            {
+                let intended_micros = id & ID_TIME_MASK;
+                let now_micros = (now / 1000) & ID_TIME_MASK;
+                self.acks[step].record(Duration::from_micros(now_micros.saturating_sub(intended_micros)));
+                stats.acked.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+
+    fn flush(&mut self, shared: &Shared) {
+        for (step, stats) in shared.steps.iter().enumerate() {
+            // Latencies first: the scenario reads the histogram once the counts are complete.
+            self.deliveries[step].flush();
+            self.acks[step].flush();
+            stats.last_delivery_nanos.fetch_max(self.last_delivery_nanos[step], Ordering::Relaxed);
+            stats.delivered.fetch_add(std::mem::take(&mut self.counts[step]), Ordering::Relaxed);
+        }
+    }
+}
+
+const MESSAGE_PUSH_PREFIX: &[u8] = br#"{"push":"message""#;
+const TEXT_MARKER: &[u8] = br#""Text":""#;
+
+/// Reads `{intended nanos}:{step}` from a message push's first text element (see
+/// [`wire::timed_text`]) without decoding the frame. `marker` finds [`TEXT_MARKER`].
+fn timed_text_of(frame: &[u8], marker: &memmem::Finder<'_>) -> Option<(u64, u64)> {
+    let start = marker.find(frame)? + TEXT_MARKER.len();
+    let (intended, rest) = leading_number(&frame[start..])?;
+    let (step, _) = leading_number(rest.strip_prefix(b":")?)?;
+    Some((intended, step))
+}
+
+fn leading_number(bytes: &[u8]) -> Option<(u64, &[u8])> {
+    let digits = bytes.iter().take_while(|byte| byte.is_ascii_digit()).count();
+    if digits == 0 || digits > 19 {
+        return None;
+    }
+    let value = bytes[..digits].iter().fold(0u64, |value, digit| value * 10 + u64::from(digit - b'0'));
+    Some((value, &bytes[digits..]))
+}
+
+async fn read(mut reader: RawReader, shared: Arc<Shared>) {
+    let mut stats = ReaderStats::new(&shared);
+    let mut flush = tokio::time::interval(FLUSH_INTERVAL);
+    // The clock is read once per socket read: the frames of one read arrived together.
+    let mut clock: Option<(u64, u64)> = None;
     loop {
+        // Biased towards reading: the timer is polled only when no frame is buffered.
         let frame = tokio::select! {
-            frame = stream.next() => frame,
+            biased;
+            frame = reader.next_text_bytes() => frame,
             _ = flush.tick() => {
-                for (step, count) in counts.iter_mut().enumerate() {
-                    shared.steps[step].delivered.fetch_add(std::mem::take(count), Ordering::Relaxed);
-                }
-                deliveries.iter_mut().chain(acks.iter_mut()).for_each(LatencyBatch::flush);
+                stats.flush(&shared);
                 continue;
             }
         };
-        let text = match frame {
-            Some(Ok(Message::Text(text))) => text,
-            Some(Ok(_)) => continue,
-            Some(Err(_)) | None => break,
-        };
-        match wire::classify(&text) {
-            Frame::MessagePush { text: Some(body) } => {
-                if let Some((intended, step)) = wire::parse_timed_text(body)
-                    && let Some(stats) = shared.steps.get(step as usize)
-                {
-                    let now = wire::unix_nanos();
-                    deliveries[step as usize].record(Duration::from_nanos(now.saturating_sub(intended)));
-                    counts[step as usize] += 1;
-                    stats.last_delivery_nanos.fetch_max(now, Ordering::Relaxed);
-                }
+        match frame {
+            Ok(Some((frame, read))) => {
+                let now = match clock {
+                    Some((clock_read, now)) if clock_read == read => now,
+                    _ => {
+                        let now = wire::unix_nanos();
+                        clock = Some((read, now));
+                        now
+                    }
+                };
+                stats.observe(frame, now, &shared);
             }
-            Frame::Response { id, code } => {
-                let step = (id >> ID_STEP_SHIFT) as usize;
-                if code == 0
-                    && let Some(stats) = shared.steps.get(step)
-                {
-                    let intended_micros = id & ID_TIME_MASK;
-                    let now_micros = (wire::unix_nanos() / 1000) & ID_TIME_MASK;
-                    acks[step].record(Duration::from_micros(now_micros.saturating_sub(intended_micros)));
-                    stats.acked.fetch_add(1, Ordering::Relaxed);
-                }
-            }
-            _ => {}
+            Ok(None) | Err(_) => break,
         }
     }
-    for (step, count) in counts.iter().enumerate() {
-        shared.steps[step].delivered.fetch_add(*count, Ordering::Relaxed);
-    }
+    stats.flush(&shared);
     shared.closed.fetch_add(1, Ordering::Relaxed);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_timestamp_of_a_message_push() {
+        let push = format!(
+            r#"{{"push":"message","data":{{"ID":"a-b","msgBody":[{{"MsgType":"TIMTextElem","MsgContent":{{"Text":"{}"}}}}]}}}}"#,
+            wire::timed_text(1_700_000_000_123_456_789, 3)
+        );
+        assert!(push.as_bytes().starts_with(MESSAGE_PUSH_PREFIX));
+        let marker = memmem::Finder::new(TEXT_MARKER);
+        assert_eq!(timed_text_of(push.as_bytes(), &marker), Some((1_700_000_000_123_456_789, 3)));
+        assert_eq!(timed_text_of(br#"{"push":"message","data":{"Text":"x"}}"#, &marker), None);
+    }
 }

@@ -27,6 +27,12 @@ pub async fn run(context: &Context, options: &LoginStormOptions) -> anyhow::Resu
         "login storm: connect + UserSig verify + initial getConversationList",
         json!({"logins": options.logins, "in_flight": options.concurrency}),
     );
+    // Every login's socket stays open until the end, in this one process.
+    anyhow::ensure!(
+        options.logins <= crate::worker::MAX_CONNECTIONS_PER_WORKER,
+        "P2 holds every connection in one process: at most {} logins",
+        crate::worker::MAX_CONNECTIONS_PER_WORKER
+    );
     let server = ServerProcess::start(&context.server).await?;
     let endpoint = server.endpoint();
     let credentials: Vec<(String, String)> = (0..options.logins)

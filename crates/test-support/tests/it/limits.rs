@@ -58,6 +58,30 @@ async fn a_flooded_group_drops_low_priority_first_and_reports_success() {
 }
 
 #[tokio::test]
+async fn a_resend_over_the_group_rate_gets_the_stored_original() {
+    let server = TestServer::start().await;
+    let (alice, _alice_events) = server.client("alice").await;
+    alice.create_group(meeting("resends")).await.unwrap();
+    let lowest = |text: &str| {
+        let mut request = text_message(ConversationType::Group, "resends", text);
+        request.priority = MessagePriority::Lowest;
+        request
+    };
+    let original = lowest("stored first");
+    let stored = alice.send_message(original.clone()).await.unwrap();
+    assert!(stored.message.sequence > 0);
+
+    // Use up the second's budget for the lowest priority, then resend the stored message.
+    let fillers = (0..30).map(|index| alice.send_message(lowest(&format!("filler {index}"))));
+    futures_util::future::join_all(fillers).await;
+    let resent = alice.send_message(original).await.unwrap();
+
+    assert!(resent.duplicate, "a resend of a stored message is a duplicate, not a new unstored message");
+    assert_eq!(resent.message.sequence, stored.message.sequence);
+    assert_eq!(resent.message.id, stored.message.id);
+}
+
+#[tokio::test]
 async fn the_per_user_send_rate_is_enforced_when_configured() {
     let server = TestServer::start_with(|config| config.user_messages_per_second = 5).await;
     let (alice, _events) = server.client("alice").await;

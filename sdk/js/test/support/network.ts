@@ -47,6 +47,8 @@ export class Network {
   private sockets: ControlledSocket[] = [];
   private loseAckOf: string | undefined;
   private lostAckIds = new Set<number>();
+  private blockAfterLoss = false;
+  private pushDrops: Array<(frame: { push: string; data: any }) => boolean> = [];
   private swallowHeartbeats = false;
   /** Ops of the requests seen, in order. */
   readonly sentOps: string[] = [];
@@ -66,9 +68,18 @@ export class Network {
     this.sockets = [];
   }
 
-  /** Loses the response to the next request with this op, cutting the connection instead. */
-  loseNextAck(op: string): void {
+  /**
+   * Loses the response to the next request with this op, cutting the connection instead; with
+   * `thenBlock`, reconnects are refused from then on (until `blocked` is cleared).
+   */
+  loseNextAck(op: string, { thenBlock = false } = {}): void {
     this.loseAckOf = op;
+    this.blockAfterLoss = thenBlock;
+  }
+
+  /** Drops the next push for which `accept` holds, as if it had come after what follows it. */
+  dropNextPush(accept: (frame: { push: string; data: any }) => boolean): void {
+    this.pushDrops.push(accept);
   }
 
   /** Stops answering heartbeats (the responses are swallowed) until called with false. */
@@ -87,10 +98,18 @@ export class Network {
 
   /** Decides whether an incoming frame is dropped. */
   intercept(socket: ControlledSocket, text: string): boolean {
-    const frame = JSON.parse(text) as { id?: number; data?: { serverTimeMs?: number } };
+    const frame = JSON.parse(text) as { id?: number; push?: string; data?: any };
     if (frame.id !== undefined && this.lostAckIds.delete(frame.id)) {
+      if (this.blockAfterLoss) this.blocked = true;
       socket.socket.terminate();
       return true;
+    }
+    if (frame.push !== undefined) {
+      const drop = this.pushDrops.findIndex((accept) => accept(frame as { push: string; data: any }));
+      if (drop >= 0) {
+        this.pushDrops.splice(drop, 1);
+        return true;
+      }
     }
     if (this.swallowHeartbeats && frame.id !== undefined && frame.data && Object.keys(frame.data).length === 1 && frame.data.serverTimeMs !== undefined) {
       return true;
