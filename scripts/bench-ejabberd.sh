@@ -86,7 +86,13 @@ EJABBERD_PID_PATH=$work/ejabberd.pid
 EJABBERD_CONFIG_PATH=$work/ejabberd.yml
 CFG
 chown -R ejabberd:ejabberd "$work"
-ctl() { ejabberdctl --ctl-config "$work/ejabberdctl.cfg" --spool "$work/spool" --logs "$work/logs" "$@"; }
+# ejabberdctl run as root switches to the ejabberd user with su, whose PAM session resets the
+# open-file limit to 1,024: ejabberd then refuses connections past ~1,000 users. Switching with
+# setpriv (no PAM) keeps this shell's limit.
+ctl() {
+  setpriv --reuid=ejabberd --regid=ejabberd --init-groups env HOME="$work" \
+    ejabberdctl --ctl-config "$work/ejabberdctl.cfg" --spool "$work/spool" --logs "$work/logs" "$@"
+}
 stop() { ctl stop >/dev/null 2>&1 || true; ctl stopped >/dev/null 2>&1 || true; }
 trap 'stop; rm -rf "$work"' EXIT
 

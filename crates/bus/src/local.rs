@@ -183,6 +183,12 @@ impl Bus for LocalBus {
 
     fn publish(&self, app: AppId, users: &[&str], delivery: Delivery) {
         // Visit users shard by shard so a group message locks each shard once, not once per member.
+        // The sending session never gets its own message back: not queueing it there saves waking
+        // that connection for nothing on every send.
+        let except = match &delivery {
+            Delivery::Push { except_session, .. } => *except_session,
+            Delivery::Kick { .. } => None,
+        };
         let mut keys: Vec<UserKey<'_>> = users.iter().map(|user| self.inner.key(app, user)).collect();
         keys.sort_unstable_by_key(UserKey::shard);
         for same_shard in keys.chunk_by(|a, b| a.shard() == b.shard()) {
@@ -190,7 +196,11 @@ impl Bus for LocalBus {
             for key in same_shard {
                 // A session whose queue is full is too slow: dropping its sender closes its queue,
                 // and the gateway then ends the connection so the client reconnects and resyncs.
-                shard.update(*key, |entries| entries.retain(|entry| entry.sender.try_send(delivery.clone()).is_ok()));
+                shard.update(*key, |entries| {
+                    entries.retain(|entry| {
+                        Some(entry.info.session) == except || entry.sender.try_send(delivery.clone()).is_ok()
+                    })
+                });
             }
         }
     }
@@ -210,6 +220,8 @@ impl Bus for LocalBus {
 #[cfg(test)]
 mod tests {
     use mynah_proto::codes::KickReason;
+    use mynah_proto::frames::Push;
+    use mynah_proto::requests::Kicked;
 
     use super::*;
 
@@ -267,6 +279,17 @@ mod tests {
         assert_eq!(kicked, vec![1]);
         let (_d, kicked) = bus.subscribe(1, "bob", 4, Platform::Ios, 2);
         assert!(kicked.is_empty());
+    }
+
+    #[test]
+    fn a_push_is_not_queued_for_the_session_it_excludes() {
+        let bus = LocalBus::default();
+        let (mut sender, _) = bus.subscribe(1, "dave", 20, Platform::Web, 1);
+        let (mut other_device, _) = bus.subscribe(1, "dave", 21, Platform::Android, 1);
+        let push = crate::SharedPush::new(Push::Kicked(Kicked { reason: KickReason::RestApi }));
+        bus.publish(1, &["dave"], Delivery::Push { push, except_session: Some(20) });
+        assert!(sender.receiver.try_recv().is_none(), "the sending session is not woken for its own push");
+        assert!(other_device.receiver.try_recv().is_some());
     }
 
     #[test]

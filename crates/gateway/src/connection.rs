@@ -209,14 +209,16 @@ async fn serve_session(
                     metrics::counter!("mynah_slow_consumers_dropped_total").increment(1);
                     break StateChange::Disconnect;
                 };
-                quiet_from = Instant::now() + window;
+                if matches!(written, Written::Continue { frames } if frames > 0) {
+                    quiet_from = Instant::now() + window;
+                }
                 waiting.clear();
                 if waiting.capacity() > WAITING_CAPACITY_KEPT {
                     // A burst should not pin its buffer for the rest of the connection.
                     waiting = VecDeque::new();
                 }
                 match written {
-                    Written::Continue => {}
+                    Written::Continue { .. } => {}
                     Written::Kicked(reason) => {
                         kick(socket, reason).await;
                         break StateChange::Kicked;
@@ -265,7 +267,11 @@ async fn serve_session(
 const WAITING_CAPACITY_KEPT: usize = 64;
 
 enum Written {
-    Continue,
+    /// Written and flushed; `frames` may be 0 (only pushes this session does not get were waiting),
+    /// and then no flush window starts.
+    Continue {
+        frames: usize,
+    },
     Kicked(KickReason),
     SocketFailed,
 }
@@ -292,7 +298,7 @@ async fn write_pushes(socket: &mut WebSocket, waiting: &mut VecDeque<Delivery>, 
     if written > 0 && socket.flush().await.is_err() {
         return Written::SocketFailed;
     }
-    Written::Continue
+    Written::Continue { frames: written }
 }
 
 fn encode_push(push: &Push) -> String {
