@@ -1,6 +1,6 @@
 //! `mynah-bench`: starts a `mynah` server binary, drives real WebSocket clients against it over
 //! loopback, and reports throughput, latency percentiles, server memory per connection and server
-//! CPU for the scenarios of `shared/guide/performance.md` (P1-P4, P6, P7). Results are printed as
+//! CPU for the scenarios of `shared/guide/performance.md` (P1-P4, P6-P9). Results are printed as
 //! tables and written as JSON with `--out`. See `docs/performance.md` for measured numbers.
 //!
 //! # Layout
@@ -54,7 +54,7 @@ enum Command {
 
 #[derive(clap::Args)]
 struct RunArgs {
-    /// Scenarios to run, comma-separated: p1,p2,p3,p4,p6,p7 (p9 needs scripts/bench-ejabberd.sh).
+    /// Scenarios to run, comma-separated: p1,p2,p3,p4,p6,p7,p8 (p9 needs scripts/bench-ejabberd.sh).
     #[arg(long, default_value = "p1,p2,p3,p4,p6,p7", value_delimiter = ',')]
     scenarios: Vec<String>,
     /// Write the results as JSON to this file.
@@ -110,6 +110,28 @@ struct RunArgs {
     /// P4: seconds per step.
     #[arg(long, default_value_t = 5)]
     fanout_step_seconds: u64,
+
+    /// P8: members of the busy group that read everything (one stalled member comes on top).
+    #[arg(long, default_value_t = 500)]
+    p8_members: usize,
+    /// P8: members that send into the group.
+    #[arg(long, default_value_t = 20)]
+    p8_senders: usize,
+    /// P8: group messages per second, in both phases.
+    #[arg(long, default_value_t = 300.0)]
+    p8_rate: f64,
+    /// P8: seconds of each phase (A: all reading; B: one member stalled).
+    #[arg(long, default_value_t = 5)]
+    p8_phase_seconds: u64,
+    /// P8: phase B goes on until the stalled member is dropped, for at most this many seconds.
+    #[arg(long, default_value_t = 60)]
+    p8_max_phase_b_seconds: u64,
+    /// P8: the stalled member's socket receive buffer in bytes (the kernel doubles it).
+    #[arg(long, default_value_t = 4096)]
+    p8_recv_buffer: u32,
+    /// P8: the server's write_timeout_seconds, short to keep the run short (0: its default, 10).
+    #[arg(long, default_value_t = 2)]
+    p8_write_timeout_seconds: u64,
 
     /// P6: messages missed while offline.
     #[arg(long, default_value_t = 10_000)]
@@ -171,7 +193,9 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
         "no server binary at {}: build it with `cargo build --release -p mynah-server`",
         binary.display()
     );
-    let context = Context { server: ServerOptions { binary: binary.clone(), durability: args.durability.clone() } };
+    let context = Context {
+        server: ServerOptions { binary: binary.clone(), durability: args.durability.clone(), env: Vec::new() },
+    };
     let machine = procfs::Machine::read();
     println!(
         "mynah-bench: {} CPUs ({}), {:.1} GiB, kernel {}, open files {}; server {}",
@@ -266,6 +290,18 @@ async fn run_scenario(context: &Context, args: &RunArgs, name: &str) -> anyhow::
             };
             reconnect::run(context, &options).await
         }
+        "p8" => {
+            let options = slow_consumer::SlowConsumerOptions {
+                members: args.p8_members,
+                senders: args.p8_senders,
+                rate: args.p8_rate,
+                phase_seconds: args.p8_phase_seconds,
+                max_phase_b_seconds: args.p8_max_phase_b_seconds,
+                recv_buffer: args.p8_recv_buffer,
+                write_timeout_seconds: args.p8_write_timeout_seconds,
+            };
+            slow_consumer::run(context, &options).await
+        }
         "p9" => {
             let options = ejabberd::PeerOptions {
                 ws_url: args.ejabberd_ws.clone().context("p9 needs --ejabberd-ws (run scripts/bench-ejabberd.sh)")?,
@@ -277,6 +313,6 @@ async fn run_scenario(context: &Context, args: &RunArgs, name: &str) -> anyhow::
             };
             ejabberd::run(context, &options).await
         }
-        other => anyhow::bail!("unknown scenario {other:?} (known: p1, p2, p3, p4, p6, p7, p9)"),
+        other => anyhow::bail!("unknown scenario {other:?} (known: p1, p2, p3, p4, p6, p7, p8, p9)"),
     }
 }

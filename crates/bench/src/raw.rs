@@ -7,6 +7,7 @@
 //! object, a shared buffer split and UTF-8 validation per frame, and waker bookkeeping per poll.
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use anyhow::{Context, bail};
 use serde_json::Value;
@@ -36,15 +37,36 @@ pub struct RawReader {
     reads: u64,
 }
 
+/// What [`RawReader::drain`] found.
+#[derive(Debug, Default)]
+pub struct Drained {
+    /// Data frames read, and their payload bytes.
+    pub frames: u64,
+    pub bytes: u64,
+    /// The connection ended (close frame, end of stream or error), rather than went quiet.
+    pub ended: bool,
+    /// The close frame's code (0 if it had none) and reason.
+    pub close: Option<(u16, String)>,
+}
+
 /// The writing half.
 pub struct RawWriter {
     stream: OwnedWriteHalf,
     frame: Vec<u8>,
 }
 
-/// Connects from the `source_index`-th source address and completes the WebSocket handshake.
-pub async fn connect(address: SocketAddr, source_index: usize) -> anyhow::Result<(RawReader, RawWriter)> {
+/// Connects from the `source_index`-th source address and completes the WebSocket handshake,
+/// with the socket's receive buffer set to `recv_buffer` bytes before connecting if given (the
+/// kernel doubles it and keeps a minimum): a client that stops reading then fills it fast.
+pub async fn connect(
+    address: SocketAddr,
+    source_index: usize,
+    recv_buffer: Option<u32>,
+) -> anyhow::Result<(RawReader, RawWriter)> {
     let tcp = TcpSocket::new_v4()?;
+    if let Some(bytes) = recv_buffer {
+        tcp.set_recv_buffer_size(bytes).context("setting the receive buffer")?;
+    }
     tcp.bind(SocketAddr::new(wire::source_address(source_index), 0)).context("binding a source address")?;
     let mut stream: TcpStream = tcp.connect(address).await.context("connecting")?;
     stream.set_nodelay(true)?;
@@ -115,6 +137,40 @@ impl RawReader {
                     if !self.fill().await? {
                         return Ok(None);
                     }
+                }
+            }
+        }
+    }
+
+    /// Reads whatever the server still sends until the connection ends or nothing arrives for
+    /// `idle`: the frames and payload bytes, and the close frame's code and reason if one came.
+    pub async fn drain(&mut self, idle: Duration) -> Drained {
+        let mut drained = Drained::default();
+        loop {
+            match self.parse() {
+                Ok(Some((OPCODE_CLOSE, start, end))) => {
+                    let payload = &self.buffer[start..end];
+                    let code = payload.get(..2).map(|code| u16::from_be_bytes([code[0], code[1]]));
+                    let reason = String::from_utf8_lossy(payload.get(2..).unwrap_or_default()).into_owned();
+                    drained.close = Some((code.unwrap_or(0), reason));
+                    drained.ended = true;
+                    return drained;
+                }
+                Ok(Some((_, start, end))) => {
+                    drained.frames += 1;
+                    drained.bytes += (end - start) as u64;
+                }
+                Ok(None) => match tokio::time::timeout(idle, self.fill()).await {
+                    Ok(Ok(true)) => {}
+                    Ok(Ok(false) | Err(_)) => {
+                        drained.ended = true;
+                        return drained;
+                    }
+                    Err(_) => return drained,
+                },
+                Err(_) => {
+                    drained.ended = true;
+                    return drained;
                 }
             }
         }
@@ -242,7 +298,7 @@ mod tests {
             socket.send(Message::text(r#"{"id":1,"code":0,"data":{"ok":true}}"#)).await.unwrap();
             socket.close(None).await.unwrap();
         });
-        let (mut reader, mut writer) = connect(address, 0).await.unwrap();
+        let (mut reader, mut writer) = connect(address, 0, None).await.unwrap();
         let data = call(&mut reader, &mut writer, 1, r#"{"id":1,"op":"heartbeat","data":{}}"#).await.unwrap();
         assert_eq!(data["ok"], true);
         assert!(reader.next_text().await.unwrap().is_none());

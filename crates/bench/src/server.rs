@@ -23,6 +23,8 @@ pub struct ServerOptions {
     pub binary: PathBuf,
     /// `full` or `normal`.
     pub durability: String,
+    /// More `MYNAH_*` settings for the server's environment, set by scenarios that need them.
+    pub env: Vec<(String, String)>,
 }
 
 /// A running server process and its data directory (deleted when this is dropped).
@@ -121,6 +123,7 @@ async fn spawn(
         // The benchmarks measure capacity: Tencent's 40 messages/s per group (a product limit, R5)
         // would turn P4's and P9's group load into dropped messages.
         .env("MYNAH_GROUP_MESSAGES_PER_SECOND", "0")
+        .envs(options.env.iter().map(|(name, value)| (name, value)))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::from(log))

@@ -194,23 +194,14 @@ fn advance_pair(
             return Ok(());
         }
     } else {
-        connection
-            .prepare_cached(
-                "INSERT INTO conversations (app, conv_key, last_seq, counted_total, last_visible_seq, updated_at_ms) \
-                 VALUES (?1, ?2, ?3, ?4, CASE WHEN ?5 THEN ?3 ELSE 0 END, ?6)",
-            )
-            .and_then(|mut statement| {
-                let visible = !message.excluded_from_last_message;
-                statement.execute(params![
-                    message.app,
-                    message.conversation.as_str(),
-                    seq,
-                    counted_index,
-                    visible,
-                    message.time_ms
-                ])
-            })
-            .map_err(backend)?;
+        write_conversation(
+            connection,
+            "INSERT INTO conversations (app, conv_key, last_seq, counted_total, last_visible_seq, updated_at_ms) \
+             VALUES (?1, ?2, ?3, ?4, CASE WHEN ?5 THEN ?3 ELSE 0 END, ?6)",
+            message,
+            seq,
+            counted_index,
+        )?;
     }
     // The first message, or (never expected) a sender row gone missing: create both users' rows.
     let (app, key) = (message.app, message.conversation.as_str());
@@ -269,14 +260,30 @@ fn move_conversation(
     seq: u64,
     counted_index: u64,
 ) -> Result<(), StoreError> {
+    write_conversation(
+        connection,
+        "UPDATE conversations SET last_seq = ?3, counted_total = ?4, \
+         last_visible_seq = CASE WHEN ?5 THEN ?3 ELSE last_visible_seq END, \
+         updated_at_ms = max(updated_at_ms, ?6) WHERE app = ?1 AND conv_key = ?2",
+        message,
+        seq,
+        counted_index,
+    )
+}
+
+/// Runs a statement that sets a conversation row to the message at `seq`, with the parameters
+/// app, conversation, seq, counted index, whether the message shows as last, and its time.
+fn write_conversation(
+    connection: &Connection,
+    sql: &str,
+    message: &NewMessage,
+    seq: u64,
+    counted_index: u64,
+) -> Result<(), StoreError> {
+    let visible = !message.excluded_from_last_message;
     connection
-        .prepare_cached(
-            "UPDATE conversations SET last_seq = ?3, counted_total = ?4, \
-             last_visible_seq = CASE WHEN ?5 THEN ?3 ELSE last_visible_seq END, \
-             updated_at_ms = max(updated_at_ms, ?6) WHERE app = ?1 AND conv_key = ?2",
-        )
+        .prepare_cached(sql)
         .and_then(|mut statement| {
-            let visible = !message.excluded_from_last_message;
             statement.execute(params![
                 message.app,
                 message.conversation.as_str(),
@@ -286,8 +293,8 @@ fn move_conversation(
                 message.time_ms
             ])
         })
-        .map_err(backend)?;
-    Ok(())
+        .map(|_| ())
+        .map_err(backend)
 }
 
 /// Moves the sender's read mark to its own message at `seq`; returns how many rows moved (0 when

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use anyhow::Context as _;
 use futures_util::StreamExt;
 use memchr::memmem;
 use serde_json::json;
@@ -31,25 +32,34 @@ pub struct FanoutOptions {
     pub step_seconds: u64,
 }
 
-const GROUP_ID: &str = "bench-fanout";
+/// The group every member joins (P8 uses the same one on its own server).
+pub(super) const GROUP_ID: &str = "bench-fanout";
 const TARGET_DELIVERIES_PER_SECOND: f64 = 1_500_000.0;
 const TARGET_P99_MS: f64 = 20.0;
 const ID_STEP_SHIFT: u32 = 56;
 const ID_TIME_MASK: u64 = (1 << ID_STEP_SHIFT) - 1;
 
+/// What the senders and readers count during one step (P8: one phase), shared by all of them.
 #[derive(Default)]
-struct StepStats {
-    sent: AtomicU64,
+pub(super) struct StepStats {
+    pub(super) sent: AtomicU64,
     acked: AtomicU64,
-    delivered: AtomicU64,
-    last_delivery_nanos: AtomicU64,
-    delivery: SharedHistogram,
-    ack: SharedHistogram,
+    pub(super) delivered: AtomicU64,
+    pub(super) last_delivery_nanos: AtomicU64,
+    pub(super) delivery: SharedHistogram,
+    pub(super) ack: SharedHistogram,
 }
 
-struct Shared {
-    steps: Vec<StepStats>,
-    closed: AtomicU64,
+pub(super) struct Shared {
+    pub(super) steps: Vec<StepStats>,
+    /// Member sessions whose reader ended: the server dropped them.
+    pub(super) closed: AtomicU64,
+}
+
+impl Shared {
+    pub(super) fn new(steps: usize) -> Arc<Shared> {
+        Arc::new(Shared { steps: (0..steps).map(|_| StepStats::default()).collect(), closed: AtomicU64::new(0) })
+    }
 }
 
 pub async fn run(context: &Context, options: &FanoutOptions) -> anyhow::Result<ScenarioReport> {
@@ -62,41 +72,11 @@ pub async fn run(context: &Context, options: &FanoutOptions) -> anyhow::Result<S
     let server = ServerProcess::start(&context.server).await?;
     let endpoint = server.endpoint();
     let names: Vec<String> = (0..members).map(|index| format!("member{index}")).collect();
-    let mut connections = connect_members(&endpoint, &names, 128).await?;
+    let mut connections = connect_members(&endpoint, &names, 0, 128, None).await?;
+    create_and_join(&mut connections, "P4").await?;
 
-    // The first member creates a meeting group ("ChatRoom" on the wire: free to join); everyone else joins it.
-    let create = json!({"type": "ChatRoom", "name": "fan-out", "groupID": GROUP_ID});
-    let (reader, writer) = &mut connections[0];
-    raw::call(reader, writer, 2, &wire::request_frame(2, "createGroup", create)).await?;
-    let join = wire::request_frame(2, "joinGroup", json!({"groupID": GROUP_ID}));
-    futures_util::stream::iter(connections.iter_mut().skip(1))
-        .for_each_concurrent(64, |(reader, writer)| {
-            let join = join.as_str();
-            async move {
-                if let Err(error) = raw::call(reader, writer, 2, join).await {
-                    eprintln!("P4: join failed: {error:#}");
-                }
-            }
-        })
-        .await;
-
-    let shared = Arc::new(Shared {
-        steps: options.rates.iter().map(|_| StepStats::default()).collect(),
-        closed: AtomicU64::new(0),
-    });
-    let mut sinks = Vec::new();
-    let mut idle_writers = Vec::new();
-    let mut readers = Vec::new();
-    for (index, (reader, writer)) in connections.into_iter().enumerate() {
-        readers.push(tokio::spawn(read(reader, shared.clone())));
-        // Dropping a write half shuts down the socket's sending side, which the server takes for
-        // the client leaving: listeners keep theirs until the end.
-        if index < options.senders.max(1) {
-            sinks.push(writer);
-        } else {
-            idle_writers.push(writer);
-        }
-    }
+    let shared = Shared::new(options.rates.len());
+    let mut listening = listen(connections, options.senders, &shared);
     let server_pid = server.pid();
     let mut best: Option<(f64, f64)> = None;
     let mut step_rows = Vec::new();
@@ -105,29 +85,10 @@ pub async fn run(context: &Context, options: &FanoutOptions) -> anyhow::Result<S
         let client_cpu = CpuMeter::start(&[std::process::id()]);
         let started_nanos = wire::unix_nanos() + 100_000_000;
         let duration = Duration::from_secs(options.step_seconds);
-        let per_sender = rate / sinks.len() as f64;
-        let interval = Duration::from_secs_f64(1.0 / per_sender.max(0.001));
-        let count = sinks.len();
-        let tasks: Vec<_> = sinks
-            .into_iter()
-            .enumerate()
-            .map(|(index, sink)| {
-                let offset = interval.mul_f64(index as f64 / count as f64);
-                tokio::spawn(send_steadily(sink, shared.clone(), step, index, interval, offset, duration))
-            })
-            .collect();
-        sinks = Vec::new();
-        for task in tasks {
-            sinks.push(task.await?);
-        }
+        listening.sinks = send_step(std::mem::take(&mut listening.sinks), &shared, step, rate, duration).await?;
         let stats = &shared.steps[step];
         let expected = |stats: &StepStats| stats.sent.load(Ordering::Relaxed) * (members as u64 - 1);
-        let drain_deadline = Instant::now() + Duration::from_secs(10);
-        while stats.delivered.load(Ordering::Relaxed) < expected(stats) && Instant::now() < drain_deadline {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        // Readers flush their local histograms every 100 ms.
-        tokio::time::sleep(Duration::from_millis(250)).await;
+        await_deliveries(stats, members as u64 - 1).await;
         let delivered = stats.delivered.load(Ordering::Relaxed);
         let span = (stats.last_delivery_nanos.load(Ordering::Relaxed).saturating_sub(started_nanos)) as f64 / 1e9;
         let throughput = delivered as f64 / span.max(duration.as_secs_f64());
@@ -176,11 +137,7 @@ pub async fn run(context: &Context, options: &FanoutOptions) -> anyhow::Result<S
     let closed = shared.closed.load(Ordering::Relaxed);
     report.metric("member sessions dropped", closed as f64, "");
     report.parameters["steps"] = json!(step_rows);
-    drop(sinks);
-    drop(idle_writers);
-    for reader in readers {
-        reader.abort();
-    }
+    listening.stop();
     server.stop().await?;
 
     let (best_rate, best_p99) = best.unwrap_or((0.0, 0.0));
@@ -193,16 +150,19 @@ pub async fn run(context: &Context, options: &FanoutOptions) -> anyhow::Result<S
     Ok(report)
 }
 
-/// Connects and logs in `users`, `concurrency` at a time. Fails if any login fails: setup steps
-/// must be complete before anything is measured.
-async fn connect_members(
+/// Connects and logs in `users` from source addresses `first_source..`, `concurrency` at a time,
+/// with `recv_buffer` bytes of socket receive buffer if set. Fails if any login fails: setup
+/// steps must be complete before anything is measured.
+pub(super) async fn connect_members(
     endpoint: &Endpoint,
     users: &[String],
+    first_source: usize,
     concurrency: usize,
+    recv_buffer: Option<u32>,
 ) -> anyhow::Result<Vec<(RawReader, RawWriter)>> {
     let logins = futures_util::stream::iter(users.iter().enumerate())
         .map(|(index, user)| async move {
-            let (mut reader, mut writer) = raw::connect(endpoint.address, index).await?;
+            let (mut reader, mut writer) = raw::connect(endpoint.address, first_source + index, recv_buffer).await?;
             let login = endpoint.login_frame(1, user, &endpoint.user_sig(user));
             raw::call(&mut reader, &mut writer, 1, &login).await?;
             anyhow::Ok((reader, writer))
@@ -211,6 +171,99 @@ async fn connect_members(
         .collect::<Vec<_>>()
         .await;
     logins.into_iter().collect()
+}
+
+/// The members once their readers run: the first few write halves send, the others wait.
+pub(super) struct Listening {
+    pub(super) sinks: Vec<RawWriter>,
+    idle_writers: Vec<RawWriter>,
+    readers: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Listening {
+    /// Closes every member's connection.
+    pub(super) fn stop(self) {
+        drop(self.sinks);
+        drop(self.idle_writers);
+        for reader in self.readers {
+            reader.abort();
+        }
+    }
+}
+
+/// Starts a [`read`] task per member; the first `senders` write halves are the sinks.
+pub(super) fn listen(connections: Vec<(RawReader, RawWriter)>, senders: usize, shared: &Arc<Shared>) -> Listening {
+    let mut listening = Listening { sinks: Vec::new(), idle_writers: Vec::new(), readers: Vec::new() };
+    for (index, (reader, writer)) in connections.into_iter().enumerate() {
+        listening.readers.push(tokio::spawn(read(reader, shared.clone())));
+        // Dropping a write half shuts down the socket's sending side, which the server takes for
+        // the client leaving: listeners keep theirs until the end.
+        if index < senders.max(1) {
+            listening.sinks.push(writer);
+        } else {
+            listening.idle_writers.push(writer);
+        }
+    }
+    listening
+}
+
+/// The first connection creates a meeting group ("ChatRoom" on the wire: free to join) with
+/// [`GROUP_ID`]; every other one joins it. `scenario` names failed joins.
+pub(super) async fn create_and_join(connections: &mut [(RawReader, RawWriter)], scenario: &str) -> anyhow::Result<()> {
+    let create = json!({"type": "ChatRoom", "name": "fan-out", "groupID": GROUP_ID});
+    let (reader, writer) = connections.first_mut().context("no members")?;
+    raw::call(reader, writer, 2, &wire::request_frame(2, "createGroup", create)).await?;
+    let join = wire::request_frame(2, "joinGroup", json!({"groupID": GROUP_ID}));
+    futures_util::stream::iter(connections.iter_mut().skip(1))
+        .for_each_concurrent(64, |(reader, writer)| {
+            let join = join.as_str();
+            async move {
+                if let Err(error) = raw::call(reader, writer, 2, join).await {
+                    eprintln!("{scenario}: join failed: {error:#}");
+                }
+            }
+        })
+        .await;
+    Ok(())
+}
+
+/// Sends `rate` group messages per second for `duration`, spread over `sinks` on an open-loop
+/// schedule, counted and timed as `step`. Returns the sinks when the step's sends are done.
+pub(super) async fn send_step(
+    sinks: Vec<RawWriter>,
+    shared: &Arc<Shared>,
+    step: usize,
+    rate: f64,
+    duration: Duration,
+) -> anyhow::Result<Vec<RawWriter>> {
+    let per_sender = rate / sinks.len() as f64;
+    let interval = Duration::from_secs_f64(1.0 / per_sender.max(0.001));
+    let count = sinks.len();
+    let tasks: Vec<_> = sinks
+        .into_iter()
+        .enumerate()
+        .map(|(index, sink)| {
+            let offset = interval.mul_f64(index as f64 / count as f64);
+            tokio::spawn(send_steadily(sink, shared.clone(), step, index, interval, offset, duration))
+        })
+        .collect();
+    let mut sinks = Vec::with_capacity(count);
+    for task in tasks {
+        sinks.push(task.await?);
+    }
+    Ok(sinks)
+}
+
+/// Waits (up to 10 s) until every message sent in a step reached its `receivers_per_message`
+/// readers, then for the readers' last flush of their histograms.
+pub(super) async fn await_deliveries(stats: &StepStats, receivers_per_message: u64) {
+    let expected = || stats.sent.load(Ordering::Relaxed) * receivers_per_message;
+    let drain_deadline = Instant::now() + Duration::from_secs(10);
+    while stats.delivered.load(Ordering::Relaxed) < expected() && Instant::now() < drain_deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // Readers flush their local histograms every 100 ms.
+    tokio::time::sleep(Duration::from_millis(250)).await;
 }
 
 async fn send_steadily(
@@ -226,12 +279,12 @@ async fn send_steadily(
     let base_unix = wire::unix_nanos() + 100_000_000;
     let end = base + duration;
     let mut next = base + offset;
-    let mut sequence = 0u64;
     while next < end {
         tokio::time::sleep_until(next.into()).await;
         let intended = base_unix + (next - base).as_nanos() as u64;
-        sequence += 1;
-        let client_msg_id = format!("f{step}_{sender}_{sequence}");
+        // Unique across calls for the same step (P8 sends one phase in several): the server
+        // treats a repeated id as a retry and delivers nothing.
+        let client_msg_id = format!("f{step}_{sender}_{intended}");
         // The request id carries the step and the intended send time (µs) for the ack latency.
         let id = ((step as u64) << ID_STEP_SHIFT) | ((intended / 1000) & ID_TIME_MASK);
         let frame =
@@ -328,7 +381,8 @@ fn leading_number(bytes: &[u8]) -> Option<(u64, &[u8])> {
     Some((value, &bytes[digits..]))
 }
 
-async fn read(mut reader: RawReader, shared: Arc<Shared>) {
+/// Reads one member's frames until its connection ends, counting and timing them in `shared`.
+pub(super) async fn read(mut reader: RawReader, shared: Arc<Shared>) {
     let mut stats = ReaderStats::new(&shared);
     let mut flush = tokio::time::interval(FLUSH_INTERVAL);
     // The clock is read once per socket read: the frames of one read arrived together.

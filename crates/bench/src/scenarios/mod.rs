@@ -6,6 +6,7 @@
 //! - [`fanout`]: P4, a group of 1,000 online members: deliveries per second and their latency.
 //! - [`offline_sync`]: P6, catching up 10,000 missed messages over 100 conversations.
 //! - [`reconnect`]: P7, every connection drops (kill -9 and restart) and comes back.
+//! - [`slow_consumer`]: P8, one member of a busy group stops reading: it is dropped, others unaffected.
 //! - [`ejabberd`]: P9, the same workload against ejabberd and Mynah in one run.
 //!
 //! Each starts its own server on a fresh data directory, so scenarios do not disturb each other.
@@ -17,6 +18,7 @@ pub mod login_storm;
 pub mod offline_sync;
 pub mod one_to_one;
 pub mod reconnect;
+pub mod slow_consumer;
 
 use std::time::Duration;
 
