@@ -44,6 +44,11 @@ pub struct Config {
     /// Milliseconds a busy connection gathers pushes before writing them in one syscall (a push
     /// after a quiet spell is written at once). Default 20; 0 writes every push at once.
     pub push_flush_window_ms: u64,
+    /// Bytes of kernel send buffer each connection may hold (Linux reports twice this). Bounds
+    /// what a client that stops reading ties up beyond its session queue, and makes the write
+    /// timeout start once that much is waiting. Default 131072; 0 leaves the kernel's autotuning
+    /// (up to `net.ipv4.tcp_wmem`'s maximum, 4 MiB on most machines).
+    pub send_buffer_bytes: u32,
     /// REST API requests per second per app. Default 200 (Tencent's default per API).
     pub rest_requests_per_second: u32,
     /// Messages per second one group accepts; over it, lower priorities are dropped first and the
@@ -70,6 +75,7 @@ impl Default for Config {
             idle_timeout_seconds: 90,
             write_timeout_seconds: 10,
             push_flush_window_ms: 20,
+            send_buffer_bytes: 128 * 1024,
             rest_requests_per_second: 200,
             group_messages_per_second: 40,
             user_messages_per_second: 0,
@@ -275,6 +281,7 @@ const ENVIRONMENT_SETTINGS: &[&str] = &[
     "rest_requests_per_second",
     "write_timeout_seconds",
     "push_flush_window_ms",
+    "send_buffer_bytes",
     "group_messages_per_second",
     "user_messages_per_second",
     "webhook_poll_interval_ms",

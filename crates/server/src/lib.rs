@@ -86,9 +86,15 @@ pub async fn run(config: Config, listener: TcpListener, shutdown: CancellationTo
     let gateway = Gateway::new(service, config.gateway(), shutdown.clone(), tasks.clone());
     let router = gateway.router().merge(rest.router()).merge(http::routes());
 
-    let listener = listener.tap_io(|stream| {
+    let send_buffer = config.send_buffer_bytes;
+    let listener = listener.tap_io(move |stream| {
         // Small frames must not wait for Nagle's algorithm.
         let _ = stream.set_nodelay(true);
+        // A client that stops reading ties up at most this much kernel memory, and its blocked
+        // write (and so the write timeout) starts once that much waits, not after 4 MiB.
+        if send_buffer > 0 {
+            let _ = socket2::SockRef::from(&*stream).set_send_buffer_size(send_buffer as usize);
+        }
     });
     if webhooks.any() {
         let worker = outbox::run(store, webhooks, config.outbox(), shutdown.clone());
