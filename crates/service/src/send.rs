@@ -204,8 +204,6 @@ impl Service {
         Ok(SendMessageResult { message, duplicate, modified })
     }
 
-    /// Fails with 10007 unless the session's user is a member of the group (10010 when the group
-    /// does not exist).
     /// The answer to a resend of a message already stored, if `client_msg_id` is one: the stored
     /// original, marked as a duplicate.
     async fn stored_original(&self, sender: &Sender<'_>, client_msg_id: &str) -> Option<SendMessageResult> {
@@ -214,6 +212,8 @@ impl Service {
         Some(SendMessageResult { message: convert::message(&original), duplicate: true, modified: false })
     }
 
+    /// Fails with 10007 unless the session's user is a member of the group (10010 when the group
+    /// does not exist).
     pub(crate) async fn require_member(&self, session: &Session, group_id: &str) -> ServiceResult<MemberRecord> {
         self.require_membership(session.app, &session.user, group_id).await
     }

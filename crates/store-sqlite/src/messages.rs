@@ -91,8 +91,7 @@ pub(crate) fn append(connection: &Connection, prepared: &PreparedMessage) -> Res
         }
         ConversationType::C2c => {
             let state = conversation_state(connection, message)?;
-            let (last_seq, counted_total) = state.unwrap_or((0, 0));
-            let (seq, counted_index) = (last_seq + 1, counted_total + u64::from(!message.excluded_from_unread_count));
+            let (seq, counted_index) = next_position(state.unwrap_or((0, 0)), message);
             // The message row goes in first and its unique index on the message ID is the
             // idempotency check: a fresh send (nearly every send) needs no lookup of its own, and a
             // resend fails this insert as a whole, before anything was written.
@@ -177,6 +176,11 @@ fn conversation_state(connection: &Connection, message: &NewMessage) -> Result<O
         .map_err(backend)
 }
 
+/// The `(seq, counted_index)` of the message that follows a conversation's `(last_seq, counted_total)`.
+fn next_position((last_seq, counted_total): (u64, u64), message: &NewMessage) -> (u64, u64) {
+    (last_seq + 1, counted_total + u64::from(!message.excluded_from_unread_count))
+}
+
 /// Advances a C2C conversation to the message at `seq` and moves the sender's read mark to it, so
 /// its own messages never count as unread. The first message creates the conversation and both
 /// users' rows; a C2C conversation and its user rows are never deleted, so later messages only
@@ -237,11 +241,10 @@ fn advance_group(
     sender_must_be_member: bool,
 ) -> Result<(u64, u64), StoreError> {
     // A group's conversation row is created with the group.
-    let Some((last_seq, counted_total)) = conversation_state(connection, message)? else {
+    let Some(state) = conversation_state(connection, message)? else {
         return Err(StoreError::NotFound(format!("group {}", message.receiver)));
     };
-    let seq = last_seq + 1;
-    let counted_index = counted_total + u64::from(!message.excluded_from_unread_count);
+    let (seq, counted_index) = next_position(state, message);
 
     // Only the sender's row is written: every other member's list moves with the conversation row.
     let moved = move_read_mark(connection, message, seq, counted_index)?;

@@ -36,11 +36,7 @@ impl ReaderPool {
     {
         let permit = self.permits.clone().acquire_owned().await.map_err(|_| closed())?;
         let idle = self.idle.clone();
-        let task = tokio::task::spawn_blocking(move || {
-            let connection = idle.lock().unwrap_or_else(PoisonError::into_inner).pop().ok_or_else(closed)?;
-            let lease = Lease { connection: Some(connection), idle, _permit: permit };
-            lease.connection.as_ref().map_or_else(|| Err(closed()), work)
-        });
+        let task = tokio::task::spawn_blocking(move || run_leased(idle, permit, work));
         task.await.map_err(|error| StoreError::Backend(format!("a sqlite read failed: {error}")))?
     }
 
@@ -55,10 +51,18 @@ impl ReaderPool {
         let Ok(permit) = self.permits.clone().try_acquire_owned() else {
             return self.read(work).await;
         };
-        let connection = self.idle.lock().unwrap_or_else(PoisonError::into_inner).pop().ok_or_else(closed)?;
-        let lease = Lease { connection: Some(connection), idle: self.idle.clone(), _permit: permit };
-        lease.connection.as_ref().map_or_else(|| Err(closed()), work)
+        run_leased(self.idle.clone(), permit, work)
     }
+}
+
+/// Runs `work` on an idle connection, on this thread, holding `permit` until the connection is back.
+fn run_leased<T, R>(idle: Arc<Mutex<Vec<Connection>>>, permit: OwnedSemaphorePermit, work: R) -> Result<T, StoreError>
+where
+    R: FnOnce(&Connection) -> Result<T, StoreError>,
+{
+    let connection = idle.lock().unwrap_or_else(PoisonError::into_inner).pop().ok_or_else(closed)?;
+    let lease = Lease { connection: Some(connection), idle, _permit: permit };
+    lease.connection.as_ref().map_or_else(|| Err(closed()), work)
 }
 
 /// A borrowed connection; dropping it (also while unwinding) puts the connection back before the

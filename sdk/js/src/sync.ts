@@ -229,7 +229,6 @@ export class Synchronizer {
       if (!state) {
         await this.learnConversation(generation, message.conversationID, message.sequence);
         state = this.host.conversations.get(message.conversationID);
-        this.conversationsDirty = true;
       } else if (this.host.conversations.applyMessage(message, this.host.me())) {
         this.conversationsDirty = true;
       }
@@ -312,7 +311,6 @@ export class Synchronizer {
     if (!state) {
       await this.learnConversation(generation, conversationID, wire.sequence);
       state = this.host.conversations.get(conversationID);
-      this.conversationsDirty = true;
       if (!state) return;
     }
     if (wire.sequence > state.seenSequence + 1) {
@@ -434,8 +432,8 @@ export class Synchronizer {
 
   /**
    * Loads and takes in a conversation this session does not list yet, met through a push, an own
-   * send (its message `sequence`) or a read mark. Before the initial snapshot, the messages before
-   * `sequence` count as history.
+   * send (its message `sequence`) or a read mark, and marks the list changed. Before the initial
+   * snapshot, the messages before `sequence` count as history.
    */
   private async learnConversation(generation: number, conversationID: string, sequence?: number): Promise<void> {
     try {
@@ -516,7 +514,6 @@ export class Synchronizer {
         if (skipReads) return;
         if (!this.host.conversations.get(change.conversationID)) {
           await this.learnConversation(generation, change.conversationID);
-          this.conversationsDirty = true;
           return;
         }
         // A read of everything (unreadCount 0) was of the messages up to its readSequence; a partial
