@@ -22,10 +22,11 @@ pub mod slow_consumer;
 
 use std::time::Duration;
 
+use futures_util::StreamExt;
+
 use crate::report::SharedHistogram;
 use crate::server::ServerOptions;
 use crate::wire::{self, Endpoint, Socket};
-use futures_util::StreamExt;
 
 /// What every scenario needs.
 pub struct Context {
