@@ -45,6 +45,17 @@ pub struct Message {
     pub excluded_from_unread_count: bool,
     #[serde(default)]
     pub excluded_from_last_message: bool,
+    /// The sender's nick (`Tag_Profile_IM_Nick`) when the message was sent: stamped into the stored
+    /// message, so a later profile change does not rewrite it. Empty when the sender had none.
+    #[serde(default)]
+    pub nick: String,
+    /// The sender's avatar URL (`Tag_Profile_IM_Image`) when the message was sent, stamped like `nick`.
+    #[serde(default)]
+    pub avatar: String,
+    /// The sender's name card in the group when the message was sent; empty where there is none
+    /// (always, for now: groups have no name cards yet).
+    #[serde(default)]
+    pub name_card: String,
 }
 
 impl Message {
@@ -103,6 +114,10 @@ pub struct Conversation {
     pub read_sequence: u64,
     /// Server time of the last change, unix milliseconds (orders the conversation list).
     pub updated_at_ms: u64,
+    /// The peer's profile as it is now, for a C2C conversation (a peer without an account has the
+    /// default profile with its userID); null for a group.
+    #[serde(default)]
+    pub user_profile: Option<Profile>,
 }
 
 /// A group type, the SDK's `TYPES.GRP_*` values.

@@ -65,6 +65,8 @@ fn message(index: usize, pairs: usize) -> NewMessage {
         need_read_receipt: false,
         excluded_from_unread_count: false,
         excluded_from_last_message: false,
+        nick: String::new(),
+        avatar: String::new(),
         after_send_hook: None,
     }
 }

@@ -4,7 +4,8 @@
 use std::collections::{BTreeMap, HashSet};
 
 use mynah_proto::profiles::ProfileValue;
-use mynah_store::{AppId, ChangeRecord, ProfileRecord, ProfileSet, StoreError};
+use mynah_store::{AppId, ChangeRecord, ProfileRecord, ProfileSet, SenderProfile, StoreError};
+use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::changes;
@@ -12,10 +13,15 @@ use crate::rows::{backend, to_json};
 
 const EXISTS: &str = "SELECT 1 FROM accounts WHERE app = ?1 AND user = ?2";
 const PROFILE: &str = "SELECT fields_json, updated_at_ms FROM profiles WHERE app = ?1 AND user = ?2";
+/// The two fields a message is stamped with, picked out by SQLite: the rest of the profile (custom
+/// fields of up to 500 bytes each) is never copied or parsed into Rust on the send path.
+const SENDER_PROFILE: &str = "SELECT json_extract(fields_json, '$.Tag_Profile_IM_Nick'), \
+     json_extract(fields_json, '$.Tag_Profile_IM_Image') FROM profiles WHERE app = ?1 AND user = ?2";
 
 /// The lookups above, for the query plan test.
 #[cfg(test)]
-pub(crate) const QUERIES: &[(&str, &str)] = &[("account exists", EXISTS), ("profile", PROFILE)];
+pub(crate) const QUERIES: &[(&str, &str)] =
+    &[("account exists", EXISTS), ("profile", PROFILE), ("sender profile", SENDER_PROFILE)];
 
 /// Records the accounts that are new; runs on the writer. Returns the new users.
 pub(crate) fn import(
@@ -112,6 +118,25 @@ pub(crate) fn profiles(
         }
     }
     Ok(found)
+}
+
+/// The nick and avatar of a user's profile, empty when unset; one lookup by primary key. A user
+/// without a profile row (never set, or no account) has neither.
+pub(crate) fn sender_profile(connection: &Connection, app: AppId, user: &str) -> Result<SenderProfile, StoreError> {
+    // Both tags only ever hold text (the service checks every write), but a value of another type
+    // reads as empty rather than failing the send.
+    let text = |value: ValueRef<'_>| value.as_str().map(str::to_owned).unwrap_or_default();
+    connection
+        .prepare_cached(SENDER_PROFILE)
+        .and_then(|mut statement| {
+            statement
+                .query_row(params![app, user], |row| {
+                    Ok(SenderProfile { nick: text(row.get_ref(0)?), avatar: text(row.get_ref(1)?) })
+                })
+                .optional()
+        })
+        .map(Option::unwrap_or_default)
+        .map_err(backend)
 }
 
 /// Merges fields into a profile and appends the user's `ProfileUpdated` change; runs on the writer.

@@ -5,7 +5,8 @@ use async_trait::async_trait;
 use mynah_proto::profiles::ProfileValue;
 use mynah_store::{
     AccountStore, AppId, Appended, AppendedChange, ConversationKey, GroupAdminStore, GroupNoticeRecord, MemberRecord,
-    MessageAdminStore, MessageEdit, NewMessage, ProfileRecord, ProfileSet, ProfileStore, Revision, StoreError,
+    MessageAdminStore, MessageEdit, NewMessage, ProfileRecord, ProfileSet, ProfileStore, Revision, SenderProfile,
+    StoreError,
 };
 
 use crate::messages::PreparedMessage;
@@ -43,6 +44,11 @@ impl ProfileStore for SqliteStore {
 
     async fn get_profiles(&self, app: AppId, users: Vec<String>) -> Result<Vec<ProfileRecord>, StoreError> {
         self.readers.read(move |connection| accounts::profiles(connection, app, &users)).await
+    }
+
+    async fn sender_profile(&self, app: AppId, user: &str) -> Result<SenderProfile, StoreError> {
+        let user = user.to_owned();
+        self.readers.lookup(move |connection| accounts::sender_profile(connection, app, &user)).await
     }
 }
 

@@ -15,7 +15,7 @@ macro_rules! message_columns {
     () => {
         "m.app, m.conv_key, m.seq, m.sender, m.receiver, m.client_msg_id, m.random, m.time_ms, m.body_json, \
          m.cloud_custom_data, m.priority, m.need_read_receipt, m.excluded_from_unread_count, \
-         m.excluded_from_last_message, m.revoked"
+         m.excluded_from_last_message, m.revoked, m.nick, m.avatar"
     };
 }
 pub(crate) use message_columns;
@@ -140,8 +140,8 @@ fn insert(connection: &Connection, prepared: &PreparedMessage, seq: u64, counted
     let mut statement = connection.prepare_cached(
         "INSERT INTO messages (app, conv_key, seq, message_id, sender, receiver, client_msg_id, random, time_ms, \
          body_json, cloud_custom_data, priority, need_read_receipt, excluded_from_unread_count, \
-         excluded_from_last_message, counted_index, revoked) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, 0)",
+         excluded_from_last_message, counted_index, revoked, nick, avatar) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, 0, ?17, ?18)",
     )?;
     statement.execute(params![
         message.app,
@@ -160,6 +160,8 @@ fn insert(connection: &Connection, prepared: &PreparedMessage, seq: u64, counted
         message.excluded_from_unread_count,
         message.excluded_from_last_message,
         counted_index,
+        message.nick,
+        message.avatar,
     ])?;
     Ok(())
 }
@@ -343,6 +345,8 @@ fn stored(message: NewMessage, seq: u64) -> StoredMessage {
         excluded_from_unread_count: message.excluded_from_unread_count,
         excluded_from_last_message: message.excluded_from_last_message,
         revoked: false,
+        nick: message.nick,
+        avatar: message.avatar,
     }
 }
 
@@ -397,5 +401,7 @@ pub(crate) fn message_from_row(row: &Row<'_>, first: usize) -> rusqlite::Result<
         excluded_from_unread_count: row.get(first + 12)?,
         excluded_from_last_message: row.get(first + 13)?,
         revoked: row.get(first + 14)?,
+        nick: row.get(first + 15)?,
+        avatar: row.get(first + 16)?,
     })
 }

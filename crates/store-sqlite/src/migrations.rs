@@ -6,7 +6,8 @@
 use rusqlite::Connection;
 
 /// The migrations, oldest first. After applying entry `i`, `user_version` is `i + 1`.
-const MIGRATIONS: &[&str] = &[SCHEMA_V1, SCHEMA_V2_ADMINISTRATION, SCHEMA_V3_WEBHOOK_OUTBOX];
+const MIGRATIONS: &[&str] =
+    &[SCHEMA_V1, SCHEMA_V2_ADMINISTRATION, SCHEMA_V3_WEBHOOK_OUTBOX, SCHEMA_V4_MESSAGE_SENDER_PROFILE];
 
 /// Accounts and profiles (administration; unreleased, so it may still change).
 ///
@@ -45,6 +46,14 @@ CREATE TABLE webhook_outbox (
     next_attempt_ms INTEGER NOT NULL
 );
 CREATE INDEX webhook_outbox_due ON webhook_outbox (next_attempt_ms, id);
+";
+
+/// The sender's nick and avatar, stamped on each message when it is sent (as Tencent does), so a
+/// later profile change does not rewrite old messages. Messages stored before this migration have
+/// none (`''`). Adding a column with a constant default rewrites no row.
+const SCHEMA_V4_MESSAGE_SENDER_PROFILE: &str = "
+ALTER TABLE messages ADD COLUMN nick TEXT NOT NULL DEFAULT '';
+ALTER TABLE messages ADD COLUMN avatar TEXT NOT NULL DEFAULT '';
 ";
 
 /// The first schema.
@@ -186,5 +195,27 @@ mod tests {
 
         connection.pragma_update(None, "user_version", MIGRATIONS.len() + 1).unwrap();
         assert!(matches!(migrate(&mut connection), Err(MigrationError::TooNew { .. })));
+    }
+
+    #[test]
+    fn messages_stored_before_the_sender_profile_columns_read_as_empty() {
+        let mut connection = Connection::open_in_memory().unwrap();
+        for sql in &MIGRATIONS[..3] {
+            connection.execute_batch(sql).unwrap();
+        }
+        connection.pragma_update(None, "user_version", 3).unwrap();
+        connection
+            .execute_batch(
+                "INSERT INTO messages (app, conv_key, seq, message_id, sender, receiver, client_msg_id, random, \
+                 time_ms, body_json, cloud_custom_data, priority, need_read_receipt, excluded_from_unread_count, \
+                 excluded_from_last_message, counted_index) \
+                 VALUES (1, 'c', 1, 'a-m', 'a', 'b', 'm', 0, 0, '[]', '', 'Normal', 0, 0, 0, 1)",
+            )
+            .unwrap();
+        migrate(&mut connection).unwrap();
+        let stamped: (String, String) = connection
+            .query_row("SELECT nick, avatar FROM messages", [], |row| Ok((row.get(0)?, row.get(1)?)))
+            .unwrap();
+        assert_eq!(stamped, (String::new(), String::new()));
     }
 }

@@ -44,6 +44,12 @@ pub trait ProfileStore: Send + Sync + 'static {
     /// The profiles of the users that have an account, in the order given. An account whose
     /// profile was never set has an empty record.
     async fn get_profiles(&self, app: AppId, users: Vec<String>) -> Result<Vec<ProfileRecord>, StoreError>;
+
+    /// The nick and avatar a message from `user` is stamped with when it is sent: the profile's
+    /// `Tag_Profile_IM_Nick` and `Tag_Profile_IM_Image`, each empty when unset (or not text), both
+    /// empty when the user has no profile or no account. It runs on every send, so a backend
+    /// answers it with one point read by key, not by loading the whole profile.
+    async fn sender_profile(&self, app: AppId, user: &str) -> Result<SenderProfile, StoreError>;
 }
 
 /// Administrative message writes: sends that bypass membership, recall and edit.
@@ -118,6 +124,13 @@ pub struct ProfileRecord {
     pub fields: BTreeMap<String, ProfileValue>,
     /// 0 when the profile was never set.
     pub updated_at_ms: u64,
+}
+
+/// What a message is stamped with from its sender's profile (see `ProfileStore::sender_profile`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SenderProfile {
+    pub nick: String,
+    pub avatar: String,
 }
 
 /// The result of setting a profile.

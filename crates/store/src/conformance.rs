@@ -53,6 +53,7 @@ where
     run!(
         messages::sequences_are_dense_per_conversation,
         messages::appended_messages_keep_every_field,
+        messages::last_messages_keep_the_sender_profile,
         messages::duplicate_sends_return_the_original,
         messages::c2c_conversations_are_shared_by_both_users,
         messages::history_pages_both_ways,
@@ -83,6 +84,7 @@ where
         outbox::a_message_event_is_written_with_its_message_once,
         accounts::accounts_are_imported_once_and_deleted,
         accounts::profiles_merge_and_tell_their_owner,
+        accounts::sender_profile_is_the_nick_and_avatar,
         revisions::recalls_keep_the_message_and_tell_both_users,
         revisions::group_recalls_tell_the_current_members,
         revisions::edits_replace_what_they_name,
@@ -117,6 +119,8 @@ fn c2c(app: AppId, from: &str, to: &str, client_msg_id: &str) -> NewMessage {
         need_read_receipt: false,
         excluded_from_unread_count: false,
         excluded_from_last_message: false,
+        nick: String::new(),
+        avatar: String::new(),
         after_send_hook: None,
     }
 }

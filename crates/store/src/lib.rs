@@ -20,7 +20,7 @@ pub mod records;
 
 pub use admin::{
     AccountStore, GroupAdminStore, GroupNoticeRecord, MessageAdminStore, MessageEdit, ProfileRecord, ProfileSet,
-    ProfileStore, Revision,
+    ProfileStore, Revision, SenderProfile,
 };
 pub use keys::ConversationKey;
 pub use ports::{ChangeStore, ConversationStore, GroupStore, MessageStore, OutboxStore, Store};

@@ -28,6 +28,11 @@ pub struct NewMessage {
     pub need_read_receipt: bool,
     pub excluded_from_unread_count: bool,
     pub excluded_from_last_message: bool,
+    /// The sender's nick when the message is sent (empty when none), stored with the message so a
+    /// later profile change does not rewrite it.
+    pub nick: String,
+    /// The sender's avatar URL when the message is sent (empty when none), stored like `nick`.
+    pub avatar: String,
     /// When set, an after-send webhook event (`OutboxEvent::MessageSent`) is written to the outbox
     /// in the same transaction as the message.
     pub after_send_hook: Option<AfterSendHook>,
@@ -63,6 +68,10 @@ pub struct StoredMessage {
     pub excluded_from_unread_count: bool,
     pub excluded_from_last_message: bool,
     pub revoked: bool,
+    /// The sender's nick when the message was sent.
+    pub nick: String,
+    /// The sender's avatar URL when the message was sent.
+    pub avatar: String,
 }
 
 impl StoredMessage {

@@ -52,6 +52,8 @@ fn c2c(from: &str, to: &str, client_msg_id: &str) -> NewMessage {
         need_read_receipt: false,
         excluded_from_unread_count: false,
         excluded_from_last_message: false,
+        nick: String::new(),
+        avatar: String::new(),
         after_send_hook: None,
     }
 }

@@ -1,10 +1,10 @@
 //! Conformance: accounts (import, delete, existence) and profiles (merge, change entries).
 
-use mynah_proto::profiles::{ProfileValue, TAG_LEVEL, TAG_NICK};
+use mynah_proto::profiles::{ProfileValue, TAG_IMAGE, TAG_LEVEL, TAG_NICK};
 
 use super::{APP, OTHER_APP, T0};
 use crate::records::{AppendedChange, ChangeRecord};
-use crate::{ProfileRecord, Store, StoreError};
+use crate::{ProfileRecord, SenderProfile, Store, StoreError};
 
 fn users(names: &[&str]) -> Vec<String> {
     names.iter().map(|name| (*name).to_owned()).collect()
@@ -87,4 +87,24 @@ pub(super) async fn profiles_merge_and_tell_their_owner(store: Store) {
     assert_eq!(store.changes.changes_since(APP, "alice", 0, 10).await.unwrap(), vec![updated(1), updated(2)]);
     assert_eq!(store.changes.head_position(APP, "bob").await.unwrap(), 0);
     assert_eq!(store.profiles.get_profiles(OTHER_APP, users(&["alice"])).await.unwrap(), vec![]);
+}
+
+/// What a message is stamped with: the nick and avatar only, empty when unset or without a
+/// profile or account, and always the profile as it is now.
+pub(super) async fn sender_profile_is_the_nick_and_avatar(store: Store) {
+    let sender = |nick: &str, avatar: &str| SenderProfile { nick: nick.to_owned(), avatar: avatar.to_owned() };
+    assert_eq!(store.profiles.sender_profile(APP, "nobody").await.unwrap(), sender("", ""), "no account");
+    store.accounts.import_accounts(APP, users(&["alice"]), T0).await.unwrap();
+    assert_eq!(store.profiles.sender_profile(APP, "alice").await.unwrap(), sender("", ""), "never set");
+
+    let level = (TAG_LEVEL.to_owned(), ProfileValue::Integer(3));
+    store.profiles.set_profile(APP, "alice", vec![level], T0).await.unwrap();
+    assert_eq!(store.profiles.sender_profile(APP, "alice").await.unwrap(), sender("", ""), "neither tag set");
+
+    store.profiles.set_profile(APP, "alice", vec![(TAG_NICK.to_owned(), text("Alice"))], T0).await.unwrap();
+    assert_eq!(store.profiles.sender_profile(APP, "alice").await.unwrap(), sender("Alice", ""));
+    let fields = vec![(TAG_NICK.to_owned(), text("Ally")), (TAG_IMAGE.to_owned(), text("https://example.com/a.png"))];
+    store.profiles.set_profile(APP, "alice", fields, T0 + 1).await.unwrap();
+    assert_eq!(store.profiles.sender_profile(APP, "alice").await.unwrap(), sender("Ally", "https://example.com/a.png"));
+    assert_eq!(store.profiles.sender_profile(OTHER_APP, "alice").await.unwrap(), sender("", ""), "another app");
 }

@@ -43,6 +43,8 @@ pub(super) async fn appended_messages_keep_every_field(store: Store) {
         need_read_receipt: true,
         excluded_from_unread_count: true,
         excluded_from_last_message: true,
+        nick: "Alice".to_owned(),
+        avatar: "https://example.com/alice.png".to_owned(),
         ..c2c(APP, "alice", "bob", "fields")
     };
     let stored = send(&store, message.clone()).await;
@@ -62,11 +64,28 @@ pub(super) async fn appended_messages_keep_every_field(store: Store) {
         excluded_from_unread_count: true,
         excluded_from_last_message: true,
         revoked: false,
+        nick: "Alice".to_owned(),
+        avatar: "https://example.com/alice.png".to_owned(),
     };
     assert_eq!(stored, expected);
     let history = store.messages.history(APP, &expected.conversation, HistoryRange::Before(None), 10).await.unwrap();
     assert_eq!(history, vec![expected.clone()]);
     assert_eq!(store.messages.find_message(APP, "alice-fields").await.unwrap(), Some(expected));
+}
+
+/// The sender's nick and avatar stored with a message come back with it as a conversation's last
+/// message too, for C2C and group conversations alike.
+pub(super) async fn last_messages_keep_the_sender_profile(store: Store) {
+    let stamped = |message: NewMessage| NewMessage { nick: "Bob".to_owned(), avatar: "b.png".to_owned(), ..message };
+    super::make_group(&store, APP, "g1", "alice", &["bob"]).await;
+    send(&store, stamped(c2c(APP, "bob", "alice", "direct"))).await;
+    send(&store, stamped(to_group(APP, "bob", "g1", "in-group"))).await;
+    let list = store.conversations.list_conversations(APP, "alice", 10).await.unwrap();
+    assert_eq!(list.len(), 2);
+    for record in list {
+        let last = record.last_message.expect("a last message");
+        assert_eq!((last.nick.as_str(), last.avatar.as_str()), ("Bob", "b.png"), "{}", last.client_msg_id);
+    }
 }
 
 pub(super) async fn duplicate_sends_return_the_original(store: Store) {
