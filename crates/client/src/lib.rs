@@ -59,6 +59,9 @@ impl ClientError {
 }
 
 /// Something the server told this session without being asked, or the end of the session.
+// Nearly every event is a push and `Closed` comes once per session, so boxing the push would cost an
+// allocation per event to save memory on the one event that does not need it.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event {
     Push(Push),

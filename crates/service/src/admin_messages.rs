@@ -118,6 +118,8 @@ impl Service {
             need_read_receipt: false,
             deliver_to_sender: false,
         };
+        // An imported message is stamped with its sender's profile as it is at the import.
+        let stamp = self.sender_profile(app, &import.from, "importmsg").await?;
         let new_message = NewMessage {
             app,
             conversation: ConversationKey::c2c(&import.from, &import.to),
@@ -132,6 +134,8 @@ impl Service {
             need_read_receipt: false,
             excluded_from_unread_count: !import.realtime,
             excluded_from_last_message: false,
+            nick: stamp.nick,
+            avatar: stamp.avatar,
             after_send_hook: None,
         };
         let appended = self

@@ -1,10 +1,13 @@
 //! Conversations as one user sees them: the list, one conversation, read marks, total unread, and
 //! the change stream that keeps a user's sessions in step.
 
+use std::collections::HashMap;
+
 use mynah_bus::{Delivery, SharedPush};
 use mynah_proto::codes::ErrorCode;
 use mynah_proto::frames::Push;
 use mynah_proto::objects::{Change, ChangeEntry, Conversation};
+use mynah_proto::profiles::Profile;
 use mynah_proto::requests::{
     ConversationListResult, ConversationRequest, SetMessageReadRequest, SyncRequest, SyncResult, TotalUnreadResult,
 };
@@ -31,7 +34,16 @@ impl Service {
             .list_conversations(session.app, &session.user, MAX_CONVERSATIONS)
             .await
             .map_err(internal)?;
-        let conversation_list = records.iter().map(|record| convert::conversation(&session.user, record)).collect();
+        let mut profiles = self.peer_profiles(session.app, &session.user, &records).await?;
+        let conversation_list = records
+            .iter()
+            .map(|record| {
+                let user_profile = peer_of(&session.user, record).map(|peer| {
+                    profiles.remove(peer).unwrap_or_else(|| Profile::from_tags(peer, std::iter::empty(), 0))
+                });
+                convert::conversation(&session.user, record, user_profile)
+            })
+            .collect();
         Ok(ConversationListResult { conversation_list, position })
     }
 
@@ -50,7 +62,7 @@ impl Service {
             .await
             .map_err(|error| ServiceError::from_store("getConversation", error, ErrorCode::C2C_INVALID_REQUEST))?
             .unwrap_or_else(|| empty_conversation(key));
-        Ok(convert::conversation(&session.user, &record))
+        self.with_peer_profile(session, &record).await
     }
 
     /// Marks a conversation read up to a sequence (the newest when absent). The user's other
@@ -67,7 +79,7 @@ impl Service {
                 Ok(marked) => marked,
                 // A conversation with no messages yet has nothing to read.
                 Err(mynah_store::StoreError::NotFound(_)) => {
-                    return Ok(convert::conversation(&session.user, &empty_conversation(key)));
+                    return self.with_peer_profile(session, &empty_conversation(key)).await;
                 }
                 Err(error) => {
                     return Err(ServiceError::from_store("setMessageRead", error, ErrorCode::C2C_INVALID_REQUEST));
@@ -76,7 +88,34 @@ impl Service {
         if let Some(change) = marked.change {
             self.publish_changes(session.app, &[change]).await;
         }
-        Ok(convert::conversation(&session.user, &marked.conversation))
+        self.with_peer_profile(session, &marked.conversation).await
+    }
+
+    /// One conversation as the session's user sees it, with the peer's profile when it is C2C.
+    async fn with_peer_profile(&self, session: &Session, record: &ConversationRecord) -> ServiceResult<Conversation> {
+        let mut profiles = self.peer_profiles(session.app, &session.user, std::slice::from_ref(record)).await?;
+        let user_profile = peer_of(&session.user, record)
+            .map(|peer| profiles.remove(peer).unwrap_or_else(|| Profile::from_tags(peer, std::iter::empty(), 0)));
+        Ok(convert::conversation(&session.user, record, user_profile))
+    }
+
+    /// The profiles of the peers of the C2C conversations among `records` that have an account,
+    /// by userID: one store read for the whole list, never one per conversation.
+    async fn peer_profiles(
+        &self,
+        app: u64,
+        viewer: &str,
+        records: &[ConversationRecord],
+    ) -> ServiceResult<HashMap<String, Profile>> {
+        let peers: Vec<String> =
+            records.iter().filter_map(|record| peer_of(viewer, record)).map(str::to_owned).collect();
+        if peers.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let found = self.store().profiles.get_profiles(app, peers).await.map_err(|error| {
+            ServiceError::from_store("conversation profiles", error, ErrorCode::C2C_INVALID_REQUEST)
+        })?;
+        Ok(found.iter().map(|record| (record.user.clone(), crate::profiles::profile(record))).collect())
     }
 
     /// The sum of the user's unread counts.
@@ -151,6 +190,13 @@ impl Service {
         };
         Ok(ChangeEntry { position: appended.position, change })
     }
+}
+
+/// The other user of a C2C conversation as `viewer` sees it (`viewer` itself for a conversation
+/// with oneself); `None` for a group.
+fn peer_of<'a>(viewer: &str, record: &'a ConversationRecord) -> Option<&'a str> {
+    let (low, high) = record.conversation.c2c_users()?;
+    Some(if low == viewer { high } else { low })
 }
 
 fn empty_conversation(conversation: ConversationKey) -> ConversationRecord {

@@ -1,6 +1,7 @@
 //! Records to wire objects. The only place the service builds `mynah_proto` objects from records.
 
 use mynah_proto::objects::{Conversation, Group, GroupSelfInfo, Message};
+use mynah_proto::profiles::Profile;
 use mynah_store::{ConversationRecord, GroupRecord, MemberRecord, StoredMessage};
 
 /// A stored message as clients see it.
@@ -23,11 +24,16 @@ pub fn message(stored: &StoredMessage) -> Message {
         online_only: false,
         excluded_from_unread_count: stored.excluded_from_unread_count,
         excluded_from_last_message: stored.excluded_from_last_message,
+        nick: stored.nick.clone(),
+        avatar: stored.avatar.clone(),
+        // Groups have no name cards yet, so no message carries one.
+        name_card: String::new(),
     }
 }
 
-/// A conversation as `viewer` sees it.
-pub fn conversation(viewer: &str, record: &ConversationRecord) -> Conversation {
+/// A conversation as `viewer` sees it; `user_profile` is the peer's profile for a C2C conversation
+/// (`None` for a group).
+pub fn conversation(viewer: &str, record: &ConversationRecord, user_profile: Option<Profile>) -> Conversation {
     let reference = record.conversation.to_ref(viewer);
     Conversation {
         conversation_id: reference.id(),
@@ -37,6 +43,7 @@ pub fn conversation(viewer: &str, record: &ConversationRecord) -> Conversation {
         last_sequence: record.last_seq,
         read_sequence: record.read_seq,
         updated_at_ms: record.updated_at_ms,
+        user_profile,
     }
 }
 

@@ -7,7 +7,7 @@ use mynah_proto::profiles::{
     CUSTOM_TAG_PREFIX, GetUserProfileRequest, GetUserProfileResult, MAX_PROFILE_VALUE_BYTES, Profile, ProfileValue,
     TagKind, UpdateMyProfileRequest, standard_tag,
 };
-use mynah_store::{AppId, ProfileRecord, StoreError};
+use mynah_store::{AppId, ProfileRecord, SenderProfile, StoreError};
 
 use crate::error::{ServiceError, ServiceResult};
 use crate::{Service, Session, now_ms};
@@ -64,6 +64,16 @@ impl Service {
             .get_profiles(app, users)
             .await
             .map_err(|error| ServiceError::from_store("get profiles", error, ErrorCode::PROFILE_INTERNAL))
+    }
+
+    /// The nick and avatar a message from `user` is stamped with (empty without a profile). One
+    /// point read, on every send: `operation` names the send in the log when the store fails.
+    pub(crate) async fn sender_profile(&self, app: AppId, user: &str, operation: &str) -> ServiceResult<SenderProfile> {
+        self.store()
+            .profiles
+            .sender_profile(app, user)
+            .await
+            .map_err(|error| ServiceError::from_store(operation, error, ErrorCode::C2C_INVALID_REQUEST))
     }
 
     /// Sets checked profile fields of an existing account and tells the owner's sessions.

@@ -9,7 +9,7 @@ use mynah_proto::frames::Push;
 use mynah_proto::ids::{ConversationType, SYSTEM_CONVERSATION_ID};
 use mynah_proto::objects::Message;
 use mynah_proto::requests::{SendMessageRequest, SendMessageResult};
-use mynah_store::{AfterSendHook, AppId, ConversationKey, MemberRecord, NewMessage, message_id};
+use mynah_store::{AfterSendHook, AppId, ConversationKey, MemberRecord, NewMessage, SenderProfile, message_id};
 
 use crate::error::{ServiceError, ServiceResult};
 use crate::hooks::{OutgoingMessage, SendVerdict};
@@ -107,6 +107,9 @@ impl Service {
                 }
             };
 
+        // Tencent stamps the sender's nick and avatar on a message when it is sent: one point read.
+        let stamp = self.sender_profile(sender.app, sender.user, "sendMessage").await?;
+
         let mut modified = false;
         if self.hooks().before_send_enabled(sender.app, request.conversation_type) {
             // A resend was judged the first time; asking again could change a stored message.
@@ -137,7 +140,7 @@ impl Service {
                 }
                 SendVerdict::Reject { code, message } => return Err(ServiceError::new(code, message)),
                 SendVerdict::Discard => {
-                    let message = unstored_message(sender.user, request);
+                    let message = unstored_message(sender.user, &stamp, request);
                     return Ok(SendMessageResult { message, duplicate: false, modified: false });
                 }
             }
@@ -153,12 +156,12 @@ impl Service {
                 return Ok(original);
             }
             metrics::counter!("mynah_group_messages_rate_dropped_total").increment(1);
-            let message = unstored_message(sender.user, request);
+            let message = unstored_message(sender.user, &stamp, request);
             return Ok(SendMessageResult { message, duplicate: false, modified });
         }
 
         let (message, duplicate) = if request.online_user_only {
-            (unstored_message(sender.user, request), false)
+            (unstored_message(sender.user, &stamp, request), false)
         } else {
             let after_send_hook =
                 self.hooks().after_send_command(sender.app, request.conversation_type).map(|command| AfterSendHook {
@@ -180,6 +183,8 @@ impl Service {
                 need_read_receipt: request.need_read_receipt,
                 excluded_from_unread_count: request.excluded_from_unread_count,
                 excluded_from_last_message: request.excluded_from_last_message,
+                nick: stamp.nick,
+                avatar: stamp.avatar,
                 after_send_hook,
             };
             // An administrator's group message needs no membership; the store knows both appends.
@@ -264,7 +269,7 @@ fn check_body(msg_body: &[MsgElement], cloud_custom_data: &str) -> ServiceResult
 }
 
 /// A message that is delivered (or dropped) without being stored: sequence 0.
-fn unstored_message(sender: &str, request: SendMessageRequest) -> Message {
+fn unstored_message(sender: &str, stamp: &SenderProfile, request: SendMessageRequest) -> Message {
     let time_ms = now_ms();
     Message {
         id: message_id(sender, &request.client_msg_id),
@@ -284,5 +289,8 @@ fn unstored_message(sender: &str, request: SendMessageRequest) -> Message {
         online_only: request.online_user_only,
         excluded_from_unread_count: true,
         excluded_from_last_message: true,
+        nick: stamp.nick.clone(),
+        avatar: stamp.avatar.clone(),
+        name_card: String::new(),
     }
 }

@@ -7,6 +7,7 @@ mod groups;
 mod http;
 mod limits;
 mod login;
+mod names;
 mod reliability;
 mod rest;
 mod sessions;
