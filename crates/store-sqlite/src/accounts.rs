@@ -3,9 +3,8 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use mynah_proto::profiles::ProfileValue;
+use mynah_proto::profiles::{ProfileValue, TAG_IMAGE, TAG_NICK};
 use mynah_store::{AppId, ChangeRecord, ProfileRecord, ProfileSet, SenderProfile, StoreError};
-use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::changes;
@@ -13,10 +12,9 @@ use crate::rows::{backend, to_json};
 
 const EXISTS: &str = "SELECT 1 FROM accounts WHERE app = ?1 AND user = ?2";
 const PROFILE: &str = "SELECT fields_json, updated_at_ms FROM profiles WHERE app = ?1 AND user = ?2";
-/// The two fields a message is stamped with, picked out by SQLite: the rest of the profile (custom
-/// fields of up to 500 bytes each) is never copied or parsed into Rust on the send path.
-const SENDER_PROFILE: &str = "SELECT json_extract(fields_json, '$.Tag_Profile_IM_Nick'), \
-     json_extract(fields_json, '$.Tag_Profile_IM_Image') FROM profiles WHERE app = ?1 AND user = ?2";
+/// The two fields a message is stamped with, kept in their own columns so the send path neither
+/// copies nor parses the rest of the profile (custom fields of up to 500 bytes each).
+const SENDER_PROFILE: &str = "SELECT nick, avatar FROM profiles WHERE app = ?1 AND user = ?2";
 
 /// The lookups above, for the query plan test.
 #[cfg(test)]
@@ -123,16 +121,11 @@ pub(crate) fn profiles(
 /// The nick and avatar of a user's profile, empty when unset; one lookup by primary key. A user
 /// without a profile row (never set, or no account) has neither.
 pub(crate) fn sender_profile(connection: &Connection, app: AppId, user: &str) -> Result<SenderProfile, StoreError> {
-    // Both tags only ever hold text (the service checks every write), but a value of another type
-    // reads as empty rather than failing the send.
-    let text = |value: ValueRef<'_>| value.as_str().map(str::to_owned).unwrap_or_default();
     connection
         .prepare_cached(SENDER_PROFILE)
         .and_then(|mut statement| {
             statement
-                .query_row(params![app, user], |row| {
-                    Ok(SenderProfile { nick: text(row.get_ref(0)?), avatar: text(row.get_ref(1)?) })
-                })
+                .query_row(params![app, user], |row| Ok(SenderProfile { nick: row.get(0)?, avatar: row.get(1)? }))
                 .optional()
         })
         .map(Option::unwrap_or_default)
@@ -153,13 +146,19 @@ pub(crate) fn set_profile(
     record.fields.extend(fields.iter().cloned());
     record.updated_at_ms = at_ms;
     let fields_json = to_json(&record.fields)?;
+    // The tags a message is stamped with get their own columns (see `SENDER_PROFILE`). Both only
+    // ever hold text (the service checks every write); anything else stamps as empty.
+    let text_of = |tag: &str| record.fields.get(tag).and_then(ProfileValue::as_text).unwrap_or_default();
     connection
         .prepare_cached(
-            "INSERT INTO profiles (app, user, fields_json, updated_at_ms) VALUES (?1, ?2, ?3, ?4) \
+            "INSERT INTO profiles (app, user, fields_json, updated_at_ms, nick, avatar) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
              ON CONFLICT (app, user) DO UPDATE SET fields_json = excluded.fields_json, \
-             updated_at_ms = excluded.updated_at_ms",
+             updated_at_ms = excluded.updated_at_ms, nick = excluded.nick, avatar = excluded.avatar",
         )
-        .and_then(|mut statement| statement.execute(params![app, user, fields_json, at_ms]))
+        .and_then(|mut statement| {
+            statement.execute(params![app, user, fields_json, at_ms, text_of(TAG_NICK), text_of(TAG_IMAGE)])
+        })
         .map_err(backend)?;
     let change = changes::append(connection, app, user, &ChangeRecord::ProfileUpdated { user: user.to_owned() })?;
     Ok(ProfileSet { profile: record, change })

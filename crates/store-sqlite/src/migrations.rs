@@ -50,10 +50,21 @@ CREATE INDEX webhook_outbox_due ON webhook_outbox (next_attempt_ms, id);
 
 /// The sender's nick and avatar, stamped on each message when it is sent (as Tencent does), so a
 /// later profile change does not rewrite old messages. Messages stored before this migration have
-/// none (`''`). Adding a column with a constant default rewrites no row.
+/// none (`''`); adding a column with a constant default rewrites no message row.
+///
+/// `profiles` keeps the two tags in their own columns too (besides `fields_json`), written with the
+/// profile, so the lookup every send makes reads two short columns and parses no JSON. Only text
+/// values count (the service never stores another type for these tags).
 const SCHEMA_V4_MESSAGE_SENDER_PROFILE: &str = "
 ALTER TABLE messages ADD COLUMN nick TEXT NOT NULL DEFAULT '';
 ALTER TABLE messages ADD COLUMN avatar TEXT NOT NULL DEFAULT '';
+ALTER TABLE profiles ADD COLUMN nick TEXT NOT NULL DEFAULT '';
+ALTER TABLE profiles ADD COLUMN avatar TEXT NOT NULL DEFAULT '';
+UPDATE profiles SET
+    nick = CASE WHEN json_type(fields_json, '$.Tag_Profile_IM_Nick') = 'text'
+        THEN json_extract(fields_json, '$.Tag_Profile_IM_Nick') ELSE '' END,
+    avatar = CASE WHEN json_type(fields_json, '$.Tag_Profile_IM_Image') = 'text'
+        THEN json_extract(fields_json, '$.Tag_Profile_IM_Image') ELSE '' END;
 ";
 
 /// The first schema.
@@ -198,7 +209,7 @@ mod tests {
     }
 
     #[test]
-    fn messages_stored_before_the_sender_profile_columns_read_as_empty() {
+    fn the_sender_profile_columns_start_empty_for_messages_and_filled_for_profiles() {
         let mut connection = Connection::open_in_memory().unwrap();
         for sql in &MIGRATIONS[..3] {
             connection.execute_batch(sql).unwrap();
@@ -209,13 +220,23 @@ mod tests {
                 "INSERT INTO messages (app, conv_key, seq, message_id, sender, receiver, client_msg_id, random, \
                  time_ms, body_json, cloud_custom_data, priority, need_read_receipt, excluded_from_unread_count, \
                  excluded_from_last_message, counted_index) \
-                 VALUES (1, 'c', 1, 'a-m', 'a', 'b', 'm', 0, 0, '[]', '', 'Normal', 0, 0, 0, 1)",
+                 VALUES (1, 'c', 1, 'a-m', 'a', 'b', 'm', 0, 0, '[]', '', 'Normal', 0, 0, 0, 1); \
+                 INSERT INTO profiles (app, user, fields_json, updated_at_ms) VALUES \
+                 (1, 'a', '{\"Tag_Profile_IM_Image\":\"a.png\",\"Tag_Profile_IM_Nick\":\"Alice\"}', 1), \
+                 (1, 'b', '{\"Tag_Profile_IM_Level\":3,\"Tag_Profile_IM_Nick\":7}', 1);",
             )
             .unwrap();
         migrate(&mut connection).unwrap();
-        let stamped: (String, String) = connection
-            .query_row("SELECT nick, avatar FROM messages", [], |row| Ok((row.get(0)?, row.get(1)?)))
-            .unwrap();
+        let pair = |row: &rusqlite::Row<'_>| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?));
+        let stamped = connection.query_row("SELECT nick, avatar FROM messages", [], pair).unwrap();
         assert_eq!(stamped, (String::new(), String::new()));
+        let profiles: Vec<(String, String)> = connection
+            .prepare("SELECT nick, avatar FROM profiles ORDER BY user")
+            .unwrap()
+            .query_map([], pair)
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(profiles, vec![("Alice".to_owned(), "a.png".to_owned()), (String::new(), String::new())]);
     }
 }
