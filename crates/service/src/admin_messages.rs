@@ -119,7 +119,7 @@ impl Service {
             deliver_to_sender: false,
         };
         // An imported message is stamped with its sender's profile as it is at the import.
-        let stamp = self.sender_profile(app, &import.from, "importmsg").await?;
+        let stamp = self.sender_profile(app, &import.from, ("importmsg", ErrorCode::OPENIM_INTERNAL)).await?;
         let new_message = NewMessage {
             app,
             conversation: ConversationKey::c2c(&import.from, &import.to),

@@ -67,13 +67,19 @@ impl Service {
     }
 
     /// The nick and avatar a message from `user` is stamped with (empty without a profile). One
-    /// point read, on every send: `operation` names the send in the log when the store fails.
-    pub(crate) async fn sender_profile(&self, app: AppId, user: &str, operation: &str) -> ServiceResult<SenderProfile> {
+    /// point read, on every send; a store failure is logged under `operation` and answered with
+    /// `internal_code`, the sending family's code for a server fault.
+    pub(crate) async fn sender_profile(
+        &self,
+        app: AppId,
+        user: &str,
+        (operation, internal_code): (&str, ErrorCode),
+    ) -> ServiceResult<SenderProfile> {
         self.store()
             .profiles
             .sender_profile(app, user)
             .await
-            .map_err(|error| ServiceError::from_store(operation, error, ErrorCode::C2C_INVALID_REQUEST))
+            .map_err(|error| ServiceError::from_store(operation, error, internal_code))
     }
 
     /// Sets checked profile fields of an existing account and tells the owner's sessions.

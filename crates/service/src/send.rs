@@ -108,7 +108,9 @@ impl Service {
             };
 
         // Tencent stamps the sender's nick and avatar on a message when it is sent: one point read.
-        let stamp = self.sender_profile(sender.app, sender.user, "sendMessage").await?;
+        // A store failure is answered like one of the append below.
+        let stamp =
+            self.sender_profile(sender.app, sender.user, ("sendMessage", ErrorCode::C2C_INVALID_REQUEST)).await?;
 
         let mut modified = false;
         if self.hooks().before_send_enabled(sender.app, request.conversation_type) {
