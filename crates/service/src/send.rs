@@ -173,7 +173,7 @@ impl Service {
                 receiver: request.to,
                 client_msg_id: request.client_msg_id,
                 random: request.random,
-                time_ms: now_ms(),
+                time_ms: None,
                 body: request.msg_body,
                 cloud_custom_data: request.cloud_custom_data,
                 priority: request.priority,

@@ -6,7 +6,7 @@
 use mynah_store::{AppId, AppendedChange, ChangeRecord, StoreError};
 use rusqlite::{Connection, params};
 
-use crate::rows::{backend, json, to_json};
+use crate::rows::{backend, json, stored_int, to_json};
 
 const SINCE: &str = "SELECT position, payload FROM changes WHERE app = ?1 AND user = ?2 AND position > ?3 \
      ORDER BY position LIMIT ?4";
@@ -40,6 +40,10 @@ pub(crate) fn since(
     after: u64,
     limit: u32,
 ) -> Result<Vec<AppendedChange>, StoreError> {
+    // Positions count up from 1 as SQLite integers: nothing is stored above i64::MAX.
+    let Some(after) = stored_int(after) else {
+        return Ok(Vec::new());
+    };
     let mut statement = connection.prepare_cached(SINCE).map_err(backend)?;
     let rows = statement
         .query_map(params![app, user, after, limit], |row| {
