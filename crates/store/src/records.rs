@@ -155,6 +155,10 @@ pub enum ChangeRecord {
     ProfileUpdated {
         user: String,
     },
+    /// A kind this version does not know, written by a newer node during a rolling upgrade. Read,
+    /// never written: its position counts, its content is skipped.
+    #[serde(other)]
+    Unknown,
 }
 
 /// A change appended for a user by a write, to be pushed to that user's sessions.
