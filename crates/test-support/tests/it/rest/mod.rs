@@ -9,6 +9,7 @@
 //! - [`groups`]: groups, members, dismissal, system notices.
 //! - [`group_messages`]: group sends, recalls and history.
 //! - [`profiles`]: `portrait_set`/`portrait_get` and the SDK's profile operations.
+//! - [`sequence_bounds`]: sequences beyond anything stored are "no such message".
 
 mod accounts;
 mod auth;
@@ -17,6 +18,7 @@ mod groups;
 mod messages;
 mod profiles;
 mod revisions;
+mod sequence_bounds;
 
 use std::process::Command;
 use std::sync::OnceLock;
