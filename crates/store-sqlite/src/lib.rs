@@ -144,7 +144,7 @@ impl SqliteStore {
             .map_err(|error| opening(&config, error))?;
         let checkpointer = Checkpointer::start(checkpoints)
             .map_err(|error| StoreError::Backend(format!("starting the sqlite checkpoint thread: {error}")))?;
-        let writer = Writer::start(connection, checkpointer)
+        let writer = Writer::start(connection, checkpointer, writer::QUEUE_BOUND)
             .map_err(|error| StoreError::Backend(format!("starting the sqlite writer thread: {error}")))?;
         Ok(SqliteStore { writer, readers: ReaderPool::new(readers), unknown_change_kinds: Default::default() })
     }
