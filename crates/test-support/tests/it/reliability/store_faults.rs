@@ -4,7 +4,8 @@
 //! does not know is skipped, not fatal to the whole sync.
 //!
 //! Faults are injected into the server's SQLite file from a second connection while it runs: a
-//! trigger that fails every message insert stands in for a full disk.
+//! trigger that fails every message insert stands in for a full disk, a row that cannot be decoded
+//! for a corrupt page. A lookup that fails is reported, never taken for "no such row".
 
 use mynah_test_support::{APP_ID, TestServer};
 use serde_json::{Value, json};
@@ -140,4 +141,37 @@ async fn an_unknown_change_kind_is_skipped_not_fatal() {
         .collect();
     assert_eq!(positions, vec![head + 2], "the unknown change is skipped, the next one delivered");
     assert_eq!(after["data"]["position"], head + 2);
+}
+
+#[tokio::test]
+async fn a_resend_the_store_cannot_look_up_is_an_internal_error_not_a_fresh_send() {
+    // One group message a second: a resend right after the original is over the group's rate, and
+    // the server looks the original up to answer it.
+    let server = TestServer::start_with(|config| config.group_messages_per_second = 1).await;
+    let (mut alice, _bob) = world(&server).await;
+    // The original's row can no longer be read (its body is not JSON), as a corrupt page would make it.
+    let corrupted = database(&server)
+        .execute("UPDATE messages SET body_json = 'not json' WHERE client_msg_id = 'group_first'", [])
+        .expect("corrupt the stored original");
+    assert_eq!(corrupted, 1);
+
+    // Whether the resend meets the rate limit or (in a new second) the append's own dedup, it must
+    // not be answered as a fresh message the group dropped, nor blamed on the client.
+    let resend = alice.call(10, "sendMessage", text_message("g1", "GROUP", "group_first")).await;
+    assert_eq!(code(&resend), 10002, "{resend}");
+}
+
+#[tokio::test]
+async fn find_message_reports_a_failing_membership_lookup() {
+    let server = TestServer::start().await;
+    let (_alice, mut bob) = world(&server).await;
+    let found = bob.call(10, "findMessage", json!({"messageID": "alice-group_first"})).await;
+    assert_eq!(code(&found), 0, "{found}");
+    // bob's membership row can no longer be read: that is the server's failure, not "no such message".
+    database(&server)
+        .execute("UPDATE group_members SET role = 'unreadable' WHERE user = 'bob'", [])
+        .expect("corrupt bob's membership");
+
+    let found = bob.call(11, "findMessage", json!({"messageID": "alice-group_first"})).await;
+    assert_eq!(code(&found), 10002, "{found}");
 }
