@@ -44,3 +44,25 @@ pub(crate) fn to_json<T: serde::Serialize>(value: &T) -> Result<String, StoreErr
 fn corrupt(index: usize, reason: String) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(index, Type::Text, reason.into())
 }
+
+#[cfg(test)]
+mod tests {
+    use rusqlite::ffi;
+
+    use super::*;
+
+    fn failure(code: std::ffi::c_int) -> StoreError {
+        backend(rusqlite::Error::SqliteFailure(ffi::Error::new(code), None))
+    }
+
+    #[test]
+    fn locks_are_retryable_clashes_are_conflicts_and_the_rest_is_a_backend_failure() {
+        assert!(matches!(failure(ffi::SQLITE_BUSY), StoreError::Busy(_)));
+        assert!(matches!(failure(ffi::SQLITE_LOCKED), StoreError::Busy(_)));
+        assert!(matches!(failure(ffi::SQLITE_CONSTRAINT), StoreError::Conflict(_)));
+        assert!(matches!(failure(ffi::SQLITE_FULL), StoreError::Backend(_)));
+        assert!(matches!(failure(ffi::SQLITE_IOERR), StoreError::Backend(_)));
+        assert!(failure(ffi::SQLITE_BUSY).is_retryable());
+        assert!(!failure(ffi::SQLITE_FULL).is_retryable());
+    }
+}

@@ -166,7 +166,7 @@ fn run(connection: Connection, checkpointer: Checkpointer, queue: mpsc::Receiver
                 }
                 Some(reason) => tracing::error!(%reason, jobs = batch.len(), "sqlite group commit failed"),
             }
-            batch::deliver(batch.drain(..), failure.as_deref());
+            batch::deliver(batch.drain(..), failure.as_ref());
             // The batch's room frees only once its replies are out, so queued and running writes
             // together never exceed the bound.
             rooms.clear();
