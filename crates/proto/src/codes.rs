@@ -39,6 +39,9 @@ impl ErrorCode {
     pub const C2C_INVALID_REQUEST: ErrorCode = ErrorCode(20001);
     /// The sender or receiver userID is invalid.
     pub const C2C_INVALID_USER: ErrorCode = ErrorCode(20003);
+    /// Internal error of the one-to-one message service (the server failed, not the request;
+    /// Tencent's table says to retry).
+    pub const C2C_INTERNAL: ErrorCode = ErrorCode(20005);
     /// The message was rejected by the app's before-send webhook.
     pub const C2C_REJECTED_BY_CALLBACK: ErrorCode = ErrorCode(20006);
 

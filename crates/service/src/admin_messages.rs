@@ -127,7 +127,7 @@ impl Service {
             receiver: import.to.clone(),
             client_msg_id: format!("import_{}", &derived_client_msg_id(&hashed)["rest_".len()..]),
             random: import.random,
-            time_ms: import.time_ms,
+            time_ms: Some(import.time_ms),
             body: import.body,
             cloud_custom_data: import.cloud_custom_data,
             priority: MessagePriority::Normal,

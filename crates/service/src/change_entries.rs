@@ -31,7 +31,7 @@ impl Service {
                     .messages
                     .find_message(app, message_id)
                     .await
-                    .map_err(|error| ServiceError::from_store("sync", error, ErrorCode::C2C_INVALID_REQUEST))?
+                    .map_err(|error| ServiceError::from_store("sync", error, ErrorCode::C2C_INTERNAL))?
                     .filter(|message| message.conversation.as_str() == conversation && message.seq == *seq);
                 Change::MessageModified {
                     conversation_id: ConversationKey::from_stored(conversation.clone()).to_ref(viewer).id(),

@@ -14,6 +14,7 @@ use mynah_proto::requests::{
 use mynah_store::{AppendedChange, ChangeRecord, ConversationKey, ConversationRecord};
 
 use crate::error::{ServiceError, ServiceResult};
+use crate::history::internal_code;
 use crate::{Service, Session, convert};
 
 /// The most conversations a list returns (Tencent: 100 by default, up to 500).
@@ -24,7 +25,7 @@ pub const MAX_SYNC_CHANGES: u32 = 1000;
 impl Service {
     /// The user's conversations, newest first, with the change-stream position they reflect.
     pub async fn get_conversation_list(&self, session: &Session) -> ServiceResult<ConversationListResult> {
-        let internal = |error| ServiceError::from_store("getConversationList", error, ErrorCode::C2C_INVALID_REQUEST);
+        let internal = |error| ServiceError::from_store("getConversationList", error, ErrorCode::C2C_INTERNAL);
         // Read the position first: a change made between the two reads is then replayed by the
         // next sync, never lost.
         let position = self.store().changes.head_position(session.app, &session.user).await.map_err(internal)?;
@@ -60,7 +61,7 @@ impl Service {
             .conversations
             .get_conversation(session.app, &session.user, &key)
             .await
-            .map_err(|error| ServiceError::from_store("getConversation", error, ErrorCode::C2C_INVALID_REQUEST))?
+            .map_err(|error| ServiceError::from_store("getConversation", error, internal_code(&reference)))?
             .unwrap_or_else(|| empty_conversation(key));
         self.with_peer_profile(session, &record).await
     }
@@ -82,7 +83,7 @@ impl Service {
                     return self.with_peer_profile(session, &empty_conversation(key)).await;
                 }
                 Err(error) => {
-                    return Err(ServiceError::from_store("setMessageRead", error, ErrorCode::C2C_INVALID_REQUEST));
+                    return Err(ServiceError::from_store("setMessageRead", error, internal_code(&reference)));
                 }
             };
         if let Some(change) = marked.change {
@@ -122,7 +123,7 @@ impl Service {
     pub async fn get_total_unread(&self, session: &Session) -> ServiceResult<TotalUnreadResult> {
         let total_unread_count =
             self.store().conversations.total_unread(session.app, &session.user).await.map_err(|error| {
-                ServiceError::from_store("getTotalUnreadMessageCount", error, ErrorCode::C2C_INVALID_REQUEST)
+                ServiceError::from_store("getTotalUnreadMessageCount", error, ErrorCode::C2C_INTERNAL)
             })?;
         Ok(TotalUnreadResult { total_unread_count })
     }
@@ -130,7 +131,7 @@ impl Service {
     /// The user's changes after a position.
     pub async fn sync(&self, session: &Session, request: SyncRequest) -> ServiceResult<SyncResult> {
         let limit = request.limit.unwrap_or(MAX_SYNC_CHANGES).clamp(1, MAX_SYNC_CHANGES);
-        let internal = |error| ServiceError::from_store("sync", error, ErrorCode::C2C_INVALID_REQUEST);
+        let internal = |error| ServiceError::from_store("sync", error, ErrorCode::C2C_INTERNAL);
         let mut records = self
             .store()
             .changes
@@ -142,6 +143,11 @@ impl Service {
         let position = records.last().map_or(request.position, |record| record.position);
         let mut changes = Vec::with_capacity(records.len());
         for record in &records {
+            // A kind a newer node wrote (the store logged it): skipped, so one unknown change does
+            // not fail the sync; `position` still moves past it.
+            if record.change == ChangeRecord::Unknown {
+                continue;
+            }
             changes.push(self.change_entry(session.app, record).await?);
         }
         Ok(SyncResult { changes, position, has_more })
@@ -183,8 +189,9 @@ impl Service {
             other => match self.administration_change(app, appended).await? {
                 Some(change) => change,
                 None => {
-                    tracing::warn!(?other, "unknown change record");
-                    return Err(ServiceError::new(ErrorCode::C2C_INVALID_REQUEST, "unknown change"));
+                    // A record this service has no wire form for: the server's bug, not the client's.
+                    tracing::error!(?other, "a change record has no wire form");
+                    return Err(ServiceError::new(ErrorCode::C2C_INTERNAL, "internal server error"));
                 }
             },
         };

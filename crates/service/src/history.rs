@@ -35,7 +35,7 @@ impl Service {
             .messages
             .history(session.app, &key, range, count + 1)
             .await
-            .map_err(|error| ServiceError::from_store("getMessageList", error, ErrorCode::C2C_INVALID_REQUEST))?;
+            .map_err(|error| ServiceError::from_store("getMessageList", error, internal_code(&reference)))?;
         let is_completed = page.len() <= count as usize;
         page.truncate(count as usize);
         if matches!(range, HistoryRange::Before(_)) {
@@ -54,11 +54,19 @@ impl Service {
             .messages
             .find_message(session.app, &request.message_id)
             .await
-            .map_err(|error| ServiceError::from_store("findMessage", error, ErrorCode::C2C_INVALID_REQUEST))?
+            .map_err(|error| ServiceError::from_store("findMessage", error, ErrorCode::C2C_INTERNAL))?
             .ok_or_else(not_found)?;
         let visible = match stored.conversation.conversation_type() {
             ConversationType::C2c => stored.sender == session.user || stored.receiver == session.user,
-            ConversationType::Group => self.require_member(session, &stored.receiver).await.is_ok(),
+            // Not a member (or the group is gone): the message is not the user's to see. Any other
+            // failure is the server's, and says nothing about the message.
+            ConversationType::Group => match self.require_member(session, &stored.receiver).await {
+                Ok(_) => true,
+                Err(error) if [ErrorCode::GROUP_NO_PERMISSION, ErrorCode::GROUP_NOT_FOUND].contains(&error.code) => {
+                    false
+                }
+                Err(error) => return Err(error),
+            },
         };
         if !visible {
             return Err(not_found());
@@ -79,5 +87,13 @@ impl Service {
             self.require_member(session, &reference.target).await?;
         }
         Ok(reference)
+    }
+}
+
+/// The internal-error code of a conversation's family: 10002 for a group, 20005 one-to-one.
+pub(crate) fn internal_code(reference: &ConversationRef) -> ErrorCode {
+    match reference.conversation_type {
+        ConversationType::Group => ErrorCode::GROUP_INTERNAL,
+        ConversationType::C2c => ErrorCode::C2C_INTERNAL,
     }
 }

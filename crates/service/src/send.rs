@@ -9,7 +9,9 @@ use mynah_proto::frames::Push;
 use mynah_proto::ids::{ConversationType, SYSTEM_CONVERSATION_ID};
 use mynah_proto::objects::Message;
 use mynah_proto::requests::{SendMessageRequest, SendMessageResult};
-use mynah_store::{AfterSendHook, AppId, ConversationKey, MemberRecord, NewMessage, SenderProfile, message_id};
+use mynah_store::{
+    AfterSendHook, AppId, ConversationKey, MemberRecord, NewMessage, SenderProfile, StoreError, message_id,
+};
 
 use crate::error::{ServiceError, ServiceResult};
 use crate::hooks::{OutgoingMessage, SendVerdict};
@@ -115,7 +117,7 @@ impl Service {
         let mut modified = false;
         if self.hooks().before_send_enabled(sender.app, request.conversation_type) {
             // A resend was judged the first time; asking again could change a stored message.
-            if let Some(original) = self.stored_original(sender, &request.client_msg_id).await {
+            if let Some(original) = self.stored_original(sender, &request).await? {
                 return Ok(original);
             }
             let outgoing = OutgoingMessage {
@@ -154,7 +156,7 @@ impl Service {
             && !self.group_rate().admit(sender.app, &request.to, request.priority)
         {
             // A resend of a stored message gets the stored original, whatever the rate now.
-            if let Some(original) = self.stored_original(sender, &request.client_msg_id).await {
+            if let Some(original) = self.stored_original(sender, &request).await? {
                 return Ok(original);
             }
             metrics::counter!("mynah_group_messages_rate_dropped_total").increment(1);
@@ -171,6 +173,7 @@ impl Service {
                     client_ip: sender.origin.client_ip.clone(),
                     platform: sender.origin.platform.clone(),
                 });
+            let (conversation_type, internal) = (request.conversation_type, send_internal_code(sender, &request));
             let new_message = NewMessage {
                 app: sender.app,
                 conversation,
@@ -178,7 +181,7 @@ impl Service {
                 receiver: request.to,
                 client_msg_id: request.client_msg_id,
                 random: request.random,
-                time_ms: now_ms(),
+                time_ms: None,
                 body: request.msg_body,
                 cloud_custom_data: request.cloud_custom_data,
                 priority: request.priority,
@@ -195,8 +198,13 @@ impl Service {
             } else {
                 self.store().message_admin.append_admin_message(new_message).await
             };
-            let appended = appended
-                .map_err(|error| ServiceError::from_store("sendMessage", error, ErrorCode::C2C_INVALID_REQUEST))?;
+            let appended = appended.map_err(|error| match error {
+                // The group was dismissed between the service's check and the append.
+                StoreError::NotFound(_) if conversation_type == ConversationType::Group => {
+                    ServiceError::new(ErrorCode::GROUP_NOT_FOUND, "the group does not exist")
+                }
+                other => ServiceError::from_store("sendMessage", other, internal),
+            })?;
             (convert::message(&appended.message), appended.duplicate)
         };
 
@@ -211,12 +219,26 @@ impl Service {
         Ok(SendMessageResult { message, duplicate, modified })
     }
 
-    /// The answer to a resend of a message already stored, if `client_msg_id` is one: the stored
-    /// original, marked as a duplicate.
-    async fn stored_original(&self, sender: &Sender<'_>, client_msg_id: &str) -> Option<SendMessageResult> {
-        let id = message_id(sender.user, client_msg_id);
-        let original = self.store().messages.find_message(sender.app, &id).await.ok().flatten()?;
-        Some(SendMessageResult { message: convert::message(&original), duplicate: true, modified: false })
+    /// The answer to a resend of a message already stored, if the request's `clientMsgID` is one:
+    /// the stored original, marked as a duplicate. A store failure is the server's, reported as
+    /// such: taking it for "not sent yet" could send the message a second time.
+    async fn stored_original(
+        &self,
+        sender: &Sender<'_>,
+        request: &SendMessageRequest,
+    ) -> ServiceResult<Option<SendMessageResult>> {
+        let id = message_id(sender.user, &request.client_msg_id);
+        let original = self
+            .store()
+            .messages
+            .find_message(sender.app, &id)
+            .await
+            .map_err(|error| ServiceError::from_store("sendMessage", error, send_internal_code(sender, request)))?;
+        Ok(original.map(|original| SendMessageResult {
+            message: convert::message(&original),
+            duplicate: true,
+            modified: false,
+        }))
     }
 
     /// Fails with 10007 unless the session's user is a member of the group (10010 when the group
@@ -252,6 +274,16 @@ impl Service {
             .await
             .map_err(|error| ServiceError::from_store("group lookup", error, ErrorCode::GROUP_INTERNAL))?
             .ok_or_else(|| ServiceError::new(ErrorCode::GROUP_NOT_FOUND, format!("group {group_id} does not exist")))
+    }
+}
+
+/// The internal-error code of a send: 10002 for a group, 20005 for a one-to-one message from a
+/// session, 91000 for one from the REST API (the `openim` service's).
+fn send_internal_code(sender: &Sender<'_>, request: &SendMessageRequest) -> ErrorCode {
+    match request.conversation_type {
+        ConversationType::Group => ErrorCode::GROUP_INTERNAL,
+        ConversationType::C2c if sender.session.is_some() => ErrorCode::C2C_INTERNAL,
+        ConversationType::C2c => ErrorCode::OPENIM_INTERNAL,
     }
 }
 

@@ -59,7 +59,7 @@ fn message(index: usize, pairs: usize) -> NewMessage {
         sender: from,
         receiver: to,
         random: index as u32,
-        time_ms: 1_700_000_000_000 + index as u64,
+        time_ms: Some(1_700_000_000_000 + index as u64),
         cloud_custom_data: String::new(),
         priority: MessagePriority::Normal,
         need_read_receipt: false,

@@ -13,7 +13,8 @@
 //!   did is visible before the commit and their replies are only sent afterwards.
 //!
 //! If SQLite itself ends the transaction (I/O error, disk full) or the commit fails, every job of
-//! the batch fails with `StoreError::Backend`.
+//! the batch fails with `StoreError::Backend`; when the transaction could not begin or commit
+//! because another connection held the lock past the busy timeout, with `StoreError::Busy`.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
@@ -27,8 +28,8 @@ pub(crate) trait Job: Send {
     /// time after the first run's writes were rolled back.
     fn run(&mut self, connection: &Connection) -> bool;
 
-    /// Sends the kept outcome, or `Backend(failure)` when the batch did not commit.
-    fn deliver(self: Box<Self>, failure: Option<&str>);
+    /// Sends the kept outcome, or the batch's failure when it did not commit.
+    fn deliver(self: Box<Self>, failure: Option<&Failure>);
 }
 
 /// The one [`Job`]: a re-runnable closure over the connection and the caller's reply channel.
@@ -58,9 +59,9 @@ where
         succeeded
     }
 
-    fn deliver(self: Box<Self>, failure: Option<&str>) {
+    fn deliver(self: Box<Self>, failure: Option<&Failure>) {
         let result = match (failure, self.outcome) {
-            (Some(reason), _) => Err(StoreError::Backend(format!("sqlite write transaction failed: {reason}"))),
+            (Some(failure), _) => Err(failure.to_error()),
             (None, Some(outcome)) => outcome,
             (None, None) => Err(StoreError::Backend("the sqlite write job panicked".to_owned())),
         };
@@ -69,8 +70,43 @@ where
     }
 }
 
-/// Runs `jobs` in one transaction and commits it. `Err` (the reason) when nothing was committed.
-pub(crate) fn execute(connection: &Connection, jobs: &mut [Box<dyn Job>]) -> Result<(), String> {
+/// Why a batch did not commit.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Failure {
+    reason: String,
+    /// Another connection held the lock past the busy timeout: the same writes may succeed later.
+    retryable: bool,
+}
+
+impl Failure {
+    fn to_error(&self) -> StoreError {
+        let reason = format!("sqlite write transaction failed: {}", self.reason);
+        if self.retryable { StoreError::Busy(reason) } else { StoreError::Backend(reason) }
+    }
+
+    fn broken(reason: &str) -> Failure {
+        Failure { reason: reason.to_owned(), retryable: false }
+    }
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str(&self.reason)
+    }
+}
+
+impl From<rusqlite::Error> for Failure {
+    fn from(error: rusqlite::Error) -> Failure {
+        let retryable = matches!(
+            error.sqlite_error_code(),
+            Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+        );
+        Failure { reason: error.to_string(), retryable }
+    }
+}
+
+/// Runs `jobs` in one transaction and commits it. `Err` when nothing was committed.
+pub(crate) fn execute(connection: &Connection, jobs: &mut [Box<dyn Job>]) -> Result<(), Failure> {
     match run_fast(connection, jobs)? {
         Fast::Committed => Ok(()),
         Fast::NeedsSavepoints => run_careful(connection, jobs),
@@ -78,7 +114,7 @@ pub(crate) fn execute(connection: &Connection, jobs: &mut [Box<dyn Job>]) -> Res
 }
 
 /// Sends every job's reply; call after [`execute`] with its failure, if any.
-pub(crate) fn deliver(jobs: impl Iterator<Item = Box<dyn Job>>, failure: Option<&str>) {
+pub(crate) fn deliver(jobs: impl Iterator<Item = Box<dyn Job>>, failure: Option<&Failure>) {
     for job in jobs {
         job.deliver(failure);
     }
@@ -89,7 +125,7 @@ enum Fast {
     NeedsSavepoints,
 }
 
-fn run_fast(connection: &Connection, jobs: &mut [Box<dyn Job>]) -> Result<Fast, String> {
+fn run_fast(connection: &Connection, jobs: &mut [Box<dyn Job>]) -> Result<Fast, Failure> {
     begin(connection)?;
     for job in jobs.iter_mut() {
         let changes_before = connection.total_changes();
@@ -109,7 +145,7 @@ fn run_fast(connection: &Connection, jobs: &mut [Box<dyn Job>]) -> Result<Fast, 
     Ok(Fast::Committed)
 }
 
-fn run_careful(connection: &Connection, jobs: &mut [Box<dyn Job>]) -> Result<(), String> {
+fn run_careful(connection: &Connection, jobs: &mut [Box<dyn Job>]) -> Result<(), Failure> {
     begin(connection)?;
     for job in jobs.iter_mut() {
         run_sql(connection, "SAVEPOINT job").inspect_err(|_| rollback(connection))?;
@@ -128,7 +164,7 @@ fn run_careful(connection: &Connection, jobs: &mut [Box<dyn Job>]) -> Result<(),
     commit(connection)
 }
 
-fn begin(connection: &Connection) -> Result<(), String> {
+fn begin(connection: &Connection) -> Result<(), Failure> {
     if !connection.is_autocommit() {
         // A transaction survived an earlier failure (say, a failed ROLLBACK): end it, or every
         // later batch would fail to begin.
@@ -137,7 +173,7 @@ fn begin(connection: &Connection) -> Result<(), String> {
     run_sql(connection, "BEGIN IMMEDIATE")
 }
 
-fn commit(connection: &Connection) -> Result<(), String> {
+fn commit(connection: &Connection) -> Result<(), Failure> {
     run_sql(connection, "COMMIT").inspect_err(|_| rollback(connection))
 }
 
@@ -150,16 +186,16 @@ fn rollback(connection: &Connection) {
 }
 
 /// SQLite rolls a transaction back by itself on some errors (I/O, disk full); the batch is lost then.
-fn still_in_transaction(connection: &Connection) -> Result<(), String> {
-    if connection.is_autocommit() { Err("sqlite ended the transaction after an error".to_owned()) } else { Ok(()) }
+fn still_in_transaction(connection: &Connection) -> Result<(), Failure> {
+    if connection.is_autocommit() {
+        Err(Failure::broken("sqlite ended the transaction after an error"))
+    } else {
+        Ok(())
+    }
 }
 
-fn run_sql(connection: &Connection, sql: &str) -> Result<(), String> {
-    connection
-        .prepare_cached(sql)
-        .and_then(|mut statement| statement.execute([]))
-        .map(|_| ())
-        .map_err(|error| error.to_string())
+fn run_sql(connection: &Connection, sql: &str) -> Result<(), Failure> {
+    connection.prepare_cached(sql).and_then(|mut statement| statement.execute([])).map(|_| ()).map_err(Failure::from)
 }
 
 #[cfg(test)]
@@ -250,6 +286,26 @@ mod tests {
     }
 
     #[test]
+    fn a_batch_locked_out_by_another_connection_fails_as_retryable() {
+        let directory = tempfile::tempdir().unwrap();
+        let path = directory.path().join("batch.db");
+        let connection = Connection::open(&path).unwrap();
+        connection.execute_batch("CREATE TABLE t (v INTEGER PRIMARY KEY)").unwrap();
+        // Another connection holds the write lock; this one has no busy handler, so it gives up at once.
+        let holder = Connection::open(&path).unwrap();
+        holder.execute_batch("BEGIN IMMEDIATE").unwrap();
+        let (insert, reply) = sql("INSERT INTO t VALUES (1)");
+        let mut jobs = vec![insert];
+
+        let failure = execute(&connection, &mut jobs).err();
+        deliver(jobs.into_iter(), failure.as_ref());
+
+        assert!(matches!(reply.blocking_recv().unwrap(), Err(StoreError::Busy(_))));
+        holder.execute_batch("COMMIT").unwrap();
+        assert_eq!(values(&connection), Vec::<i64>::new());
+    }
+
+    #[test]
     fn a_failed_commit_fails_every_job() {
         let connection = table();
         // A deferred foreign key is checked at COMMIT, so the jobs succeed and the commit fails.
@@ -265,7 +321,7 @@ mod tests {
 
         let failure = execute(&connection, &mut jobs).err();
         assert!(failure.is_some());
-        deliver(jobs.into_iter(), failure.as_deref());
+        deliver(jobs.into_iter(), failure.as_ref());
 
         assert!(matches!(first_reply.blocking_recv().unwrap(), Err(StoreError::Backend(_))));
         assert!(matches!(orphan_reply.blocking_recv().unwrap(), Err(StoreError::Backend(_))));

@@ -3,10 +3,13 @@
 //! The next position is the user's highest plus one, computed on the single writer inside the
 //! transaction of the write that causes the change, so there is no counter that could drift.
 
+use std::collections::HashSet;
+use std::sync::{Mutex, PoisonError};
+
 use mynah_store::{AppId, AppendedChange, ChangeRecord, StoreError};
 use rusqlite::{Connection, params};
 
-use crate::rows::{backend, json, to_json};
+use crate::rows::{backend, json, stored_int, to_json};
 
 const SINCE: &str = "SELECT position, payload FROM changes WHERE app = ?1 AND user = ?2 AND position > ?3 \
      ORDER BY position LIMIT ?4";
@@ -32,18 +35,46 @@ pub(crate) fn append(
     Ok(AppendedChange { user: user.to_owned(), position, change: change.clone() })
 }
 
-/// Changes above `after`, oldest first.
+/// The change kinds met that this version does not know, so each is logged once, not once per read.
+#[derive(Default)]
+pub(crate) struct UnknownKinds(Mutex<HashSet<String>>);
+
+impl UnknownKinds {
+    /// Logs an unknown kind the first time it is met.
+    fn met(&self, payload: &str) {
+        #[derive(serde::Deserialize)]
+        struct Kind {
+            kind: String,
+        }
+        let kind = serde_json::from_str::<Kind>(payload).map_or_else(|_| "?".to_owned(), |parsed| parsed.kind);
+        if self.0.lock().unwrap_or_else(PoisonError::into_inner).insert(kind.clone()) {
+            tracing::warn!(%kind, "skipping change entries of a kind this version does not know (a newer node wrote them)");
+        }
+    }
+}
+
+/// Changes above `after`, oldest first. An entry of a kind this version does not know comes back
+/// as `ChangeRecord::Unknown` (logged once per kind), so its position still counts.
 pub(crate) fn since(
     connection: &Connection,
     app: AppId,
     user: &str,
     after: u64,
     limit: u32,
+    unknown: &UnknownKinds,
 ) -> Result<Vec<AppendedChange>, StoreError> {
+    // Positions count up from 1 as SQLite integers: nothing is stored above i64::MAX.
+    let Some(after) = stored_int(after) else {
+        return Ok(Vec::new());
+    };
     let mut statement = connection.prepare_cached(SINCE).map_err(backend)?;
     let rows = statement
         .query_map(params![app, user, after, limit], |row| {
-            Ok(AppendedChange { user: user.to_owned(), position: row.get(0)?, change: json(row, 1)? })
+            let change = json(row, 1)?;
+            if change == ChangeRecord::Unknown {
+                unknown.met(row.get_ref(1)?.as_str()?);
+            }
+            Ok(AppendedChange { user: user.to_owned(), position: row.get(0)?, change })
         })
         .map_err(backend)?;
     rows.collect::<Result<Vec<_>, _>>().map_err(backend)

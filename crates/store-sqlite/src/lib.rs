@@ -105,6 +105,8 @@ impl Durability {
 pub struct SqliteStore {
     writer: Writer,
     readers: ReaderPool,
+    /// Change kinds met that this version does not know, each logged once.
+    unknown_change_kinds: std::sync::Arc<changes::UnknownKinds>,
 }
 
 impl SqliteStore {
@@ -142,9 +144,9 @@ impl SqliteStore {
             .map_err(|error| opening(&config, error))?;
         let checkpointer = Checkpointer::start(checkpoints)
             .map_err(|error| StoreError::Backend(format!("starting the sqlite checkpoint thread: {error}")))?;
-        let writer = Writer::start(connection, checkpointer)
+        let writer = Writer::start(connection, checkpointer, writer::QUEUE_BOUND)
             .map_err(|error| StoreError::Backend(format!("starting the sqlite writer thread: {error}")))?;
-        Ok(SqliteStore { writer, readers: ReaderPool::new(readers) })
+        Ok(SqliteStore { writer, readers: ReaderPool::new(readers), unknown_change_kinds: Default::default() })
     }
 
     /// Commits everything queued so far and stops the writer; later writes fail with

@@ -8,7 +8,7 @@ use mynah_store::{
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use crate::outbox;
-use crate::rows::{backend, json, named, to_json};
+use crate::rows::{backend, json, named, stored_int, to_json};
 
 /// The columns [`message_from_row`] reads, in order, from the `messages` table aliased `m`.
 macro_rules! message_columns {
@@ -31,7 +31,8 @@ const HISTORY_AFTER: &str = concat!(
     " FROM messages m WHERE m.app = ?1 AND m.conv_key = ?2 AND m.seq > ?3 ORDER BY m.seq ASC LIMIT ?4"
 );
 const FIND: &str = concat!("SELECT ", message_columns!(), " FROM messages m WHERE m.app = ?1 AND m.message_id = ?2");
-const CONVERSATION_STATE: &str = "SELECT last_seq, counted_total FROM conversations WHERE app = ?1 AND conv_key = ?2";
+const CONVERSATION_STATE: &str =
+    "SELECT last_seq, counted_total, updated_at_ms FROM conversations WHERE app = ?1 AND conv_key = ?2";
 
 /// The lookups above, for the query plan test.
 #[cfg(test)]
@@ -78,24 +79,24 @@ impl PreparedMessage {
 /// first write failing as a whole, which leaves nothing behind.
 pub(crate) fn append(connection: &Connection, prepared: &PreparedMessage) -> Result<Appended, StoreError> {
     let PreparedMessage { message, sender_must_be_member, .. } = prepared;
-    let seq = match message.conversation.conversation_type() {
+    let position = match message.conversation.conversation_type() {
         ConversationType::Group => {
             // Looked up first, not left to the insert as below: the membership check writes (it
             // moves the sender's read mark), so a resend must be caught before it.
             if let Some(original) = original_of(connection, prepared)? {
                 return Ok(original);
             }
-            let (seq, counted_index) = advance_group(connection, message, *sender_must_be_member)?;
-            insert(connection, prepared, seq, counted_index).map_err(backend)?;
-            seq
+            let position = advance_group(connection, message, *sender_must_be_member)?;
+            insert(connection, prepared, position).map_err(backend)?;
+            position
         }
         ConversationType::C2c => {
             let state = conversation_state(connection, message)?;
-            let (seq, counted_index) = next_position(state.unwrap_or((0, 0)), message);
+            let position = next_position(state.unwrap_or_default(), message);
             // The message row goes in first and its unique index on the message ID is the
             // idempotency check: a fresh send (nearly every send) needs no lookup of its own, and a
             // resend fails this insert as a whole, before anything was written.
-            if let Err(error) = insert(connection, prepared, seq, counted_index) {
+            if let Err(error) = insert(connection, prepared, position) {
                 return match error.sqlite_error_code() {
                     Some(rusqlite::ErrorCode::ConstraintViolation) => {
                         original_of(connection, prepared)?.ok_or_else(|| backend(error))
@@ -103,8 +104,8 @@ pub(crate) fn append(connection: &Connection, prepared: &PreparedMessage) -> Res
                     _ => Err(backend(error)),
                 };
             }
-            advance_pair(connection, message, state.is_some(), seq, counted_index)?;
-            seq
+            advance_pair(connection, message, state.is_some(), position)?;
+            position
         }
     };
 
@@ -114,9 +115,9 @@ pub(crate) fn append(connection: &Connection, prepared: &PreparedMessage) -> Res
             client_ip: hook.client_ip.clone(),
             platform: hook.platform.clone(),
         };
-        outbox::enqueue(connection, message.app, &hook.command, &event, message.time_ms)?;
+        outbox::enqueue(connection, message.app, &hook.command, &event, position.time_ms)?;
     }
-    Ok(Appended { message: stored(message.clone(), seq), duplicate: false })
+    Ok(Appended { message: stored(message.clone(), position), duplicate: false })
 }
 
 /// The stored message a resend refers to (`duplicate: true`), or `None` when the ID is free.
@@ -135,7 +136,7 @@ fn original_of(connection: &Connection, prepared: &PreparedMessage) -> Result<Op
 
 /// Inserts the message row. Fails as a whole (writing nothing) with a constraint violation when the
 /// message ID is taken.
-fn insert(connection: &Connection, prepared: &PreparedMessage, seq: u64, counted_index: u64) -> rusqlite::Result<()> {
+fn insert(connection: &Connection, prepared: &PreparedMessage, position: Position) -> rusqlite::Result<()> {
     let PreparedMessage { message, message_id, body_json, .. } = prepared;
     let mut statement = connection.prepare_cached(
         "INSERT INTO messages (app, conv_key, seq, message_id, sender, receiver, client_msg_id, random, time_ms, \
@@ -146,41 +147,78 @@ fn insert(connection: &Connection, prepared: &PreparedMessage, seq: u64, counted
     statement.execute(params![
         message.app,
         message.conversation.as_str(),
-        seq,
+        position.seq,
         message_id,
         message.sender,
         message.receiver,
         message.client_msg_id,
         message.random,
-        message.time_ms,
+        position.time_ms,
         body_json,
         message.cloud_custom_data,
         message.priority.as_str(),
         message.need_read_receipt,
         message.excluded_from_unread_count,
         message.excluded_from_last_message,
-        counted_index,
+        position.counted_index,
         message.nick,
         message.avatar,
     ])?;
     Ok(())
 }
 
-/// The conversation's `(last_seq, counted_total)`, `None` before its first message.
-fn conversation_state(connection: &Connection, message: &NewMessage) -> Result<Option<(u64, u64)>, StoreError> {
+/// A conversation's newest message: its sequence, its unread-counted index, and the latest time
+/// the conversation moved to (never earlier than any of its messages).
+#[derive(Clone, Copy, Debug, Default)]
+struct ConversationState {
+    last_seq: u64,
+    counted_total: u64,
+    updated_at_ms: u64,
+}
+
+/// Where an appended message goes: its sequence, its unread-counted index and its send time, all
+/// assigned in the same write.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Position {
+    seq: u64,
+    counted_index: u64,
+    time_ms: u64,
+}
+
+/// The conversation's state, `None` before its first message.
+fn conversation_state(connection: &Connection, message: &NewMessage) -> Result<Option<ConversationState>, StoreError> {
     connection
         .prepare_cached(CONVERSATION_STATE)
         .and_then(|mut statement| {
             statement
-                .query_row(params![message.app, message.conversation.as_str()], |row| Ok((row.get(0)?, row.get(1)?)))
+                .query_row(params![message.app, message.conversation.as_str()], |row| {
+                    Ok(ConversationState {
+                        last_seq: row.get(0)?,
+                        counted_total: row.get(1)?,
+                        updated_at_ms: row.get(2)?,
+                    })
+                })
                 .optional()
         })
         .map_err(backend)
 }
 
-/// The `(seq, counted_index)` of the message that follows a conversation's `(last_seq, counted_total)`.
-fn next_position((last_seq, counted_total): (u64, u64), message: &NewMessage) -> (u64, u64) {
-    (last_seq + 1, counted_total + u64::from(!message.excluded_from_unread_count))
+/// The position of the message that follows the conversation's newest. A message sent now is
+/// stamped here, on the writer, in the write that assigns its sequence: never earlier than the
+/// conversation's newest message, so a clock stepping back (or two sends stamped out of order
+/// before they reached the writer) never makes time go backward as the sequence goes forward.
+fn next_position(state: ConversationState, message: &NewMessage) -> Position {
+    Position {
+        seq: state.last_seq + 1,
+        counted_index: state.counted_total + u64::from(!message.excluded_from_unread_count),
+        time_ms: message.time_ms.unwrap_or_else(|| now_ms().max(state.updated_at_ms)),
+    }
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX))
 }
 
 /// Advances a C2C conversation to the message at `seq` and moves the sender's read mark to it, so
@@ -191,12 +229,11 @@ fn advance_pair(
     connection: &Connection,
     message: &NewMessage,
     exists: bool,
-    seq: u64,
-    counted_index: u64,
+    position: Position,
 ) -> Result<(), StoreError> {
     if exists {
-        move_conversation(connection, message, seq, counted_index)?;
-        if move_read_mark(connection, message, seq, counted_index)? == 1 {
+        move_conversation(connection, message, position)?;
+        if move_read_mark(connection, message, position)? == 1 {
             return Ok(());
         }
     } else {
@@ -205,8 +242,7 @@ fn advance_pair(
             "INSERT INTO conversations (app, conv_key, last_seq, counted_total, last_visible_seq, updated_at_ms) \
              VALUES (?1, ?2, ?3, ?4, CASE WHEN ?5 THEN ?3 ELSE 0 END, ?6)",
             message,
-            seq,
-            counted_index,
+            position,
         )?;
     }
     // The first message, or (never expected) a sender row gone missing: create both users' rows.
@@ -219,7 +255,7 @@ fn advance_pair(
              updated_at_ms = max(updated_at_ms, excluded.updated_at_ms)",
         )
         .and_then(|mut statement| {
-            statement.execute(params![app, message.sender, key, seq, counted_index, message.time_ms])
+            statement.execute(params![app, message.sender, key, position.seq, position.counted_index, position.time_ms])
         })
         .map_err(backend)?;
     // The receiver starts at read 0. Its row's time is not touched: the list orders by the later
@@ -229,61 +265,54 @@ fn advance_pair(
             "INSERT INTO user_conversations (app, user, conv_key, read_seq, read_counted, updated_at_ms) \
              VALUES (?1, ?2, ?3, 0, 0, ?4) ON CONFLICT (app, user, conv_key) DO NOTHING",
         )
-        .and_then(|mut statement| statement.execute(params![app, message.receiver, key, message.time_ms]))
+        .and_then(|mut statement| statement.execute(params![app, message.receiver, key, position.time_ms]))
         .map_err(backend)?;
     Ok(())
 }
 
-/// Advances a group's conversation by one message, moving the sender's read mark to it. `NotFound`
-/// (before any write) when the group is missing, or the membership when `sender_must_be_member`.
-/// Returns the message's `(seq, counted_index)`.
+/// Advances a group's conversation by one message, moving the sender's read mark to it. Before any
+/// write: `NotFound` when the group is missing, `NotMember` when the sender is not a member and
+/// `sender_must_be_member`. Returns the message's position.
 fn advance_group(
     connection: &Connection,
     message: &NewMessage,
     sender_must_be_member: bool,
-) -> Result<(u64, u64), StoreError> {
+) -> Result<Position, StoreError> {
     // A group's conversation row is created with the group.
     let Some(state) = conversation_state(connection, message)? else {
         return Err(StoreError::NotFound(format!("group {}", message.receiver)));
     };
-    let (seq, counted_index) = next_position(state, message);
+    let position = next_position(state, message);
 
     // Only the sender's row is written: every other member's list moves with the conversation row.
-    let moved = move_read_mark(connection, message, seq, counted_index)?;
+    let moved = move_read_mark(connection, message, position)?;
     // An administrator's message has no sender row to move.
     if moved == 0 && sender_must_be_member {
-        return Err(StoreError::NotFound(format!("{} as a member of group {}", message.sender, message.receiver)));
+        return Err(StoreError::NotMember(format!("{} in group {}", message.sender, message.receiver)));
     }
-    move_conversation(connection, message, seq, counted_index)?;
-    Ok((seq, counted_index))
+    move_conversation(connection, message, position)?;
+    Ok(position)
 }
 
-/// Moves an existing conversation row to the message at `seq`.
-fn move_conversation(
-    connection: &Connection,
-    message: &NewMessage,
-    seq: u64,
-    counted_index: u64,
-) -> Result<(), StoreError> {
+/// Moves an existing conversation row to the message at `position`.
+fn move_conversation(connection: &Connection, message: &NewMessage, position: Position) -> Result<(), StoreError> {
     write_conversation(
         connection,
         "UPDATE conversations SET last_seq = ?3, counted_total = ?4, \
          last_visible_seq = CASE WHEN ?5 THEN ?3 ELSE last_visible_seq END, \
          updated_at_ms = max(updated_at_ms, ?6) WHERE app = ?1 AND conv_key = ?2",
         message,
-        seq,
-        counted_index,
+        position,
     )
 }
 
-/// Runs a statement that sets a conversation row to the message at `seq`, with the parameters
+/// Runs a statement that sets a conversation row to the message at `position`, with the parameters
 /// app, conversation, seq, counted index, whether the message shows as last, and its time.
 fn write_conversation(
     connection: &Connection,
     sql: &str,
     message: &NewMessage,
-    seq: u64,
-    counted_index: u64,
+    position: Position,
 ) -> Result<(), StoreError> {
     let visible = !message.excluded_from_last_message;
     connection
@@ -292,24 +321,19 @@ fn write_conversation(
             statement.execute(params![
                 message.app,
                 message.conversation.as_str(),
-                seq,
-                counted_index,
+                position.seq,
+                position.counted_index,
                 visible,
-                message.time_ms
+                position.time_ms
             ])
         })
         .map(|_| ())
         .map_err(backend)
 }
 
-/// Moves the sender's read mark to its own message at `seq`; returns how many rows moved (0 when
-/// the sender has no row for the conversation).
-fn move_read_mark(
-    connection: &Connection,
-    message: &NewMessage,
-    seq: u64,
-    counted_index: u64,
-) -> Result<usize, StoreError> {
+/// Moves the sender's read mark to its own message at `position`; returns how many rows moved (0
+/// when the sender has no row for the conversation).
+fn move_read_mark(connection: &Connection, message: &NewMessage, position: Position) -> Result<usize, StoreError> {
     connection
         .prepare_cached(
             "UPDATE user_conversations SET read_seq = ?4, read_counted = ?5, updated_at_ms = max(updated_at_ms, ?6) \
@@ -320,24 +344,24 @@ fn move_read_mark(
                 message.app,
                 message.sender,
                 message.conversation.as_str(),
-                seq,
-                counted_index,
-                message.time_ms
+                position.seq,
+                position.counted_index,
+                position.time_ms
             ])
         })
         .map_err(backend)
 }
 
-fn stored(message: NewMessage, seq: u64) -> StoredMessage {
+fn stored(message: NewMessage, position: Position) -> StoredMessage {
     StoredMessage {
         app: message.app,
         conversation: message.conversation,
-        seq,
+        seq: position.seq,
         sender: message.sender,
         receiver: message.receiver,
         client_msg_id: message.client_msg_id,
         random: message.random,
-        time_ms: message.time_ms,
+        time_ms: position.time_ms,
         body: message.body,
         cloud_custom_data: message.cloud_custom_data,
         priority: message.priority,
@@ -358,13 +382,14 @@ pub(crate) fn history(
     range: HistoryRange,
     limit: u32,
 ) -> Result<Vec<StoredMessage>, StoreError> {
+    // Sequences are stored as SQLite integers, so none reaches i64::MAX: a bound above it is
+    // beyond every message (all are before it, none after it).
     let (sql, bound) = match range {
-        HistoryRange::Before(bound) => (
-            HISTORY_BEFORE,
-            // Sequences are stored as SQLite integers, so none reaches i64::MAX.
-            bound.unwrap_or(i64::MAX as u64),
-        ),
-        HistoryRange::After(bound) => (HISTORY_AFTER, bound),
+        HistoryRange::Before(bound) => (HISTORY_BEFORE, bound.and_then(stored_int).unwrap_or(i64::MAX)),
+        HistoryRange::After(bound) => match stored_int(bound) {
+            Some(bound) => (HISTORY_AFTER, bound),
+            None => return Ok(Vec::new()),
+        },
     };
     let mut statement = connection.prepare_cached(sql).map_err(backend)?;
     let rows = statement

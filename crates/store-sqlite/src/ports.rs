@@ -87,8 +87,8 @@ impl ChangeStore for SqliteStore {
         after: u64,
         limit: u32,
     ) -> Result<Vec<AppendedChange>, StoreError> {
-        let user = user.to_owned();
-        self.readers.read(move |connection| changes::since(connection, app, &user, after, limit)).await
+        let (user, unknown) = (user.to_owned(), self.unknown_change_kinds.clone());
+        self.readers.read(move |connection| changes::since(connection, app, &user, after, limit, &unknown)).await
     }
 
     async fn head_position(&self, app: AppId, user: &str) -> Result<u64, StoreError> {

@@ -9,7 +9,10 @@
 //! - [`ReaderPool::lookup`] runs on the calling task's thread when a connection is idle. For point
 //!   lookups by primary key or unique index (a few microseconds from the page cache): the hop to a
 //!   blocking thread and back (two thread wakeups) costs more than the lookup itself. Measured in
-//!   the login storm (P2, three lookups per login): see docs/performance.md.
+//!   the login storm (P2, three lookups per login): see docs/performance.md. A lookup never waits
+//!   for a lock on the runtime thread: the connection's busy handler (which sleeps and retries for
+//!   up to five seconds) is off while it runs there, and a lookup that meets a lock (`Busy`) runs
+//!   again through `read`, on a blocking thread, where waiting is harmless.
 
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -42,17 +45,41 @@ impl ReaderPool {
 
     /// Runs a point lookup on an idle connection, on this thread; when every connection is busy,
     /// waits for one like [`read`](Self::read) does. Only for reads of a bounded, small number of
-    /// rows through an index: it blocks the calling runtime thread for as long as it runs.
+    /// rows through an index: it blocks the calling runtime thread for as long as it runs, so it
+    /// never waits for a lock there; a lookup that meets one runs again through `read`.
     pub(crate) async fn lookup<T, R>(&self, work: R) -> Result<T, StoreError>
     where
         T: Send + 'static,
-        R: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+        R: Fn(&Connection) -> Result<T, StoreError> + Send + 'static,
     {
         let Ok(permit) = self.permits.clone().try_acquire_owned() else {
             return self.read(work).await;
         };
-        run_leased(self.idle.clone(), permit, work)
+        match run_leased(self.idle.clone(), permit, |connection| without_waiting(connection, &work)) {
+            Err(StoreError::Busy(_)) => self.read(work).await,
+            done => done,
+        }
     }
+}
+
+/// Runs `work` with the connection's busy handler off: a lock held elsewhere fails it at once with
+/// `Busy` instead of sleeping on the calling thread. The handler is back when this returns.
+fn without_waiting<T>(
+    connection: &Connection,
+    work: &impl Fn(&Connection) -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    /// Puts the busy handler back, also when `work` panics.
+    struct Restore<'a>(&'a Connection);
+    impl Drop for Restore<'_> {
+        fn drop(&mut self) {
+            if let Err(error) = self.0.busy_handler(Some(crate::retry_while_busy)) {
+                tracing::error!(%error, "could not restore a sqlite reader's busy handler");
+            }
+        }
+    }
+    connection.busy_handler(None).map_err(crate::rows::backend)?;
+    let _restore = Restore(connection);
+    work(connection)
 }
 
 /// Runs `work` on an idle connection, on this thread, holding `permit` until the connection is back.
@@ -88,4 +115,47 @@ impl Drop for Lease {
 
 fn closed() -> StoreError {
     StoreError::Backend("no sqlite read connection is available".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A database in rollback-journal mode, where a writer's exclusive lock shuts readers out (in
+    /// WAL mode they would never wait), and one reader of it with the store's busy handler.
+    fn locked_database() -> (tempfile::TempDir, Connection, ReaderPool) {
+        let directory = tempfile::tempdir().unwrap();
+        let path = directory.path().join("readers.db");
+        let lock = Connection::open(&path).unwrap();
+        lock.execute_batch("CREATE TABLE t (v INTEGER); INSERT INTO t VALUES (7); BEGIN EXCLUSIVE").unwrap();
+        let reader = Connection::open(&path).unwrap();
+        reader.busy_handler(Some(crate::retry_while_busy)).unwrap();
+        (directory, lock, ReaderPool::new(vec![reader]))
+    }
+
+    fn value(connection: &Connection) -> Result<i64, StoreError> {
+        connection.query_row("SELECT v FROM t", [], |row| row.get(0)).map_err(crate::rows::backend)
+    }
+
+    /// On a one-thread runtime, a lookup that slept in the busy handler would hold the only thread,
+    /// so the lock below could never be released in time and the lookup would fail after five
+    /// seconds of waiting. It must instead move to a blocking thread and wait there.
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_lookup_never_waits_for_a_lock_on_the_runtime_thread() {
+        let (_directory, lock, readers) = locked_database();
+        let readers = Arc::new(readers);
+        let started = std::time::Instant::now();
+        let lookup = {
+            let readers = readers.clone();
+            tokio::spawn(async move { readers.lookup(value).await })
+        };
+        // The lookup runs first (the only thread yields to it), meets the lock, and hands over.
+        for _ in 0..10 {
+            tokio::task::yield_now().await;
+        }
+        lock.execute_batch("COMMIT").unwrap();
+        assert_eq!(lookup.await.unwrap().expect("the lookup waits out the lock off the runtime"), 7);
+        // Had it slept in the busy handler here first, it would have taken the whole timeout.
+        assert!(started.elapsed() < crate::BUSY_TIMEOUT, "the lookup slept on the runtime thread");
+    }
 }

@@ -6,7 +6,7 @@ use mynah_store::{AppId, AppendedChange, ChangeRecord, ConversationKey, Revision
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::messages::{message_columns, message_from_row};
-use crate::rows::backend;
+use crate::rows::{backend, stored_int};
 use crate::{changes, groups};
 
 const MESSAGE_AT: &str =
@@ -84,6 +84,10 @@ fn message_at(
     key: &ConversationKey,
     seq: u64,
 ) -> Result<Option<StoredMessage>, StoreError> {
+    // Sequences are SQLite integers: none is above i64::MAX.
+    let Some(seq) = stored_int(seq) else {
+        return Ok(None);
+    };
     connection
         .prepare_cached(MESSAGE_AT)
         .and_then(|mut statement| {

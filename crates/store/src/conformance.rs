@@ -7,6 +7,8 @@
 //! # Layout
 //!
 //! - `messages`: sequences, idempotency, C2C keys, history paging, lookups, last message.
+//! - `concurrency`: racing appends, racing resends, the change stream under racing writes, send
+//!   times in sequence order.
 //! - `conversations`: the conversation list, unread counts and read marks.
 //! - `changes`: the per-user change stream.
 //! - `groups`: groups and memberships.
@@ -18,6 +20,7 @@
 
 mod accounts;
 mod changes;
+mod concurrency;
 mod conversations;
 mod group_admin;
 mod groups;
@@ -93,6 +96,10 @@ where
         group_admin::removed_members_learn_why,
         group_admin::dismissal_tells_every_member_and_frees_the_id,
         group_admin::notices_reach_the_listed_members,
+        concurrency::parallel_appends_get_dense_sequences,
+        concurrency::racing_resends_store_one_message,
+        concurrency::change_positions_are_dense_and_visible_in_order,
+        concurrency::send_times_never_go_backward_with_the_sequence,
     );
 }
 
@@ -112,7 +119,7 @@ fn c2c(app: AppId, from: &str, to: &str, client_msg_id: &str) -> NewMessage {
         receiver: to.to_owned(),
         client_msg_id: client_msg_id.to_owned(),
         random: 42,
-        time_ms: T0,
+        time_ms: Some(T0),
         body: vec![MsgElement::text(format!("{from}: {client_msg_id}"))],
         cloud_custom_data: String::new(),
         priority: MessagePriority::Normal,

@@ -39,7 +39,32 @@ pub enum StoreError {
     /// The group has reached its member cap.
     #[error("group is full")]
     GroupFull,
-    /// The backend failed (I/O, corruption, a closed writer). Logged, never shown to clients.
+    /// A group message's sender is not a member. Checked in the write that appends the message,
+    /// so a removal that raced the service's own check is caught here.
+    #[error("not a member: {0}")]
+    NotMember(String),
+    /// The write lost a race with a concurrent write on the same rows (an unexpected unique-key
+    /// clash); reading again and retrying may succeed.
+    #[error("conflicting write: {0}")]
+    Conflict(String),
+    /// The backend cannot serve the request right now (locked, overloaded) but is not broken: the
+    /// same request may succeed if retried. Logged, never shown to clients.
+    #[error("storage backend busy: {0}")]
+    Busy(String),
+    /// The backend failed (I/O, disk full, corruption, a closed writer). Logged, never shown to
+    /// clients.
     #[error("storage backend failed: {0}")]
     Backend(String),
+}
+
+impl StoreError {
+    /// Whether the same request may succeed if tried again unchanged.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, StoreError::Busy(_) | StoreError::Conflict(_))
+    }
+
+    /// Whether the store, not the request, is at fault: the client sees an internal error.
+    pub fn is_server_fault(&self) -> bool {
+        matches!(self, StoreError::Busy(_) | StoreError::Conflict(_) | StoreError::Backend(_))
+    }
 }

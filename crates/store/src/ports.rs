@@ -18,7 +18,11 @@ pub trait MessageStore: Send + Sync + 'static {
     /// Appends a message in one atomic, durable write: dedup by `(app, sender, client_msg_id)`,
     /// next sequence of the conversation, the conversation's last message and unread bookkeeping,
     /// conversation rows for a C2C pair, and the sender's read mark moved to the new message.
-    /// For a group conversation, the sender must already have its membership row.
+    /// A live message (`time_ms: None`) is stamped in this write, never earlier than the
+    /// conversation's newest message. For a group conversation, the sender must already have its
+    /// membership row (`NotMember` otherwise, `NotFound` when the group does not exist). Racing
+    /// appends get dense sequences; racing resends of one `(sender, client_msg_id)` store one
+    /// message and all get it back.
     async fn append_message(&self, message: NewMessage) -> Result<Appended, StoreError>;
 
     /// Reads a slice of a conversation's history, at most `limit` messages. `Before` returns the
@@ -72,7 +76,9 @@ pub trait ConversationStore: Send + Sync + 'static {
 /// The per-user change stream.
 #[async_trait]
 pub trait ChangeStore: Send + Sync + 'static {
-    /// Changes with a position above `after`, oldest first, at most `limit`.
+    /// Changes with a position above `after`, oldest first, at most `limit`. Positions are dense
+    /// per user and become visible in order. An entry of a kind this version does not know is
+    /// `ChangeRecord::Unknown`; a position above any stored gives nothing.
     async fn changes_since(
         &self,
         app: AppId,

@@ -21,7 +21,11 @@ pub struct NewMessage {
     /// The sender's idempotency key; `(app, sender, client_msg_id)` is unique.
     pub client_msg_id: String,
     pub random: u32,
-    pub time_ms: u64,
+    /// `None` for a message sent now: the store stamps the send time in the write that assigns
+    /// the sequence, never earlier than the conversation's newest message, so time never goes
+    /// backward as the sequence goes forward. `Some` for an imported message, which keeps the
+    /// time it was sent at.
+    pub time_ms: Option<u64>,
     pub body: Vec<MsgElement>,
     pub cloud_custom_data: String,
     pub priority: MessagePriority,
@@ -160,6 +164,10 @@ pub enum ChangeRecord {
     ProfileUpdated {
         user: String,
     },
+    /// A kind this version does not know, written by a newer node during a rolling upgrade. Read,
+    /// never written: its position counts, its content is skipped.
+    #[serde(other)]
+    Unknown,
 }
 
 /// A change appended for a user by a write, to be pushed to that user's sessions.

@@ -152,7 +152,7 @@ async fn a_failing_write_does_not_fail_its_batch() {
 
     assert!(matches!(taken.await.unwrap(), Err(StoreError::AlreadyExists(_))));
     assert!(matches!(full.await.unwrap(), Err(StoreError::GroupFull)));
-    assert!(matches!(outsider.await.unwrap(), Err(StoreError::NotFound(_))));
+    assert!(matches!(outsider.await.unwrap(), Err(StoreError::NotMember(_))));
     let mut seqs = Vec::new();
     for append in appends {
         seqs.push(append.await.unwrap().unwrap().message.seq);

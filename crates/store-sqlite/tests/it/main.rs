@@ -45,7 +45,7 @@ fn c2c(from: &str, to: &str, client_msg_id: &str) -> NewMessage {
         receiver: to.to_owned(),
         client_msg_id: client_msg_id.to_owned(),
         random: 1,
-        time_ms: 1_700_000_000_000,
+        time_ms: Some(1_700_000_000_000),
         body: vec![MsgElement::text(client_msg_id)],
         cloud_custom_data: String::new(),
         priority: MessagePriority::Normal,

@@ -107,9 +107,9 @@ pub(super) async fn mark_read_needs_a_conversation_row(store: Store) {
 }
 
 pub(super) async fn conversations_list_newest_first(store: Store) {
-    send(&store, NewMessage { time_ms: T0 + 1, ..c2c(APP, "alice", "bob", "to-bob") }).await;
-    send(&store, NewMessage { time_ms: T0 + 3, ..c2c(APP, "alice", "carol", "to-carol") }).await;
-    send(&store, NewMessage { time_ms: T0 + 2, ..c2c(APP, "dave", "alice", "from-dave") }).await;
+    send(&store, NewMessage { time_ms: Some(T0 + 1), ..c2c(APP, "alice", "bob", "to-bob") }).await;
+    send(&store, NewMessage { time_ms: Some(T0 + 3), ..c2c(APP, "alice", "carol", "to-carol") }).await;
+    send(&store, NewMessage { time_ms: Some(T0 + 2), ..c2c(APP, "dave", "alice", "from-dave") }).await;
 
     let listed = store.conversations.list_conversations(APP, "alice", 10).await.unwrap();
     let order: Vec<_> = listed.iter().map(|record| record.conversation.to_ref("alice").id()).collect();
@@ -129,7 +129,7 @@ pub(super) async fn conversations_list_newest_first(store: Store) {
     let limited = store.conversations.list_conversations(APP, "alice", 2).await.unwrap();
     assert_eq!(limited, listed[..2].to_vec());
 
-    send(&store, NewMessage { time_ms: T0 + 4, ..c2c(APP, "bob", "alice", "from-bob") }).await;
+    send(&store, NewMessage { time_ms: Some(T0 + 4), ..c2c(APP, "bob", "alice", "from-bob") }).await;
     let first = store.conversations.list_conversations(APP, "alice", 1).await.unwrap();
     assert_eq!(first[0].conversation, ConversationKey::c2c("alice", "bob"));
     assert_eq!(first[0].updated_at_ms, T0 + 4);
@@ -137,14 +137,14 @@ pub(super) async fn conversations_list_newest_first(store: Store) {
 
 pub(super) async fn a_group_message_moves_the_group_up_for_every_member(store: Store) {
     make_group(&store, APP, "g1", "alice", &["bob", "carol"]).await;
-    send(&store, NewMessage { time_ms: T0 + 10, ..c2c(APP, "bob", "dave", "hi") }).await;
+    send(&store, NewMessage { time_ms: Some(T0 + 10), ..c2c(APP, "bob", "dave", "hi") }).await;
     let first = |user: &'static str| {
         let store = store.clone();
         async move { store.conversations.list_conversations(APP, user, 10).await.unwrap()[0].clone() }
     };
     assert_eq!(first("bob").await.conversation, ConversationKey::c2c("bob", "dave"));
 
-    let message = send(&store, NewMessage { time_ms: T0 + 20, ..to_group(APP, "alice", "g1", "news") }).await;
+    let message = send(&store, NewMessage { time_ms: Some(T0 + 20), ..to_group(APP, "alice", "g1", "news") }).await;
     for user in ["alice", "bob", "carol"] {
         let top = first(user).await;
         assert_eq!(top.conversation, ConversationKey::group("g1"), "{user}");

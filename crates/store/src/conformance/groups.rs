@@ -217,13 +217,13 @@ pub(super) async fn members_and_groups_of_a_user(store: Store) {
 pub(super) async fn group_messages_need_a_member_sender(store: Store) {
     make_group(&store, APP, "g1", "alice", &["bob"]).await;
     let outsider = store.messages.append_message(to_group(APP, "carol", "g1", "c1")).await;
-    assert!(matches!(outsider, Err(StoreError::NotFound(_))), "{outsider:?}");
+    assert!(matches!(outsider, Err(StoreError::NotMember(_))), "{outsider:?}");
     let nowhere = store.messages.append_message(to_group(APP, "alice", "missing", "a1")).await;
     assert!(matches!(nowhere, Err(StoreError::NotFound(_))), "{nowhere:?}");
 
     store.groups.remove_member(APP, "g1", "bob").await.unwrap();
     let former = store.messages.append_message(to_group(APP, "bob", "g1", "b1")).await;
-    assert!(matches!(former, Err(StoreError::NotFound(_))), "{former:?}");
+    assert!(matches!(former, Err(StoreError::NotMember(_))), "{former:?}");
 
     assert_eq!(store.groups.get_group(APP, "g1").await.unwrap().unwrap().last_seq, 0);
     assert_eq!(store.messages.find_message(APP, "carol-c1").await.unwrap(), None);

@@ -53,7 +53,7 @@ pub(super) async fn apps_never_see_each_others_groups(store: Store) {
 
     send(&store, to_group(APP, "bob", "g1", "m1")).await;
     let outsider = store.messages.append_message(to_group(OTHER_APP, "bob", "g1", "m1")).await;
-    assert!(matches!(outsider, Err(StoreError::NotFound(_))), "bob is a member in the first app only: {outsider:?}");
+    assert!(matches!(outsider, Err(StoreError::NotMember(_))), "bob is a member in the first app only: {outsider:?}");
 
     let mine = store.groups.get_group(APP, "g1").await.unwrap().unwrap();
     let theirs = store.groups.get_group(OTHER_APP, "g1").await.unwrap().unwrap();

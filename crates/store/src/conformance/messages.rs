@@ -36,7 +36,7 @@ pub(super) async fn sequences_are_dense_per_conversation(store: Store) {
 pub(super) async fn appended_messages_keep_every_field(store: Store) {
     let message = NewMessage {
         random: 123_456,
-        time_ms: T0 + 17,
+        time_ms: Some(T0 + 17),
         body: vec![MsgElement::text("hello"), MsgElement::custom("{\"k\":1}")],
         cloud_custom_data: "custom data".to_owned(),
         priority: MessagePriority::High,
@@ -92,7 +92,7 @@ pub(super) async fn duplicate_sends_return_the_original(store: Store) {
     let original = send(&store, c2c(APP, "alice", "bob", "same")).await;
     let resend = NewMessage {
         random: 7,
-        time_ms: T0 + 1_000,
+        time_ms: Some(T0 + 1_000),
         body: vec![MsgElement::text("a different body")],
         ..c2c(APP, "alice", "bob", "same")
     };

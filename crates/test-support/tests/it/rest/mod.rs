@@ -9,6 +9,8 @@
 //! - [`groups`]: groups, members, dismissal, system notices.
 //! - [`group_messages`]: group sends, recalls and history.
 //! - [`profiles`]: `portrait_set`/`portrait_get` and the SDK's profile operations.
+//! - [`sequence_bounds`]: sequences beyond anything stored are "no such message".
+//! - [`store_faults`]: a send the store fails is an internal error, never the request's fault.
 
 mod accounts;
 mod auth;
@@ -17,6 +19,8 @@ mod groups;
 mod messages;
 mod profiles;
 mod revisions;
+mod sequence_bounds;
+mod store_faults;
 
 use std::process::Command;
 use std::sync::OnceLock;
