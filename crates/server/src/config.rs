@@ -36,10 +36,13 @@ pub struct Config {
     pub max_sessions_per_platform: usize,
     /// The most concurrent WebSocket connections. Default 100000.
     pub max_connections: usize,
+    /// Seconds a WebSocket connection has to log in; it is closed then, whatever it is doing
+    /// (silent, flooding, or not reading its replies). Default 10.
+    pub login_timeout_seconds: u64,
     /// Seconds a connection may stay silent before it is closed. Default 90.
     pub idle_timeout_seconds: u64,
-    /// Seconds a socket write may take before the client counts as gone (it stopped reading).
-    /// Default 10.
+    /// Seconds any socket write (a reply, a push, a kick) may take before the client counts as
+    /// gone (it stopped reading) and its connection is dropped. Default 10.
     pub write_timeout_seconds: u64,
     /// Milliseconds a busy connection gathers pushes before writing them in one syscall (a push
     /// after a quiet spell is written at once). Default 20; 0 writes every push at once.
@@ -72,6 +75,7 @@ impl Default for Config {
             durability: DurabilitySetting::Full,
             max_sessions_per_platform: 1,
             max_connections: 100_000,
+            login_timeout_seconds: 10,
             idle_timeout_seconds: 90,
             write_timeout_seconds: 10,
             push_flush_window_ms: 20,
@@ -206,6 +210,7 @@ impl Config {
     pub fn gateway(&self) -> GatewayConfig {
         GatewayConfig {
             max_connections: self.max_connections,
+            login_timeout: Duration::from_secs(self.login_timeout_seconds.max(1)),
             idle_timeout: Duration::from_secs(self.idle_timeout_seconds),
             write_timeout: Duration::from_secs(self.write_timeout_seconds.max(1)),
             push_flush_window: Duration::from_millis(self.push_flush_window_ms),
@@ -277,6 +282,7 @@ const ENVIRONMENT_SETTINGS: &[&str] = &[
     "durability",
     "max_sessions_per_platform",
     "max_connections",
+    "login_timeout_seconds",
     "idle_timeout_seconds",
     "rest_requests_per_second",
     "write_timeout_seconds",

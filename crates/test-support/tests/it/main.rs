@@ -10,5 +10,6 @@ mod login;
 mod reliability;
 mod rest;
 mod sessions;
+mod stalled;
 mod sync;
 mod webhooks;
