@@ -19,6 +19,8 @@ use mynah_webhooks::WebhookConfig;
 use mynah_webhooks::outbox::OutboxConfig;
 use serde::{Deserialize, Serialize};
 
+use crate::listener::HttpLimits;
+
 /// Every setting of a `mynah serve` process.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -47,6 +49,15 @@ pub struct Config {
     /// Milliseconds a busy connection gathers pushes before writing them in one syscall (a push
     /// after a quiet spell is written at once). Default 20; 0 writes every push at once.
     pub push_flush_window_ms: u64,
+    /// The most TCP connections (HTTP, REST and WebSocket alike) open at once from one IP address;
+    /// more are refused with 503. Default 1000, high enough for many users behind one NAT; 0 = no
+    /// limit.
+    pub max_connections_per_address: usize,
+    /// Seconds a client has to send a request's headers; also how long an idle kept-alive HTTP
+    /// connection stays open. Default 30.
+    pub http_header_timeout_seconds: u64,
+    /// Seconds a client has to send a request's body once its headers are in. Default 30.
+    pub http_body_timeout_seconds: u64,
     /// Bytes of kernel send buffer each connection may hold (Linux reports twice this). Bounds
     /// what a client that stops reading ties up beyond its session queue, and makes the write
     /// timeout start once that much is waiting. Default 131072; 0 leaves the kernel's autotuning
@@ -79,6 +90,9 @@ impl Default for Config {
             idle_timeout_seconds: 90,
             write_timeout_seconds: 10,
             push_flush_window_ms: 20,
+            max_connections_per_address: 1000,
+            http_header_timeout_seconds: 30,
+            http_body_timeout_seconds: 30,
             send_buffer_bytes: 128 * 1024,
             rest_requests_per_second: 200,
             group_messages_per_second: 40,
@@ -218,6 +232,16 @@ impl Config {
         }
     }
 
+    /// What the accept loop allows each connection.
+    pub fn http_limits(&self) -> HttpLimits {
+        HttpLimits {
+            header_timeout: Duration::from_secs(self.http_header_timeout_seconds.max(1)),
+            body_timeout: Duration::from_secs(self.http_body_timeout_seconds.max(1)),
+            max_connections_per_address: self.max_connections_per_address,
+            send_buffer_bytes: self.send_buffer_bytes,
+        }
+    }
+
     /// Every app's webhooks. Unknown command names are refused, so a typo does not silently
     /// disable a callback.
     pub fn webhooks(&self) -> Result<HashMap<u64, WebhookConfig>, String> {
@@ -288,6 +312,9 @@ const ENVIRONMENT_SETTINGS: &[&str] = &[
     "write_timeout_seconds",
     "push_flush_window_ms",
     "send_buffer_bytes",
+    "max_connections_per_address",
+    "http_header_timeout_seconds",
+    "http_body_timeout_seconds",
     "group_messages_per_second",
     "user_messages_per_second",
     "webhook_poll_interval_ms",

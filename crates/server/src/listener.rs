@@ -1,0 +1,262 @@
+//! The accept loop: every TCP connection is served as HTTP/1 with a time limit on everything a
+//! client controls before its request is handled, and no source address may hold more than its
+//! share of connections.
+//!
+//! A connection that sends nothing, half a header, headers a byte at a time, a body that never
+//! ends, or that sits idle after a request, is closed: otherwise each one holds a file descriptor
+//! for ever, and a few hundred of them make the whole server (health checks, WebSocket, REST)
+//! unreachable. The request head (and the wait for the next one on a kept-alive connection) has
+//! `header_timeout`; the body has `body_timeout` from the end of the head. A WebSocket upgrade is
+//! a request like any other, so the time from accept to a completed upgrade is bounded by the
+//! two, and after it the gateway's login deadline takes over.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::http::{HeaderValue, Request, Response, StatusCode, header};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tower_service::Service;
+
+/// The largest request body read; the same as axum's default limit for its body extractors.
+const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
+
+/// How long the accept loop pauses after an error that is not about one connection (such as
+/// running out of file descriptors), so it does not spin.
+const ACCEPT_ERROR_PAUSE: Duration = Duration::from_millis(200);
+
+/// What the accept loop allows each connection.
+#[derive(Clone, Debug)]
+pub struct HttpLimits {
+    /// How long a client has to send a request's head; also how long a kept-alive connection may
+    /// wait for its next request.
+    pub header_timeout: Duration,
+    /// How long a client has to send a request's body once its head is in.
+    pub body_timeout: Duration,
+    /// The most connections open at once from one IP address; 0 = no limit.
+    pub max_connections_per_address: usize,
+    /// The kernel send buffer of each socket, in bytes; 0 leaves the kernel's autotuning.
+    pub send_buffer_bytes: u32,
+}
+
+/// Accepts and serves connections until `shutdown` is cancelled. Connection tasks are spawned on
+/// `tasks`; at shutdown each finishes the request it is serving and closes.
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    limits: HttpLimits,
+    shutdown: CancellationToken,
+    tasks: TaskTracker,
+) {
+    let per_address = PerAddress::new(limits.max_connections_per_address);
+    loop {
+        let (stream, peer) = tokio::select! {
+            _ = shutdown.cancelled() => return,
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(error) => {
+                    // Per-connection errors (the peer reset before accept) need no pause.
+                    if !is_connection_error(&error) {
+                        tracing::warn!(%error, "accepting a connection failed");
+                        tokio::time::sleep(ACCEPT_ERROR_PAUSE).await;
+                    }
+                    continue;
+                }
+            },
+        };
+        let Some(slot) = per_address.enter(peer.ip()) else {
+            metrics::counter!("mynah_connections_refused_total", "reason" => "per_address").increment(1);
+            refuse(stream);
+            continue;
+        };
+        // Small frames must not wait for Nagle's algorithm.
+        let _ = stream.set_nodelay(true);
+        // A client that stops reading ties up at most this much kernel memory, and its blocked
+        // write (and so the write timeout) starts once that much waits, not after 4 MiB.
+        if limits.send_buffer_bytes > 0 {
+            let _ = socket2::SockRef::from(&stream).set_send_buffer_size(limits.send_buffer_bytes as usize);
+        }
+        let connection = Connection { stream, _slot: slot };
+        tasks.spawn(serve_connection(connection, peer, router.clone(), limits.clone(), shutdown.clone()));
+    }
+}
+
+/// Serves one connection's HTTP requests until it closes, upgrades or times out.
+async fn serve_connection(
+    connection: Connection,
+    peer: SocketAddr,
+    router: Router,
+    limits: HttpLimits,
+    shutdown: CancellationToken,
+) {
+    let body_timeout = limits.body_timeout;
+    let service = hyper::service::service_fn(move |request: Request<Incoming>| {
+        let router = router.clone();
+        handle(router, request, peer, body_timeout)
+    });
+    let mut builder = http1::Builder::new();
+    builder.timer(TokioTimer::new()).header_read_timeout(limits.header_timeout).keep_alive(true);
+    let served = builder.serve_connection(TokioIo::new(connection), service).with_upgrades();
+    tokio::pin!(served);
+    tokio::select! {
+        result = served.as_mut() => {
+            if let Err(error) = result {
+                tracing::debug!(%error, %peer, "connection ended");
+            }
+        }
+        _ = shutdown.cancelled() => {
+            // Finish the request in progress (if any), then close.
+            served.as_mut().graceful_shutdown();
+            let _ = served.await;
+        }
+    }
+}
+
+/// Reads the body within the body timeout, then hands the request to the router with the
+/// client's address (as `ConnectInfo`, which the gateway and REST read).
+async fn handle(
+    mut router: Router,
+    request: Request<Incoming>,
+    peer: SocketAddr,
+    body_timeout: Duration,
+) -> Result<Response<Body>, Infallible> {
+    let (mut parts, body) = request.into_parts();
+    let body = match tokio::time::timeout(body_timeout, axum::body::to_bytes(Body::new(body), MAX_BODY_BYTES)).await {
+        Ok(Ok(bytes)) => bytes,
+        Ok(Err(_)) => return Ok(closing(StatusCode::PAYLOAD_TOO_LARGE, "request body too large or broken")),
+        Err(_) => return Ok(closing(StatusCode::REQUEST_TIMEOUT, "request body too slow")),
+    };
+    parts.extensions.insert(ConnectInfo(peer));
+    router.call(Request::from_parts(parts, Body::from(body))).await
+}
+
+/// A response after which the connection closes (its request body was not read to the end).
+fn closing(status: StatusCode, message: &'static str) -> Response<Body> {
+    let mut response = Response::new(Body::from(message));
+    *response.status_mut() = status;
+    response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+    response
+}
+
+/// Closes a connection over the per-address limit, with a 503 if the socket takes it at once.
+fn refuse(stream: TcpStream) {
+    const REFUSAL: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain\r\ncontent-length: 35\r\n\
+                             connection: close\r\n\r\ntoo many connections from this host";
+    // Never waits: a refused client gets no more of the server's time than this.
+    let _ = stream.try_write(REFUSAL);
+}
+
+fn is_connection_error(error: &std::io::Error) -> bool {
+    use std::io::ErrorKind;
+    matches!(error.kind(), ErrorKind::ConnectionRefused | ErrorKind::ConnectionAborted | ErrorKind::ConnectionReset)
+}
+
+/// Open connections per source address.
+#[derive(Clone)]
+struct PerAddress {
+    limit: usize,
+    open: Arc<Mutex<HashMap<IpAddr, usize>>>,
+}
+
+impl PerAddress {
+    fn new(limit: usize) -> PerAddress {
+        PerAddress { limit, open: Arc::default() }
+    }
+
+    /// A place for one more connection from `address`, or `None` when it has its limit.
+    fn enter(&self, address: IpAddr) -> Option<AddressSlot> {
+        if self.limit == 0 {
+            return Some(AddressSlot { counter: None, address });
+        }
+        let mut open = self.open.lock().unwrap_or_else(PoisonError::into_inner);
+        let count = open.entry(address).or_default();
+        if *count >= self.limit {
+            return None;
+        }
+        *count += 1;
+        Some(AddressSlot { counter: Some(self.clone()), address })
+    }
+}
+
+/// One connection's place under its address's limit, given back when the connection is dropped.
+struct AddressSlot {
+    counter: Option<PerAddress>,
+    address: IpAddr,
+}
+
+impl Drop for AddressSlot {
+    fn drop(&mut self) {
+        let Some(counter) = &self.counter else { return };
+        let mut open = counter.open.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(count) = open.get_mut(&self.address) {
+            *count -= 1;
+            if *count == 0 {
+                open.remove(&self.address);
+            }
+        }
+    }
+}
+
+/// An accepted socket with its per-address slot. The slot goes wherever the socket goes (into a
+/// WebSocket after an upgrade), so it is held until the connection really closes.
+struct Connection {
+    stream: TcpStream,
+    _slot: AddressSlot,
+}
+
+impl AsyncRead for Connection {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        context: &mut std::task::Context<'_>,
+        buffer: &mut ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.stream).poll_read(context, buffer)
+    }
+}
+
+impl AsyncWrite for Connection {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        context: &mut std::task::Context<'_>,
+        buffer: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        std::pin::Pin::new(&mut self.stream).poll_write(context, buffer)
+    }
+
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        context: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.stream).poll_flush(context)
+    }
+
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        context: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.stream).poll_shutdown(context)
+    }
+
+    fn poll_write_vectored(
+        mut self: std::pin::Pin<&mut Self>,
+        context: &mut std::task::Context<'_>,
+        buffers: &[std::io::IoSlice<'_>],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        std::pin::Pin::new(&mut self.stream).poll_write_vectored(context, buffers)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.stream.is_write_vectored()
+    }
+}
