@@ -238,6 +238,7 @@ impl Config {
             header_timeout: Duration::from_secs(self.http_header_timeout_seconds.max(1)),
             body_timeout: Duration::from_secs(self.http_body_timeout_seconds.max(1)),
             max_connections_per_address: self.max_connections_per_address,
+            write_timeout: self.gateway().write_timeout,
             send_buffer_bytes: self.send_buffer_bytes,
         }
     }

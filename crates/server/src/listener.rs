@@ -8,12 +8,18 @@
 //! unreachable. The request head (and the wait for the next one on a kept-alive connection) has
 //! `header_timeout`; the body has `body_timeout` from the end of the head. A WebSocket upgrade is
 //! a request like any other, so the time from accept to a completed upgrade is bounded by the
-//! two, and after it the gateway's login deadline takes over.
+//! two, and after it the gateway's login deadline takes over. Until then every write (hyper's
+//! responses) has the write timeout, like the gateway's writes after it.
 
 use std::collections::HashMap;
 use std::convert::Infallible;
+use std::future::Future;
+use std::io;
 use std::net::{IpAddr, SocketAddr};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::Router;
@@ -25,6 +31,7 @@ use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
+use tokio::time::{Instant, Sleep};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tower_service::Service;
@@ -46,6 +53,8 @@ pub struct HttpLimits {
     pub body_timeout: Duration,
     /// The most connections open at once from one IP address; 0 = no limit.
     pub max_connections_per_address: usize,
+    /// How long a write may wait for room in the socket before the connection is dropped.
+    pub write_timeout: Duration,
     /// The kernel send buffer of each socket, in bytes; 0 leaves the kernel's autotuning.
     pub send_buffer_bytes: u32,
 }
@@ -87,8 +96,13 @@ pub async fn serve(
         if limits.send_buffer_bytes > 0 {
             let _ = socket2::SockRef::from(&stream).set_send_buffer_size(limits.send_buffer_bytes as usize);
         }
-        let connection = Connection { stream, _slot: slot };
-        tasks.spawn(serve_connection(connection, peer, router.clone(), limits.clone(), shutdown.clone()));
+        let http_phase = Arc::new(AtomicBool::new(true));
+        let connection = Connection::new(stream, slot, limits.write_timeout, http_phase.clone());
+        let served = serve_connection(connection, peer, router.clone(), limits.clone(), shutdown.clone());
+        tasks.spawn(async move {
+            served.await;
+            http_phase.store(false, Ordering::Relaxed);
+        });
     }
 }
 
@@ -157,8 +171,8 @@ fn refuse(stream: TcpStream) {
     let _ = stream.try_write(REFUSAL);
 }
 
-fn is_connection_error(error: &std::io::Error) -> bool {
-    use std::io::ErrorKind;
+fn is_connection_error(error: &io::Error) -> bool {
+    use io::ErrorKind;
     matches!(error.kind(), ErrorKind::ConnectionRefused | ErrorKind::ConnectionAborted | ErrorKind::ConnectionReset)
 }
 
@@ -208,55 +222,92 @@ impl Drop for AddressSlot {
     }
 }
 
-/// An accepted socket with its per-address slot. The slot goes wherever the socket goes (into a
-/// WebSocket after an upgrade), so it is held until the connection really closes.
+/// An accepted socket with its per-address slot, whose writes give up after the write timeout.
+///
+/// The slot goes wherever the socket goes (into a WebSocket after an upgrade), so it is held until
+/// the connection really closes. The write limit covers what hyper writes (a response to a client
+/// that pipelines requests and never reads the answers would otherwise wait for ever). It ends
+/// with the HTTP phase: after an upgrade the gateway bounds its own writes (and counts the clients
+/// it drops), and tungstenite's reads also try writes, which would start this timer early.
 struct Connection {
     stream: TcpStream,
     _slot: AddressSlot,
+    write_timeout: Duration,
+    /// Cleared when hyper is done with the connection (closed or upgraded).
+    http_phase: Arc<AtomicBool>,
+    /// Runs while a write waits for room in the socket; made on the first such wait.
+    stalled: Option<Pin<Box<Sleep>>>,
+    /// Set once a write timed out: the connection is finished, every later write fails at once.
+    timed_out: bool,
+}
+
+impl Connection {
+    fn new(stream: TcpStream, slot: AddressSlot, write_timeout: Duration, http_phase: Arc<AtomicBool>) -> Connection {
+        Connection { stream, _slot: slot, write_timeout, http_phase, stalled: None, timed_out: false }
+    }
+
+    /// Turns a write's result into a timeout once it has waited `write_timeout` for room.
+    fn bounded<T>(&mut self, context: &mut Context<'_>, result: Poll<io::Result<T>>) -> Poll<io::Result<T>> {
+        if result.is_ready() || !self.http_phase.load(Ordering::Relaxed) {
+            self.stalled = None;
+            return result;
+        }
+        let deadline = Instant::now() + self.write_timeout;
+        let stalled = self.stalled.get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
+        if stalled.as_mut().poll(context).is_ready() {
+            self.timed_out = true;
+            self.stalled = None;
+            return Poll::Ready(Err(io::Error::new(io::ErrorKind::TimedOut, "the client stopped reading")));
+        }
+        Poll::Pending
+    }
+
+    fn check(&self) -> io::Result<()> {
+        if self.timed_out {
+            return Err(io::Error::new(io::ErrorKind::TimedOut, "the client stopped reading"));
+        }
+        Ok(())
+    }
 }
 
 impl AsyncRead for Connection {
     fn poll_read(
-        mut self: std::pin::Pin<&mut Self>,
-        context: &mut std::task::Context<'_>,
+        mut self: Pin<&mut Self>,
+        context: &mut Context<'_>,
         buffer: &mut ReadBuf<'_>,
-    ) -> std::task::Poll<std::io::Result<()>> {
-        std::pin::Pin::new(&mut self.stream).poll_read(context, buffer)
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.stream).poll_read(context, buffer)
     }
 }
 
 impl AsyncWrite for Connection {
-    fn poll_write(
-        mut self: std::pin::Pin<&mut Self>,
-        context: &mut std::task::Context<'_>,
-        buffer: &[u8],
-    ) -> std::task::Poll<std::io::Result<usize>> {
-        std::pin::Pin::new(&mut self.stream).poll_write(context, buffer)
-    }
-
-    fn poll_flush(
-        mut self: std::pin::Pin<&mut Self>,
-        context: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<std::io::Result<()>> {
-        std::pin::Pin::new(&mut self.stream).poll_flush(context)
-    }
-
-    fn poll_shutdown(
-        mut self: std::pin::Pin<&mut Self>,
-        context: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<std::io::Result<()>> {
-        std::pin::Pin::new(&mut self.stream).poll_shutdown(context)
+    fn poll_write(mut self: Pin<&mut Self>, context: &mut Context<'_>, buffer: &[u8]) -> Poll<io::Result<usize>> {
+        self.check()?;
+        let result = Pin::new(&mut self.stream).poll_write(context, buffer);
+        self.bounded(context, result)
     }
 
     fn poll_write_vectored(
-        mut self: std::pin::Pin<&mut Self>,
-        context: &mut std::task::Context<'_>,
-        buffers: &[std::io::IoSlice<'_>],
-    ) -> std::task::Poll<std::io::Result<usize>> {
-        std::pin::Pin::new(&mut self.stream).poll_write_vectored(context, buffers)
+        mut self: Pin<&mut Self>,
+        context: &mut Context<'_>,
+        buffers: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.check()?;
+        let result = Pin::new(&mut self.stream).poll_write_vectored(context, buffers);
+        self.bounded(context, result)
     }
 
     fn is_write_vectored(&self) -> bool {
         self.stream.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.check()?;
+        let result = Pin::new(&mut self.stream).poll_flush(context);
+        self.bounded(context, result)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.stream).poll_shutdown(context)
     }
 }

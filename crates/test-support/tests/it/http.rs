@@ -156,3 +156,28 @@ async fn connections_over_the_per_address_cap_are_refused_while_others_are_serve
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
+
+#[tokio::test]
+async fn a_client_that_never_reads_its_responses_is_dropped_at_the_write_timeout() {
+    let server = TestServer::start_with(|config| {
+        config.http_header_timeout_seconds = 1;
+        config.write_timeout_seconds = 1;
+        config.send_buffer_bytes = 4096;
+    })
+    .await;
+    let socket = TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    socket.set_send_buffer_size(4096).unwrap();
+    let mut stream = socket.connect(server.address).await.unwrap();
+    // Pipelined requests whose answers fill both socket buffers; then only the write is waiting.
+    let request = b"GET /metrics HTTP/1.1\r\nHost: mynah\r\n\r\n";
+    let deadline = Instant::now() + Duration::from_secs(6);
+    let closed = loop {
+        match timeout_at(deadline, stream.write_all(request)).await {
+            Err(_) => break false,
+            Ok(Err(_)) => break true,
+            Ok(Ok(())) => continue,
+        }
+    };
+    assert!(closed, "a connection whose responses are never read stayed open");
+}
