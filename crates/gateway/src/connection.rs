@@ -207,7 +207,7 @@ async fn serve_session(
     // written with the next batch; they are older than anything still in the subscription.
     let mut taken_while_writing = VecDeque::new();
 
-    let (how, farewell) = loop {
+    let ending = loop {
         let event = tokio::select! {
             biased;
             _ = gateway.shutdown.cancelled() => Event::Shutdown,
@@ -236,28 +236,28 @@ async fn serve_session(
         };
         match event {
             Event::Shutdown => {
-                break (
+                break Ending::with(
                     StateChange::Disconnect,
                     Farewell::Close { code: close_code::RESTART, reason: "server shutting down" },
                 );
             }
-            Event::Expired => break (StateChange::Kicked, Farewell::Kick(KickReason::UserSigExpired)),
+            Event::Expired => break Ending::with(StateChange::Kicked, Farewell::Kick(KickReason::UserSigExpired)),
             Event::Replied(Outcome::Reply(frame)) => {
-                if let Err(how) = Box::pin(watch.write(send_within(socket, frame, write_timeout))).await {
-                    break (how, Farewell::None);
+                if let Err(ending) = Box::pin(watch.write(send_within(socket, frame, write_timeout))).await {
+                    break ending;
                 }
             }
             Event::Replied(Outcome::ReplyAndClose(frame)) => {
                 match Box::pin(watch.write(send_within(socket, frame, write_timeout))).await {
                     Ok(()) => {
-                        break (
+                        break Ending::with(
                             StateChange::Logout,
                             Farewell::Close { code: close_code::NORMAL, reason: "logged out" },
                         );
                     }
                     // The client asked to log out; only an ending of the server's own counts as more.
-                    Err(StateChange::Disconnect) => break (StateChange::Logout, Farewell::None),
-                    Err(how) => break (how, Farewell::None),
+                    Err(ending) if ending.how == StateChange::Disconnect => break Ending::silent(StateChange::Logout),
+                    Err(ending) => break ending,
                 }
             }
             Event::PushesWaiting | Event::FlushDue => {
@@ -273,7 +273,7 @@ async fn serve_session(
                 waiting.extend(std::mem::take(watch.taken));
                 if subscription.receiver.take_all(&mut waiting) == Taken::Closed && waiting.is_empty() {
                     // The bus dropped this session: it could not keep up.
-                    break (
+                    break Ending::with(
                         StateChange::Disconnect,
                         Farewell::Close { code: close_code::POLICY, reason: "too slow: reconnect and sync" },
                     );
@@ -290,7 +290,7 @@ async fn serve_session(
                 .await;
                 let written = match written {
                     Ok(written) => written,
-                    Err(how) => break (how, Farewell::None),
+                    Err(ending) => break ending,
                 };
                 if matches!(written, Written::Continue { frames } if frames > 0) {
                     quiet_from = Instant::now() + window;
@@ -302,8 +302,8 @@ async fn serve_session(
                 }
                 match written {
                     Written::Continue { .. } => {}
-                    Written::Kicked(reason) => break (StateChange::Kicked, Farewell::Kick(reason)),
-                    Written::SocketFailed => break (StateChange::Disconnect, Farewell::None),
+                    Written::Kicked(reason) => break Ending::with(StateChange::Kicked, Farewell::Kick(reason)),
+                    Written::SocketFailed => break Ending::silent(StateChange::Disconnect),
                 }
             }
             Event::Frame(frame) => {
@@ -312,13 +312,13 @@ async fn serve_session(
                     Some(Ok(Message::Text(text))) => text,
                     Some(Ok(Message::Binary(_))) => {
                         let reply = dispatch::encode::<()>(0, Err(malformed("binary frames are not supported")));
-                        if let Err(how) = Box::pin(watch.write(send_within(socket, reply, write_timeout))).await {
-                            break (how, Farewell::None);
+                        if let Err(ending) = Box::pin(watch.write(send_within(socket, reply, write_timeout))).await {
+                            break ending;
                         }
                         continue;
                     }
                     Some(Ok(Message::Close(_))) | Some(Err(_)) | None => {
-                        break (StateChange::Disconnect, Farewell::None);
+                        break Ending::silent(StateChange::Disconnect);
                     }
                     Some(Ok(_)) => continue,
                 };
@@ -329,22 +329,53 @@ async fn serve_session(
                     }
                     Err(error) => {
                         let reply = dispatch::encode::<()>(error.id.unwrap_or(0), Err(malformed(error.reason)));
-                        if let Err(how) = Box::pin(watch.write(send_within(socket, reply, write_timeout))).await {
-                            break (how, Farewell::None);
+                        if let Err(ending) = Box::pin(watch.write(send_within(socket, reply, write_timeout))).await {
+                            break ending;
                         }
                     }
                 }
             }
             Event::Silent => {
-                break (StateChange::Timeout, Farewell::Close { code: close_code::GOING_AWAY, reason: "no heartbeat" });
+                break Ending::with(
+                    StateChange::Timeout,
+                    Farewell::Close { code: close_code::GOING_AWAY, reason: "no heartbeat" },
+                );
             }
         }
     };
     // Unregistered before the last frames: a client that does not read them is offline already.
     drop(subscription);
-    Box::pin(say_farewell(socket, farewell, write_timeout)).await;
+    let Ending { how, farewell, at_once } = ending;
+    let limit = if at_once { Duration::ZERO } else { write_timeout };
+    Box::pin(say_farewell(socket, farewell, limit)).await;
     tracing::debug!(app = session.app, user = %session.user, id = session.session_id, ?how, "session ended");
     how
+}
+
+/// How a session ends: what is reported, and the frames it ends with.
+struct Ending {
+    how: StateChange,
+    farewell: Farewell,
+    /// The farewell is tried once, without waiting for room in the socket: it was decided while a
+    /// write was stuck, and a client that is not reading must not keep the connection longer.
+    at_once: bool,
+}
+
+impl Ending {
+    /// Ends with `farewell`, which may take up to the write timeout.
+    fn with(how: StateChange, farewell: Farewell) -> Ending {
+        Ending { how, farewell, at_once: false }
+    }
+
+    /// Ends without more frames (the socket failed or is stalled).
+    fn silent(how: StateChange) -> Ending {
+        Ending { how, farewell: Farewell::None, at_once: true }
+    }
+
+    /// Ends while a write is in progress: the farewell goes only if the socket has room now.
+    fn interrupting(how: StateChange, farewell: Farewell) -> Ending {
+        Ending { how, farewell, at_once: true }
+    }
 }
 
 /// What a logged-in connection watches while one of its writes is in progress: a client that
@@ -359,42 +390,52 @@ struct Watch<'a> {
 }
 
 impl Watch<'_> {
-    /// Runs `write` (already bounded by the write timeout) unless the session ends first. Returns
-    /// how the session ended when it did; the connection is then dropped without more frames,
-    /// since the socket may be stalled mid-frame.
-    async fn write<T>(&mut self, write: impl Future<Output = Result<T, WriteFailed>>) -> Result<T, StateChange> {
+    /// Runs `write` (already bounded by the write timeout) unless the session ends first. A write
+    /// that fails or times out ends the session without more frames.
+    async fn write<T>(&mut self, write: impl Future<Output = Result<T, WriteFailed>>) -> Result<T, Ending> {
         let written = tokio::select! {
             biased;
-            how = self.session_ended() => return Err(how),
+            ending = self.session_ended() => return Err(ending),
             written = write => written,
         };
         written.map_err(|failure| {
             if matches!(failure, WriteFailed::TimedOut) {
                 metrics::counter!("mynah_slow_consumers_dropped_total").increment(1);
             }
-            StateChange::Disconnect
+            Ending::silent(StateChange::Disconnect)
         })
     }
 
     /// Resolves when shutdown, UserSig expiry, a kick of this session or the bus giving up on it
-    /// ends the session.
-    async fn session_ended(&mut self) -> StateChange {
+    /// ends the session. The write it interrupts stays whole in the socket's buffer (frames are
+    /// queued whole), so the farewell can still follow it if the socket has room.
+    async fn session_ended(&mut self) -> Ending {
         loop {
             tokio::select! {
                 biased;
-                _ = self.gateway.shutdown.cancelled() => return StateChange::Disconnect,
-                _ = self.expiry.as_mut() => return StateChange::Kicked,
+                _ = self.gateway.shutdown.cancelled() => {
+                    let farewell = Farewell::Close { code: close_code::RESTART, reason: "server shutting down" };
+                    return Ending::interrupting(StateChange::Disconnect, farewell);
+                }
+                _ = self.expiry.as_mut() => {
+                    return Ending::interrupting(StateChange::Kicked, Farewell::Kick(KickReason::UserSigExpired));
+                }
                 _ = self.subscription.receiver.ready() => {
                     let taken = self.subscription.receiver.take_all(self.taken);
                     let own = self.own_session;
-                    if self.taken.iter().any(|delivery| matches!(delivery, Delivery::Kick { session, .. } if *session == own)) {
-                        return StateChange::Kicked;
+                    let kick = self.taken.iter().find_map(|delivery| match delivery {
+                        Delivery::Kick { session, reason } if *session == own => Some(*reason),
+                        _ => None,
+                    });
+                    if let Some(reason) = kick {
+                        return Ending::interrupting(StateChange::Kicked, Farewell::Kick(reason));
                     }
                     // Taking deliveries keeps the bus's queue empty, so its slow-consumer limit is
                     // applied here instead.
                     if taken == Taken::Closed || self.taken.len() > SESSION_QUEUE_CAPACITY {
                         metrics::counter!("mynah_slow_consumers_dropped_total").increment(1);
-                        return StateChange::Disconnect;
+                        let farewell = Farewell::Close { code: close_code::POLICY, reason: "too slow: reconnect and sync" };
+                        return Ending::interrupting(StateChange::Disconnect, farewell);
                     }
                 }
             }
