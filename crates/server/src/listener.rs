@@ -43,6 +43,9 @@ const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
 /// running out of file descriptors), so it does not spin.
 const ACCEPT_ERROR_PAUSE: Duration = Duration::from_millis(200);
 
+/// The shortest time between two warnings about failing accepts.
+const ACCEPT_WARNING_INTERVAL: Duration = Duration::from_secs(60);
+
 /// What the accept loop allows each connection.
 #[derive(Clone, Debug)]
 pub struct HttpLimits {
@@ -69,6 +72,7 @@ pub async fn serve(
     tasks: TaskTracker,
 ) {
     let per_address = PerAddress::new(limits.max_connections_per_address);
+    let mut last_warning = None;
     loop {
         let (stream, peer) = tokio::select! {
             _ = shutdown.cancelled() => return,
@@ -77,7 +81,11 @@ pub async fn serve(
                 Err(error) => {
                     // Per-connection errors (the peer reset before accept) need no pause.
                     if !is_connection_error(&error) {
-                        tracing::warn!(%error, "accepting a connection failed");
+                        // Out of file descriptors, this repeats every pause: one line per minute.
+                        if last_warning.is_none_or(|at: Instant| at.elapsed() >= ACCEPT_WARNING_INTERVAL) {
+                            tracing::warn!(%error, "accepting connections fails");
+                            last_warning = Some(Instant::now());
+                        }
                         tokio::time::sleep(ACCEPT_ERROR_PAUSE).await;
                     }
                     continue;
@@ -309,5 +317,32 @@ impl AsyncWrite for Connection {
 
     fn poll_shutdown(mut self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<io::Result<()>> {
         Pin::new(&mut self.stream).poll_shutdown(context)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_address_gets_its_places_back_when_connections_close() {
+        let per_address = PerAddress::new(2);
+        let host: IpAddr = [10, 0, 0, 1].into();
+        let other: IpAddr = [10, 0, 0, 2].into();
+        let first = per_address.enter(host).expect("first");
+        let _second = per_address.enter(host).expect("second");
+        assert!(per_address.enter(host).is_none(), "a third from one address is refused");
+        assert!(per_address.enter(other).is_some(), "other addresses are not affected");
+        drop(first);
+        assert!(per_address.enter(host).is_some(), "a closed connection's place is free again");
+    }
+
+    #[test]
+    fn zero_is_no_limit() {
+        let per_address = PerAddress::new(0);
+        let host: IpAddr = [10, 0, 0, 1].into();
+        let slots: Vec<_> = (0..10_000).map(|_| per_address.enter(host).expect("no limit")).collect();
+        assert_eq!(slots.len(), 10_000);
+        assert!(per_address.open.lock().unwrap().is_empty(), "nothing is counted without a limit");
     }
 }
