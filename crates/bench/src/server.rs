@@ -123,6 +123,9 @@ async fn spawn(
         // The benchmarks measure capacity: Tencent's 40 messages/s per group (a product limit, R5)
         // would turn P4's and P9's group load into dropped messages.
         .env("MYNAH_GROUP_MESSAGES_PER_SECOND", "0")
+        // Every simulated client connects from this one host: the per-address cap would refuse
+        // all but the first thousand.
+        .env("MYNAH_MAX_CONNECTIONS_PER_ADDRESS", "0")
         .envs(options.env.iter().map(|(name, value)| (name, value)))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

@@ -5,6 +5,7 @@
 //! - [`GatewayConfig`] and [`Gateway`]: settings and the shared handles every connection uses.
 //! - [`connection`]: one task per connection: login, then requests, pushes, heartbeat and kicks.
 //! - [`dispatch`]: one request to the service call that serves it, and its encoded response.
+//! - [`write`]: socket writes bounded by the write timeout, and a connection's last frames.
 //!
 //! Socket buffers are sized explicitly: tungstenite's defaults cost ~140 KB per idle connection.
 //! Pushes to a busy connection are coalesced into one write per flush window
@@ -12,6 +13,7 @@
 
 pub mod connection;
 pub mod dispatch;
+pub mod write;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -32,7 +34,8 @@ use tokio_util::task::TaskTracker;
 /// Gateway settings.
 #[derive(Clone, Debug)]
 pub struct GatewayConfig {
-    /// A connection that has not logged in by then is closed.
+    /// A connection that has not logged in by then is closed, whatever it is doing: the deadline
+    /// covers its replies too, so flooding without reading does not outlive it.
     pub login_timeout: Duration,
     /// A connection silent for this long is closed (clients heartbeat every 30 s).
     pub idle_timeout: Duration,
@@ -46,8 +49,9 @@ pub struct GatewayConfig {
     /// is gathered. 16 KiB holds a flush window's pushes (a few hundred bytes each) in one write.
     /// The buffer grows only when that much is written, so idle connections do not pay for it.
     pub write_buffer_bytes: usize,
-    /// How long writing pushes to a socket may take before the client counts as gone (it stopped
-    /// reading); the connection is then dropped and the client resyncs when it returns.
+    /// How long any write to a socket (a reply, pushes, a kick or close frame) may take before the
+    /// client counts as gone (it stopped reading); the connection is then dropped and the client
+    /// resyncs when it returns.
     pub write_timeout: Duration,
     /// The shortest time between two writes of pushes to one socket. A push that arrives sooner
     /// after the last write waits for the window to end, and the pushes gathered meanwhile go out

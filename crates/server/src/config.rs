@@ -19,6 +19,8 @@ use mynah_webhooks::WebhookConfig;
 use mynah_webhooks::outbox::OutboxConfig;
 use serde::{Deserialize, Serialize};
 
+use crate::listener::HttpLimits;
+
 /// Every setting of a `mynah serve` process.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -36,14 +38,26 @@ pub struct Config {
     pub max_sessions_per_platform: usize,
     /// The most concurrent WebSocket connections. Default 100000.
     pub max_connections: usize,
+    /// Seconds a WebSocket connection has to log in; it is closed then, whatever it is doing
+    /// (silent, flooding, or not reading its replies). Default 10.
+    pub login_timeout_seconds: u64,
     /// Seconds a connection may stay silent before it is closed. Default 90.
     pub idle_timeout_seconds: u64,
-    /// Seconds a socket write may take before the client counts as gone (it stopped reading).
-    /// Default 10.
+    /// Seconds any socket write (a reply, a push, a kick) may take before the client counts as
+    /// gone (it stopped reading) and its connection is dropped. Default 10.
     pub write_timeout_seconds: u64,
     /// Milliseconds a busy connection gathers pushes before writing them in one syscall (a push
     /// after a quiet spell is written at once). Default 20; 0 writes every push at once.
     pub push_flush_window_ms: u64,
+    /// The most TCP connections (HTTP, REST and WebSocket alike) open at once from one IP address;
+    /// more are refused with 503. Default 1000, high enough for many users behind one NAT; 0 = no
+    /// limit.
+    pub max_connections_per_address: usize,
+    /// Seconds a client has to send a request's headers; also how long an idle kept-alive HTTP
+    /// connection stays open. Default 30.
+    pub http_header_timeout_seconds: u64,
+    /// Seconds a client has to send a request's body once its headers are in. Default 30.
+    pub http_body_timeout_seconds: u64,
     /// Bytes of kernel send buffer each connection may hold (Linux reports twice this). Bounds
     /// what a client that stops reading ties up beyond its session queue, and makes the write
     /// timeout start once that much is waiting. Default 131072; 0 leaves the kernel's autotuning
@@ -72,9 +86,13 @@ impl Default for Config {
             durability: DurabilitySetting::Full,
             max_sessions_per_platform: 1,
             max_connections: 100_000,
+            login_timeout_seconds: 10,
             idle_timeout_seconds: 90,
             write_timeout_seconds: 10,
             push_flush_window_ms: 20,
+            max_connections_per_address: 1000,
+            http_header_timeout_seconds: 30,
+            http_body_timeout_seconds: 30,
             send_buffer_bytes: 128 * 1024,
             rest_requests_per_second: 200,
             group_messages_per_second: 40,
@@ -206,10 +224,22 @@ impl Config {
     pub fn gateway(&self) -> GatewayConfig {
         GatewayConfig {
             max_connections: self.max_connections,
+            login_timeout: Duration::from_secs(self.login_timeout_seconds.max(1)),
             idle_timeout: Duration::from_secs(self.idle_timeout_seconds),
             write_timeout: Duration::from_secs(self.write_timeout_seconds.max(1)),
             push_flush_window: Duration::from_millis(self.push_flush_window_ms),
             ..GatewayConfig::default()
+        }
+    }
+
+    /// What the accept loop allows each connection.
+    pub fn http_limits(&self) -> HttpLimits {
+        HttpLimits {
+            header_timeout: Duration::from_secs(self.http_header_timeout_seconds.max(1)),
+            body_timeout: Duration::from_secs(self.http_body_timeout_seconds.max(1)),
+            max_connections_per_address: self.max_connections_per_address,
+            write_timeout: self.gateway().write_timeout,
+            send_buffer_bytes: self.send_buffer_bytes,
         }
     }
 
@@ -277,11 +307,15 @@ const ENVIRONMENT_SETTINGS: &[&str] = &[
     "durability",
     "max_sessions_per_platform",
     "max_connections",
+    "login_timeout_seconds",
     "idle_timeout_seconds",
     "rest_requests_per_second",
     "write_timeout_seconds",
     "push_flush_window_ms",
     "send_buffer_bytes",
+    "max_connections_per_address",
+    "http_header_timeout_seconds",
+    "http_body_timeout_seconds",
     "group_messages_per_second",
     "user_messages_per_second",
     "webhook_poll_interval_ms",

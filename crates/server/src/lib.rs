@@ -6,16 +6,16 @@
 //! - [`config`]: typed, layered configuration.
 //! - [`dev_app`]: the development app made when none is configured.
 //! - [`http`]: `/healthz` and `/metrics`.
+//! - [`listener`]: the accept loop, with time limits on slow clients and a per-address cap.
 
 pub mod config;
 pub mod dev_app;
 pub mod http;
+pub mod listener;
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::serve::ListenerExt;
 use mynah_bus::LocalBus;
 use mynah_gateway::Gateway;
 use mynah_rest::Rest;
@@ -43,8 +43,6 @@ pub enum ServerError {
     DataDirectory { path: String, source: std::io::Error },
     #[error("store: {0}")]
     Store(#[from] mynah_store::StoreError),
-    #[error("serving HTTP: {0}")]
-    Serve(std::io::Error),
 }
 
 /// Adds the development app when no app is configured. Returns it (and whether it was just
@@ -86,31 +84,19 @@ pub async fn run(config: Config, listener: TcpListener, shutdown: CancellationTo
     let gateway = Gateway::new(service, config.gateway(), shutdown.clone(), tasks.clone());
     let router = gateway.router().merge(rest.router()).merge(http::routes());
 
-    let send_buffer = config.send_buffer_bytes;
-    let listener = listener.tap_io(move |stream| {
-        // Small frames must not wait for Nagle's algorithm.
-        let _ = stream.set_nodelay(true);
-        // A client that stops reading ties up at most this much kernel memory, and its blocked
-        // write (and so the write timeout) starts once that much waits, not after 4 MiB.
-        if send_buffer > 0 {
-            let _ = socket2::SockRef::from(&*stream).set_send_buffer_size(send_buffer as usize);
-        }
-    });
     if webhooks.any() {
         let worker = outbox::run(store, webhooks, config.outbox(), shutdown.clone());
         tasks.spawn(worker);
     }
     tracing::info!(listen = %config.listen, data = %config.data.display(), "serving");
-    let served = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown.clone().cancelled_owned())
-        .await;
+    listener::serve(listener, router, config.http_limits(), shutdown.clone(), tasks.clone()).await;
 
     tasks.close();
     if tokio::time::timeout(SHUTDOWN_GRACE, tasks.wait()).await.is_err() {
         tracing::warn!("connections still open after the shutdown grace period");
     }
     sqlite.close().await;
-    served.map_err(ServerError::Serve)
+    Ok(())
 }
 
 fn create_data_directory(config: &Config) -> Result<(), ServerError> {

@@ -11,5 +11,6 @@ mod names;
 mod reliability;
 mod rest;
 mod sessions;
+mod stalled;
 mod sync;
 mod webhooks;
