@@ -2,20 +2,25 @@
  * Sync: keeps the local caches exact, following "Sync: how a client stays exact" in
  * `docs/protocol.md`. Messages are ordered per conversation by their dense `sequence`; read marks
  * and group joins/leaves by the user's change-stream `position`. Every push, send result, initial
- * sync and resync runs as one task of a serial queue, so the two orderings are applied one step at a
- * time and gaps are filled before anything after them.
+ * sync and resync runs as one task of a serial queue, so the caches change one step at a time.
+ *
+ * Each new message is delivered at once, even past a gap; each change waits for the ones before it.
+ * A gap is fetched only when it is still open after `GAP_FILL_DELAY_MS` (or more than
+ * `MAX_HELD_AHEAD` are held ahead of it), with one request per conversation at a time: a push that
+ * is merely late closes it for free, and a large group does not stampede the server.
  *
  * @packageDocumentation
  */
 
 import { Effects, applyAdministrationChange } from './change-effects.js';
 import { TYPES } from './constants.js';
-import { type Conversation, type ConversationStore, countsAsUnread } from './conversations.js';
+import { type Conversation, type ConversationState, type ConversationStore, countsAsUnread } from './conversations.js';
 import type { GroupStore } from './groups.js';
 import type { Logger } from './log.js';
 import type { MessageStore } from './message-store.js';
 import { type Message, messageInternals } from './messages.js';
 import type { Profile } from './profiles.js';
+import { ChangeBuffer, GAP_FILL_DELAY_MS, GapTimers, MAX_HELD_AHEAD } from './reorder.js';
 import type { RequestPolicy } from './session.js';
 import type { WireChangeEntry, WireConversation, WireGroup, WireMessage, WireOp, WireOperations } from './wire.js';
 
@@ -58,6 +63,9 @@ const RESYNC_RETRY_MS = 1000;
 /** Page size for catching up (the server's maximum). */
 const CATCH_UP_PAGE = 100;
 
+/** The gap timer key of the change stream (conversation IDs never start with `#`). */
+const CHANGE_STREAM = '#changes';
+
 /** Keeps conversations, messages and groups in step with the server. */
 export class Synchronizer {
   private queue: Promise<void> = Promise.resolve();
@@ -79,6 +87,18 @@ export class Synchronizer {
   private effects = new Effects();
   /** Messages already handed to the app, or created by this instance (never announced). */
   private readonly announced = new WeakSet<Message>();
+  /** Change-stream entries that came ahead of a missing one. */
+  private readonly heldChanges = new ChangeBuffer();
+  /** Conversations whose gap is being fetched (one request per conversation at a time). */
+  private readonly filling = new Set<string>();
+  /** Whether a fetch of the change stream's gap is queued. */
+  private changeFillQueued = false;
+  /**
+   * Read marks (`readCountedIndex`) of conversations not listed here, from `groupJoined` and
+   * `conversationRead` changes: a later push of such a conversation lists it without a request.
+   */
+  private readonly readMarksOfUnlisted = new Map<string, number>();
+  private readonly gapTimers = new GapTimers(GAP_FILL_DELAY_MS, (key) => this.gapIsDue(key));
 
   constructor(private readonly host: SyncHost) {}
 
@@ -96,6 +116,11 @@ export class Synchronizer {
     this.conversationsDirty = false;
     this.groupsDirty = false;
     this.effects = new Effects();
+    this.heldChanges.clear();
+    this.filling.clear();
+    this.changeFillQueued = false;
+    this.readMarksOfUnlisted.clear();
+    this.gapTimers.clear();
   }
 
   /** Marks a message created by this instance: it is never announced as received. */
@@ -198,17 +223,13 @@ export class Synchronizer {
     void this.enqueue(async () => this.receive(this.generation, wire)).catch(() => undefined);
   }
 
-  /** A `change` push. */
+  /** A `change` push: applied in position order, held while one before it is missing. */
   onChangePush(entry: WireChangeEntry): void {
     void this.enqueue(async () => {
       const generation = this.generation;
-      if (entry.position <= this.position) return;
-      if (entry.position > this.position + 1) {
-        await this.syncChanges(generation, 0);
-        return;
-      }
-      await this.applyChange(generation, entry, false);
-      this.position = entry.position;
+      if (!this.heldChanges.hold(entry, this.position)) return;
+      await this.applyHeldChanges(generation);
+      if (this.heldChanges.size > MAX_HELD_AHEAD) await this.syncChanges(generation, 0);
     }).catch(() => undefined);
   }
 
@@ -222,29 +243,13 @@ export class Synchronizer {
 
   ownMessageSent(message: Message): Promise<void> {
     return this.enqueue(async () => {
-      const generation = this.generation;
       this.host.messages.addLocal(message);
       if (message.sequence === 0) return;
-      let state = this.host.conversations.get(message.conversationID);
-      if (!state) {
-        await this.learnConversation(generation, message.conversationID, message.sequence);
-        state = this.host.conversations.get(message.conversationID);
-      } else if (this.host.conversations.applyMessage(message, this.host.me())) {
-        this.conversationsDirty = true;
-      }
+      const state = await this.stateFor(this.generation, message);
       if (!state) return;
-      this.advance(message.conversationID);
-      if (message.sequence > state.seenSequence) {
-        // Someone else's message sits between what was seen and this one; its push is usually on
-        // the way. Check once more shortly, in case it is not.
-        const conversationID = message.conversationID;
-        setTimeout(() => {
-          void this.enqueue(async () => {
-            const current = this.host.conversations.get(conversationID);
-            if (current && current.seenSequence < message.sequence) await this.catchUp(generation, conversationID, current.seenSequence);
-          }).catch(() => undefined);
-        }, 1000);
-      }
+      // Someone else's message may sit between what was seen and this one; its push is usually on
+      // the way, and the gap timer fetches it if not.
+      this.account(state, message);
     });
   }
 
@@ -256,8 +261,7 @@ export class Synchronizer {
         if (await this.adoptConversation(this.generation, wire)) this.conversationsDirty = true;
         return;
       }
-      const unread = this.unreadAfterRead(conversationID, wire.readSequence, wire.unreadCount, wire.lastSequence);
-      if (this.host.conversations.applyRead(conversationID, wire.readSequence, unread)) this.conversationsDirty = true;
+      if (this.applyServerRead(wire)) this.conversationsDirty = true;
       this.host.messages.markRead(conversationID, wire.readSequence);
     });
   }
@@ -301,42 +305,65 @@ export class Synchronizer {
   // --- messages --------------------------------------------------------------------------------
 
   private async receive(generation: number, wire: WireMessage): Promise<void> {
-    if (wire.sequence === 0) {
-      this.process(wire);
-      return;
-    }
-    const { message } = this.host.messages.merge(wire, this.host.me());
-    const conversationID = message.conversationID;
-    let state = this.host.conversations.get(conversationID);
-    if (!state) {
-      await this.learnConversation(generation, conversationID, wire.sequence);
-      state = this.host.conversations.get(conversationID);
-      if (!state) return;
-    }
-    if (wire.sequence > state.seenSequence + 1) {
-      await this.catchUp(generation, conversationID, state.seenSequence);
-      if (wire.sequence <= state.seenSequence) return;
+    if (wire.sequence > 0) {
+      const { message } = this.host.messages.merge(wire, this.host.me());
+      if (!(await this.stateFor(generation, message))) return;
     }
     this.process(wire);
   }
 
-  /** Applies one server message in order: cache, counters, delivery. */
+  /**
+   * The state of the conversation of a stored message, listing the conversation when it is new
+   * here. With counted indexes that costs no request (`docs/protocol.md`, "Sync"); from an older
+   * server, or before the initial snapshot, the conversation is loaded.
+   */
+  private async stateFor(generation: number, message: Message): Promise<ConversationState | undefined> {
+    const conversationID = message.conversationID;
+    const known = this.host.conversations.get(conversationID);
+    if (known) return known;
+    if (this.snapshotTaken && messageInternals(message).countedIndex !== undefined) {
+      // A C2C conversation met for the first time is new: nothing in it was read yet. A group's
+      // read mark comes with its `groupJoined` change.
+      const readCountedIndex = this.readMarksOfUnlisted.get(conversationID) ?? 0;
+      this.readMarksOfUnlisted.delete(conversationID);
+      this.conversationsDirty = true;
+      return this.host.conversations.startFromMessage(message, readCountedIndex);
+    }
+    await this.learnConversation(generation, conversationID, message.sequence);
+    return this.host.conversations.get(conversationID);
+  }
+
+  /** Applies one server message: cache, counters, and delivery when it is new. */
   private process(wire: WireMessage): void {
-    const me = this.host.me();
-    const { message } = this.host.messages.merge(wire, me);
+    const { message } = this.host.messages.merge(wire, this.host.me());
     if (message.sequence === 0) {
       this.announce(message);
       return;
     }
     const state = this.host.conversations.get(message.conversationID);
-    if (!state) return;
-    if (this.host.conversations.applyMessage(message, me)) this.conversationsDirty = true;
+    if (state) this.account(state, message);
+  }
+
+  /**
+   * Counts a stored message in its conversation and records its sequence: the next one extends
+   * the gap-free prefix, one further opens (or widens) a gap. A new message is announced at once
+   * either way (own messages never are: they are marked own); a repeat is not.
+   */
+  private account(state: ConversationState, message: Message): void {
+    const me = this.host.me();
+    const isNew = message.sequence > state.seenSequence && !state.ahead.has(message.sequence);
+    if (this.host.conversations.applyMessage(message, me, isNew)) this.conversationsDirty = true;
     if (message.flow === 'in') message.isRead = message.sequence <= state.readSequence;
-    if (message.sequence <= state.seenSequence) return;
+    if (!isNew) return;
+    this.announce(message);
     if (message.sequence === state.seenSequence + 1) {
-      this.announce(message);
+      state.seenSequence = message.sequence;
       this.advance(message.conversationID);
+      return;
     }
+    state.ahead.add(message.sequence);
+    if (state.ahead.size > MAX_HELD_AHEAD) this.fillGap(message.conversationID);
+    else this.gapTimers.arm(message.conversationID);
   }
 
   private announce(message: Message): void {
@@ -345,15 +372,78 @@ export class Synchronizer {
     this.received.push(message);
   }
 
-  /** Moves `seenSequence` over messages already in the cache (own sends that arrived early). */
+  /**
+   * Moves `seenSequence` over what is already here: sequences delivered ahead of a gap, and
+   * cached messages (own sends, history pages the app loaded). Disarms the gap timer once no gap
+   * is left.
+   */
   private advance(conversationID: string): void {
     const state = this.host.conversations.get(conversationID);
     if (!state) return;
     for (;;) {
-      const next = this.host.messages.atSequence(conversationID, state.seenSequence + 1);
-      if (!next) return;
-      state.seenSequence += 1;
-      this.announce(next);
+      const next = state.seenSequence + 1;
+      if (state.ahead.delete(next)) {
+        state.seenSequence = next;
+        continue;
+      }
+      const cached = this.host.messages.atSequence(conversationID, next);
+      if (!cached) break;
+      state.seenSequence = next;
+      this.announce(cached);
+    }
+    for (const sequence of state.ahead) if (sequence <= state.seenSequence) state.ahead.delete(sequence);
+    if (state.ahead.size === 0) this.gapTimers.disarm(conversationID);
+  }
+
+  /** A gap timer ran out: fetch the gap it was armed for. */
+  private gapIsDue(key: string): void {
+    if (key !== CHANGE_STREAM) {
+      this.fillGap(key);
+      return;
+    }
+    if (this.changeFillQueued) return;
+    this.changeFillQueued = true;
+    void this.enqueue(async () => {
+      this.changeFillQueued = false;
+      if (this.heldChanges.size > 0) await this.syncChanges(this.generation, 0);
+    }).catch((error: unknown) => this.host.log.warn('change-stream gap fill failed', error));
+  }
+
+  /**
+   * Fetches a conversation's gap with `getMessageList {afterSequence}`, never two requests for one
+   * conversation at once. The request runs outside the queue, so pushes keep flowing meanwhile;
+   * its messages are applied as a task (what was delivered since is skipped). A gap still open
+   * afterwards (a failed request, or a new one) gets its timer again.
+   */
+  private fillGap(conversationID: string): void {
+    if (this.filling.has(conversationID)) return;
+    this.gapTimers.disarm(conversationID);
+    this.filling.add(conversationID);
+    const generation = this.generation;
+    this.fetchGap(generation, conversationID)
+      .catch((error: unknown) => {
+        if (!(error instanceof Superseded)) this.host.log.warn(`cannot fill the gap in ${conversationID}`, error);
+      })
+      .finally(() => {
+        if (generation !== this.generation) return;
+        this.filling.delete(conversationID);
+        if ((this.host.conversations.get(conversationID)?.ahead.size ?? 0) > 0) this.gapTimers.arm(conversationID);
+      });
+  }
+
+  private async fetchGap(generation: number, conversationID: string): Promise<void> {
+    for (;;) {
+      const state = this.host.conversations.get(conversationID);
+      if (!state || state.ahead.size === 0) return;
+      const afterSequence = state.seenSequence;
+      const count = Math.min(CATCH_UP_PAGE, Math.max(...state.ahead) - afterSequence);
+      const page = await this.call(generation, 'getMessageList', { conversationID, afterSequence, count });
+      await this.enqueue(async () => {
+        for (const wire of page.messageList) this.process(wire);
+      });
+      const after = this.host.conversations.get(conversationID);
+      // The server's sequences are dense, so a page that moved nothing means there is nothing more.
+      if (page.isCompleted || page.messageList.length === 0 || !after || after.seenSequence <= afterSequence) return;
     }
   }
 
@@ -457,8 +547,7 @@ export class Synchronizer {
     if (known && wire.lastSequence < known.lastSequence) {
       // An answer older than messages this session has applied since (it was requested before
       // their pushes were processed): keep them, and take only the read mark.
-      const unread = this.unreadAfterRead(wire.conversationID, wire.readSequence, wire.unreadCount, wire.lastSequence);
-      this.host.conversations.applyRead(wire.conversationID, wire.readSequence, unread);
+      this.applyServerRead(wire);
       this.host.messages.markRead(wire.conversationID, known.readSequence);
       return true;
     }
@@ -467,6 +556,19 @@ export class Synchronizer {
     this.host.messages.markRead(wire.conversationID, state.readSequence);
     if (lastMessage && lastMessage.sequence <= state.seenSequence) this.announced.add(lastMessage);
     return true;
+  }
+
+  /**
+   * Takes the read mark of a server answer for a listed conversation. Returns whether it changed.
+   * With `readCountedIndex` the unread count follows from it; from an older server, the
+   * messages this session applied after the answer's newest one are added to its count.
+   */
+  private applyServerRead(wire: WireConversation): boolean {
+    const unread =
+      wire.readCountedIndex !== undefined
+        ? wire.unreadCount
+        : this.unreadAfterRead(wire.conversationID, wire.readSequence, wire.unreadCount, wire.lastSequence);
+    return this.host.conversations.applyRead(wire.conversationID, wire.readSequence, unread, wire.readCountedIndex);
   }
 
   /**
@@ -505,6 +607,20 @@ export class Synchronizer {
       if (!page.hasMore) break;
     }
     this.position = Math.max(this.position, position, snapshotAt);
+    await this.applyHeldChanges(generation);
+  }
+
+  /**
+   * Applies the held change entries that follow the position without a gap. A gap left behind
+   * gets its timer; none left disarms it.
+   */
+  private async applyHeldChanges(generation: number): Promise<void> {
+    for (let entry = this.heldChanges.next(this.position); entry; entry = this.heldChanges.next(this.position)) {
+      await this.applyChange(generation, entry, false);
+      this.position = entry.position;
+    }
+    if (this.heldChanges.size > 0) this.gapTimers.arm(CHANGE_STREAM);
+    else this.gapTimers.disarm(CHANGE_STREAM);
   }
 
   private async applyChange(generation: number, entry: WireChangeEntry, skipReads: boolean): Promise<void> {
@@ -513,19 +629,33 @@ export class Synchronizer {
       case 'conversationRead': {
         if (skipReads) return;
         if (!this.host.conversations.get(change.conversationID)) {
-          await this.learnConversation(generation, change.conversationID);
+          // Remembered for the conversation's next push; only an older server needs the request.
+          if (change.readCountedIndex !== undefined) this.readMarksOfUnlisted.set(change.conversationID, change.readCountedIndex);
+          else await this.learnConversation(generation, change.conversationID);
           return;
         }
         // A read of everything (unreadCount 0) was of the messages up to its readSequence; a partial
         // one's newest message then is unknown, and its count is taken as it is.
         const state = this.host.conversations.get(change.conversationID);
         const lastAtRead = change.unreadCount === 0 ? change.readSequence : (state?.lastSequence ?? change.readSequence);
-        const unread = this.unreadAfterRead(change.conversationID, change.readSequence, change.unreadCount, lastAtRead);
-        if (this.host.conversations.applyRead(change.conversationID, change.readSequence, unread)) this.conversationsDirty = true;
+        const unread =
+          change.readCountedIndex !== undefined
+            ? change.unreadCount
+            : this.unreadAfterRead(change.conversationID, change.readSequence, change.unreadCount, lastAtRead);
+        if (this.host.conversations.applyRead(change.conversationID, change.readSequence, unread, change.readCountedIndex)) {
+          this.conversationsDirty = true;
+        }
         this.host.messages.markRead(change.conversationID, change.readSequence);
         return;
       }
       case 'groupJoined': {
+        const conversationID = `${TYPES.CONV_GROUP}${change.group.groupID}`;
+        if (change.readCountedIndex !== undefined) {
+          // Listed already when the group's first push came before this entry (it was held behind
+          // a gap): its read mark then started at 0 and moves up to the join's.
+          if (this.host.conversations.raiseReadMark(conversationID, change.readCountedIndex)) this.conversationsDirty = true;
+          else if (!this.host.conversations.get(conversationID)) this.readMarksOfUnlisted.set(conversationID, change.readCountedIndex);
+        }
         const isNew = this.host.groups.get(change.group.groupID) === undefined;
         this.host.groups.upsert(change.group);
         if (isNew) {
