@@ -140,10 +140,12 @@ function counts(list: Conversation[]): Record<string, { unread: number; lastSequ
 
 const skip = serverKind() === 'fake' ? 'R2 runs against the real server (the fake takes no config file)' : false;
 
-describe('R2: network faults through a cutting TCP proxy', { skip }, () => {
+// Skipped test by test (not as a suite) so node's summary counts every test the stand-in skips.
+describe('R2: network faults through a cutting TCP proxy', () => {
   let server: TestServer;
 
   before(async () => {
+    if (skip) return;
     // Not under test here: the group rate limit (R5; over it, messages are reported sent and
     // dropped), and the per-platform session limit. With one session per platform, a login the
     // client gave up on (its connection was cut while the server was still logging it in) can
@@ -157,11 +159,12 @@ describe('R2: network faults through a cutting TCP proxy', { skip }, () => {
   });
 
   after(async () => {
+    if (skip) return;
     await server.dispose();
   });
 
   for (const seed of SEEDS) {
-    test(`seed ${seed}: every message reported sent is delivered exactly once; unread counts match a fresh snapshot`, { timeout: 60_000 }, async (t) => {
+    test(`seed ${seed}: every message reported sent is delivered exactly once; unread counts match a fresh snapshot`, { timeout: 60_000, skip }, async (t) => {
       const proxy = await FaultProxy.start(server.url, { seed });
       const random = seededRandom(seed ^ 0x5eed);
       const all: ChatSDK[] = [];
