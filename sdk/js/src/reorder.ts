@@ -85,3 +85,80 @@ export class ChangeBuffer {
     this.held.clear();
   }
 }
+
+/** What {@link MessageGaps} needs from the synchronizer. */
+export interface MessageGapsHost {
+  /** A listed conversation's gap-free prefix and the sequences delivered ahead of it. */
+  window(conversationID: string): { seenSequence: number; ahead: Set<number> } | undefined;
+  /**
+   * Fetches up to `count` messages after `afterSequence` (`getMessageList`) and applies them as a
+   * task of the synchronizer's queue; resolves with how many came.
+   */
+  fetchAndApply(conversationID: string, afterSequence: number, count: number): Promise<number>;
+  /** Logs a failed fill (it is tried again when the gap is due again). */
+  warn(message: string, error: unknown): void;
+}
+
+/** Page size of a gap fill (the server's maximum). */
+const FILL_PAGE = 100;
+
+/**
+ * The message side of the rule: a conversation's gap is fetched when it is `GAP_FILL_DELAY_MS`
+ * old or more than `MAX_HELD_AHEAD` sequences are ahead of it, never two requests for one
+ * conversation at once, and only up to the highest sequence seen ahead (what follows comes by
+ * push). The requests run outside the synchronizer's queue, so pushes keep flowing meanwhile.
+ */
+export class MessageGaps {
+  private readonly timers = new GapTimers(GAP_FILL_DELAY_MS, (conversationID) => this.fill(conversationID));
+  private readonly filling = new Set<string>();
+  /** Counts `clear` calls: a fill that outlives its session leaves the next one alone. */
+  private epoch = 0;
+
+  constructor(private readonly host: MessageGapsHost) {}
+
+  /** A sequence arrived past the conversation's prefix: the gap is due later, or now when too much is ahead. */
+  widened(conversationID: string): void {
+    if ((this.host.window(conversationID)?.ahead.size ?? 0) > MAX_HELD_AHEAD) this.fill(conversationID);
+    else this.timers.arm(conversationID);
+  }
+
+  /** The conversation's gap closed (its prefix reached everything seen ahead). */
+  closed(conversationID: string): void {
+    this.timers.disarm(conversationID);
+  }
+
+  /** Forgets every gap (the session ended). */
+  clear(): void {
+    this.epoch += 1;
+    this.timers.clear();
+    this.filling.clear();
+  }
+
+  private fill(conversationID: string): void {
+    if (this.filling.has(conversationID)) return;
+    this.timers.disarm(conversationID);
+    this.filling.add(conversationID);
+    const epoch = this.epoch;
+    this.fetch(conversationID)
+      .catch((error: unknown) => this.host.warn(`cannot fill the gap in ${conversationID}`, error))
+      .finally(() => {
+        if (epoch !== this.epoch) return;
+        this.filling.delete(conversationID);
+        // A failed request, or a gap that opened meanwhile: due again after the delay.
+        if ((this.host.window(conversationID)?.ahead.size ?? 0) > 0) this.timers.arm(conversationID);
+      });
+  }
+
+  private async fetch(conversationID: string): Promise<void> {
+    const epoch = this.epoch;
+    for (;;) {
+      const window = this.host.window(conversationID);
+      if (epoch !== this.epoch || !window || window.ahead.size === 0) return;
+      const afterSequence = window.seenSequence;
+      const count = Math.min(FILL_PAGE, Math.max(...window.ahead) - afterSequence);
+      const fetched = await this.host.fetchAndApply(conversationID, afterSequence, count);
+      // The server's sequences are dense, so a page that moved nothing means there is nothing more.
+      if (fetched === 0 || (this.host.window(conversationID)?.seenSequence ?? afterSequence) <= afterSequence) return;
+    }
+  }
+}

@@ -20,7 +20,7 @@ import type { Logger } from './log.js';
 import type { MessageStore } from './message-store.js';
 import { type Message, messageInternals } from './messages.js';
 import type { Profile } from './profiles.js';
-import { ChangeBuffer, GAP_FILL_DELAY_MS, GapTimers, MAX_HELD_AHEAD } from './reorder.js';
+import { ChangeBuffer, GAP_FILL_DELAY_MS, GapTimers, MAX_HELD_AHEAD, MessageGaps } from './reorder.js';
 import type { RequestPolicy } from './session.js';
 import type { WireChangeEntry, WireConversation, WireGroup, WireMessage, WireOp, WireOperations } from './wire.js';
 
@@ -63,8 +63,8 @@ const RESYNC_RETRY_MS = 1000;
 /** Page size for catching up (the server's maximum). */
 const CATCH_UP_PAGE = 100;
 
-/** The gap timer key of the change stream (conversation IDs never start with `#`). */
-const CHANGE_STREAM = '#changes';
+/** The key of the change stream's gap timer. */
+const CHANGE_STREAM = 'changes';
 
 /** Keeps conversations, messages and groups in step with the server. */
 export class Synchronizer {
@@ -89,8 +89,6 @@ export class Synchronizer {
   private readonly announced = new WeakSet<Message>();
   /** Change-stream entries that came ahead of a missing one. */
   private readonly heldChanges = new ChangeBuffer();
-  /** Conversations whose gap is being fetched (one request per conversation at a time). */
-  private readonly filling = new Set<string>();
   /** Whether a fetch of the change stream's gap is queued. */
   private changeFillQueued = false;
   /**
@@ -98,7 +96,16 @@ export class Synchronizer {
    * `conversationRead` changes: a later push of such a conversation lists it without a request.
    */
   private readonly readMarksOfUnlisted = new Map<string, number>();
-  private readonly gapTimers = new GapTimers(GAP_FILL_DELAY_MS, (key) => this.gapIsDue(key));
+  /** The gaps of conversations, filled when due. */
+  private readonly gaps = new MessageGaps({
+    window: (conversationID) => this.host.conversations.get(conversationID),
+    fetchAndApply: (conversationID, afterSequence, count) => this.fetchGapPage(conversationID, afterSequence, count),
+    warn: (message, error) => {
+      if (!(error instanceof Superseded)) this.host.log.warn(message, error);
+    },
+  });
+  /** The change stream's gap timer. */
+  private readonly changeGapTimer = new GapTimers(GAP_FILL_DELAY_MS, () => this.changeGapIsDue());
 
   constructor(private readonly host: SyncHost) {}
 
@@ -117,10 +124,10 @@ export class Synchronizer {
     this.groupsDirty = false;
     this.effects = new Effects();
     this.heldChanges.clear();
-    this.filling.clear();
     this.changeFillQueued = false;
     this.readMarksOfUnlisted.clear();
-    this.gapTimers.clear();
+    this.gaps.clear();
+    this.changeGapTimer.clear();
   }
 
   /** Marks a message created by this instance: it is never announced as received. */
@@ -362,8 +369,7 @@ export class Synchronizer {
       return;
     }
     state.ahead.add(message.sequence);
-    if (state.ahead.size > MAX_HELD_AHEAD) this.fillGap(message.conversationID);
-    else this.gapTimers.arm(message.conversationID);
+    this.gaps.widened(message.conversationID);
   }
 
   private announce(message: Message): void {
@@ -392,15 +398,11 @@ export class Synchronizer {
       this.announce(cached);
     }
     for (const sequence of state.ahead) if (sequence <= state.seenSequence) state.ahead.delete(sequence);
-    if (state.ahead.size === 0) this.gapTimers.disarm(conversationID);
+    if (state.ahead.size === 0) this.gaps.closed(conversationID);
   }
 
-  /** A gap timer ran out: fetch the gap it was armed for. */
-  private gapIsDue(key: string): void {
-    if (key !== CHANGE_STREAM) {
-      this.fillGap(key);
-      return;
-    }
+  /** The change stream's gap is due: one `sync` fetches it (queued once). */
+  private changeGapIsDue(): void {
     if (this.changeFillQueued) return;
     this.changeFillQueued = true;
     void this.enqueue(async () => {
@@ -409,42 +411,14 @@ export class Synchronizer {
     }).catch((error: unknown) => this.host.log.warn('change-stream gap fill failed', error));
   }
 
-  /**
-   * Fetches a conversation's gap with `getMessageList {afterSequence}`, never two requests for one
-   * conversation at once. The request runs outside the queue, so pushes keep flowing meanwhile;
-   * its messages are applied as a task (what was delivered since is skipped). A gap still open
-   * afterwards (a failed request, or a new one) gets its timer again.
-   */
-  private fillGap(conversationID: string): void {
-    if (this.filling.has(conversationID)) return;
-    this.gapTimers.disarm(conversationID);
-    this.filling.add(conversationID);
+  /** One page of a gap fill for {@link MessageGaps}, applied as a task. */
+  private async fetchGapPage(conversationID: string, afterSequence: number, count: number): Promise<number> {
     const generation = this.generation;
-    this.fetchGap(generation, conversationID)
-      .catch((error: unknown) => {
-        if (!(error instanceof Superseded)) this.host.log.warn(`cannot fill the gap in ${conversationID}`, error);
-      })
-      .finally(() => {
-        if (generation !== this.generation) return;
-        this.filling.delete(conversationID);
-        if ((this.host.conversations.get(conversationID)?.ahead.size ?? 0) > 0) this.gapTimers.arm(conversationID);
-      });
-  }
-
-  private async fetchGap(generation: number, conversationID: string): Promise<void> {
-    for (;;) {
-      const state = this.host.conversations.get(conversationID);
-      if (!state || state.ahead.size === 0) return;
-      const afterSequence = state.seenSequence;
-      const count = Math.min(CATCH_UP_PAGE, Math.max(...state.ahead) - afterSequence);
-      const page = await this.call(generation, 'getMessageList', { conversationID, afterSequence, count });
-      await this.enqueue(async () => {
-        for (const wire of page.messageList) this.process(wire);
-      });
-      const after = this.host.conversations.get(conversationID);
-      // The server's sequences are dense, so a page that moved nothing means there is nothing more.
-      if (page.isCompleted || page.messageList.length === 0 || !after || after.seenSequence <= afterSequence) return;
-    }
+    const page = await this.call(generation, 'getMessageList', { conversationID, afterSequence, count });
+    await this.enqueue(async () => {
+      for (const wire of page.messageList) this.process(wire);
+    });
+    return page.messageList.length;
   }
 
   /** Fetches and applies every message after `after`, oldest first. */
@@ -619,8 +593,8 @@ export class Synchronizer {
       await this.applyChange(generation, entry, false);
       this.position = entry.position;
     }
-    if (this.heldChanges.size > 0) this.gapTimers.arm(CHANGE_STREAM);
-    else this.gapTimers.disarm(CHANGE_STREAM);
+    if (this.heldChanges.size > 0) this.changeGapTimer.arm(CHANGE_STREAM);
+    else this.changeGapTimer.disarm(CHANGE_STREAM);
   }
 
   private async applyChange(generation: number, entry: WireChangeEntry, skipReads: boolean): Promise<void> {
