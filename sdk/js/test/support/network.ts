@@ -54,6 +54,10 @@ export class Network {
   private swallowHeartbeats = false;
   /** Ops of the requests seen, in order. */
   readonly sentOps: string[] = [];
+  /** When each request was sent (`Date.now()`), in order. */
+  readonly sentAt: Array<{ op: string; atMs: number }> = [];
+  /** Every push that reached the socket (dropped and held ones included), in order. */
+  readonly pushes: Array<{ push: string; data: any }> = [];
 
   /** The factory to pass as `webSocketFactory`. */
   readonly factory: WebSocketFactory = (url) => {
@@ -110,6 +114,7 @@ export class Network {
   /** Called with every request the SDK sends. */
   observe(frame: { id: number; op: string }): void {
     this.sentOps.push(frame.op);
+    this.sentAt.push({ op: frame.op, atMs: Date.now() });
     if (this.loseAckOf && frame.op === this.loseAckOf) {
       this.loseAckOf = undefined;
       this.lostAckIds.add(frame.id);
@@ -125,6 +130,7 @@ export class Network {
       return true;
     }
     if (frame.push !== undefined) {
+      this.pushes.push(frame as { push: string; data: any });
       const drop = this.pushDrops.findIndex((accept) => accept(frame as { push: string; data: any }));
       if (drop >= 0) {
         this.pushDrops.splice(drop, 1);
