@@ -7,7 +7,7 @@
  * @packageDocumentation
  */
 
-import type { WireChangeEntry } from './wire.js';
+import type { WireChangeEntry, WireSyncResult } from './wire.js';
 
 /**
  * How long a gap may stay open before it is fetched. A push that is only late (another node, a
@@ -57,7 +57,7 @@ export class GapTimers {
 }
 
 /** Change-stream entries that arrived ahead of a missing one, held so changes apply in position order. */
-export class ChangeBuffer {
+class ChangeBuffer {
   private readonly held = new Map<number, WireChangeEntry>();
 
   /** How many entries are held. */
@@ -160,5 +160,93 @@ export class MessageGaps {
       // The server's sequences are dense, so a page that moved nothing means there is nothing more.
       if (fetched === 0 || (this.host.window(conversationID)?.seenSequence ?? afterSequence) <= afterSequence) return;
     }
+  }
+}
+
+/**
+ * What {@link ChangeStream} needs from the synchronizer. `generation` is the synchronizer's session
+ * number, passed through so a task of an ended session fails instead of touching the next one.
+ */
+export interface ChangeStreamHost {
+  /** One page of the stream after `position` (`sync`). */
+  fetch(generation: number, position: number): Promise<WireSyncResult>;
+  /** Applies one entry; `snapshotRead` when it is a read mark the conversation snapshot reflects. */
+  apply(generation: number, entry: WireChangeEntry, snapshotRead: boolean): Promise<void>;
+  /** Runs `work` as a task of the synchronizer's queue, with the generation current then. */
+  enqueue(work: (generation: number) => Promise<void>): Promise<void>;
+  /** Logs a failed fill (it is tried again when the gap is due again). */
+  warn(message: string, error: unknown): void;
+}
+
+/**
+ * The change-stream side of the rule: entries apply in `position` order; one ahead of a missing
+ * entry is held until that one arrives, or until the gap is `GAP_FILL_DELAY_MS` old (or more than
+ * `MAX_HELD_AHEAD` are held), when one `sync` fills it. Every method but `reset` runs inside a task
+ * of the synchronizer's queue.
+ */
+export class ChangeStream {
+  /** The position of the last entry applied. */
+  position = 0;
+  private readonly held = new ChangeBuffer();
+  private fillQueued = false;
+  private readonly timer = new GapTimers(GAP_FILL_DELAY_MS, () => this.due());
+
+  constructor(private readonly host: ChangeStreamHost) {}
+
+  /** Forgets the session's stream. */
+  reset(): void {
+    this.position = 0;
+    this.held.clear();
+    this.fillQueued = false;
+    this.timer.clear();
+  }
+
+  /** A pushed entry: applied when it is next, with the held ones it makes contiguous; held otherwise. */
+  async pushed(generation: number, entry: WireChangeEntry): Promise<void> {
+    if (!this.held.hold(entry, this.position)) return;
+    await this.applyHeld(generation);
+    if (this.held.size > MAX_HELD_AHEAD) await this.fill(generation, 0);
+  }
+
+  /**
+   * Fetches and applies the entries after the position (or after `from`), then the held ones that
+   * follow. Read marks at or below `snapshotAt` are passed as `snapshotRead`.
+   */
+  async fill(generation: number, snapshotAt: number, from?: number): Promise<void> {
+    let position = from ?? this.position;
+    for (;;) {
+      const page = await this.host.fetch(generation, position);
+      for (const entry of page.changes) {
+        if (entry.position <= position) continue;
+        await this.host.apply(generation, entry, entry.position <= snapshotAt);
+        position = entry.position;
+      }
+      position = Math.max(position, page.position);
+      if (!page.hasMore) break;
+    }
+    this.position = Math.max(this.position, position, snapshotAt);
+    await this.applyHeld(generation);
+  }
+
+  /** Applies the held entries that follow the position; a gap left behind gets its timer. */
+  private async applyHeld(generation: number): Promise<void> {
+    for (let entry = this.held.next(this.position); entry; entry = this.held.next(this.position)) {
+      await this.host.apply(generation, entry, false);
+      this.position = entry.position;
+    }
+    if (this.held.size > 0) this.timer.arm('changes');
+    else this.timer.disarm('changes');
+  }
+
+  /** The gap is due: one `sync` fills it (queued once). */
+  private due(): void {
+    if (this.fillQueued) return;
+    this.fillQueued = true;
+    void this.host
+      .enqueue(async (generation) => {
+        this.fillQueued = false;
+        if (this.held.size > 0) await this.fill(generation, 0);
+      })
+      .catch((error: unknown) => this.host.warn('change-stream gap fill failed', error));
   }
 }

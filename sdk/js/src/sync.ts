@@ -20,7 +20,7 @@ import type { Logger } from './log.js';
 import type { MessageStore } from './message-store.js';
 import { type Message, messageInternals } from './messages.js';
 import type { Profile } from './profiles.js';
-import { ChangeBuffer, GAP_FILL_DELAY_MS, GapTimers, MAX_HELD_AHEAD, MessageGaps } from './reorder.js';
+import { ChangeStream, MessageGaps } from './reorder.js';
 import type { RequestPolicy } from './session.js';
 import type { WireChangeEntry, WireConversation, WireGroup, WireMessage, WireOp, WireOperations } from './wire.js';
 
@@ -63,14 +63,10 @@ const RESYNC_RETRY_MS = 1000;
 /** Page size for catching up (the server's maximum). */
 const CATCH_UP_PAGE = 100;
 
-/** The key of the change stream's gap timer. */
-const CHANGE_STREAM = 'changes';
-
 /** Keeps conversations, messages and groups in step with the server. */
 export class Synchronizer {
   private queue: Promise<void> = Promise.resolve();
   private generation = 0;
-  private position = 0;
   /**
    * Whether the initial snapshot is applied. From then on every conversation with messages is
    * known to this session or got them since, which tells new messages from history exactly.
@@ -87,10 +83,6 @@ export class Synchronizer {
   private effects = new Effects();
   /** Messages already handed to the app, or created by this instance (never announced). */
   private readonly announced = new WeakSet<Message>();
-  /** Change-stream entries that came ahead of a missing one. */
-  private readonly heldChanges = new ChangeBuffer();
-  /** Whether a fetch of the change stream's gap is queued. */
-  private changeFillQueued = false;
   /**
    * Read marks (`readCountedIndex`) of conversations not listed here, from `groupJoined` and
    * `conversationRead` changes: a later push of such a conversation lists it without a request.
@@ -104,8 +96,15 @@ export class Synchronizer {
       if (!(error instanceof Superseded)) this.host.log.warn(message, error);
     },
   });
-  /** The change stream's gap timer. */
-  private readonly changeGapTimer = new GapTimers(GAP_FILL_DELAY_MS, () => this.changeGapIsDue());
+  /** The user's change stream, applied in position order. */
+  private readonly changes = new ChangeStream({
+    fetch: (generation, position) => this.call(generation, 'sync', { position }),
+    apply: (generation, entry, snapshotRead) => this.applyChange(generation, entry, snapshotRead),
+    enqueue: (work) => this.enqueue(() => work(this.generation)),
+    warn: (message, error) => {
+      if (!(error instanceof Superseded)) this.host.log.warn(message, error);
+    },
+  });
 
   constructor(private readonly host: SyncHost) {}
 
@@ -113,7 +112,7 @@ export class Synchronizer {
   reset(): void {
     this.generation += 1;
     this.queue = Promise.resolve();
-    this.position = 0;
+    this.changes.reset();
     this.snapshotTaken = false;
     this.snapshotAtMs = 0;
     this.resyncsQueued = 0;
@@ -123,11 +122,8 @@ export class Synchronizer {
     this.conversationsDirty = false;
     this.groupsDirty = false;
     this.effects = new Effects();
-    this.heldChanges.clear();
-    this.changeFillQueued = false;
     this.readMarksOfUnlisted.clear();
     this.gaps.clear();
-    this.changeGapTimer.clear();
   }
 
   /** Marks a message created by this instance: it is never announced as received. */
@@ -165,12 +161,12 @@ export class Synchronizer {
       this.snapshotAtMs = snapshotAtMs;
       this.host.conversations.clear();
       for (const wire of snapshot.conversationList) this.applyServerConversation(wire);
-      this.position = snapshot.position;
+      this.changes.position = snapshot.position;
       this.snapshotTaken = true;
       const { groupList } = await this.call(generation, 'getGroupList', {});
       this.host.groups.replaceAll(groupList);
       this.host.conversations.refreshGroupProfiles();
-      await this.syncChanges(generation, snapshot.position);
+      await this.changes.fill(generation, snapshot.position);
       this.conversationsDirty = true;
       this.groupsDirty = true;
     });
@@ -182,7 +178,7 @@ export class Synchronizer {
     return this.enqueue(async () => {
       this.resyncsQueued -= 1;
       const generation = this.generation;
-      const since = this.position;
+      const since = this.changes.position;
       try {
         const snapshot = await this.call(generation, 'getConversationList', {});
         for (const wire of snapshot.conversationList) {
@@ -196,7 +192,7 @@ export class Synchronizer {
           }
         }
         this.conversationsDirty = true;
-        await this.syncChanges(generation, snapshot.position, since);
+        await this.changes.fill(generation, snapshot.position, since);
         const { groupList } = await this.call(generation, 'getGroupList', {});
         this.host.groups.replaceAll(groupList);
         this.host.conversations.refreshGroupProfiles();
@@ -234,13 +230,10 @@ export class Synchronizer {
   onChangePush(entry: WireChangeEntry): void {
     void this.enqueue(async () => {
       const generation = this.generation;
-      if (!this.heldChanges.hold(entry, this.position)) return;
-      await this.applyHeldChanges(generation);
-      if (this.heldChanges.size > MAX_HELD_AHEAD) await this.syncChanges(generation, 0);
+      await this.changes.pushed(generation, entry);
     }).catch(() => undefined);
   }
 
-  /** The server accepted a message sent by this instance: cache it and account for it. */
   /** Tells the app that the server rewrote its own message (the app's before-send webhook). */
   ownMessageModified(message: Message): Promise<void> {
     return this.enqueue(async () => {
@@ -248,6 +241,7 @@ export class Synchronizer {
     });
   }
 
+  /** The server accepted a message sent by this instance: cache it and account for it. */
   ownMessageSent(message: Message): Promise<void> {
     return this.enqueue(async () => {
       this.host.messages.addLocal(message);
@@ -399,16 +393,6 @@ export class Synchronizer {
     }
     for (const sequence of state.ahead) if (sequence <= state.seenSequence) state.ahead.delete(sequence);
     if (state.ahead.size === 0) this.gaps.closed(conversationID);
-  }
-
-  /** The change stream's gap is due: one `sync` fetches it (queued once). */
-  private changeGapIsDue(): void {
-    if (this.changeFillQueued) return;
-    this.changeFillQueued = true;
-    void this.enqueue(async () => {
-      this.changeFillQueued = false;
-      if (this.heldChanges.size > 0) await this.syncChanges(this.generation, 0);
-    }).catch((error: unknown) => this.host.log.warn('change-stream gap fill failed', error));
   }
 
   /** One page of a gap fill for {@link MessageGaps}, applied as a task. */
@@ -563,39 +547,6 @@ export class Synchronizer {
   }
 
   // --- changes ---------------------------------------------------------------------------------
-
-  /**
-   * Fetches and applies changes after the current position. Read marks at or below `snapshotAt`
-   * are skipped (the conversation snapshot already reflects them); `from` overrides the start.
-   */
-  private async syncChanges(generation: number, snapshotAt: number, from?: number): Promise<void> {
-    let position = from ?? this.position;
-    for (;;) {
-      const page = await this.call(generation, 'sync', { position });
-      for (const entry of page.changes) {
-        if (entry.position <= position) continue;
-        await this.applyChange(generation, entry, entry.position <= snapshotAt);
-        position = entry.position;
-      }
-      position = Math.max(position, page.position);
-      if (!page.hasMore) break;
-    }
-    this.position = Math.max(this.position, position, snapshotAt);
-    await this.applyHeldChanges(generation);
-  }
-
-  /**
-   * Applies the held change entries that follow the position without a gap. A gap left behind
-   * gets its timer; none left disarms it.
-   */
-  private async applyHeldChanges(generation: number): Promise<void> {
-    for (let entry = this.heldChanges.next(this.position); entry; entry = this.heldChanges.next(this.position)) {
-      await this.applyChange(generation, entry, false);
-      this.position = entry.position;
-    }
-    if (this.heldChanges.size > 0) this.changeGapTimer.arm(CHANGE_STREAM);
-    else this.changeGapTimer.disarm(CHANGE_STREAM);
-  }
 
   private async applyChange(generation: number, entry: WireChangeEntry, skipReads: boolean): Promise<void> {
     const change = entry.change;
