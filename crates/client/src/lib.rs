@@ -4,7 +4,7 @@
 //!
 //! - [`Client`]: one logged-in session: typed requests, and pushes as [`Event`]s.
 //! - [`connection`]: the task that owns the socket, matches responses to requests, heartbeats.
-//! - [`sync`]: [`SyncState`], which catches a client up after it was offline.
+//! - [`sync`]: [`SyncState`], the one sync rule: gap-free prefixes, gap fills, catching up after being offline.
 //! - [`ClientError`]: server error codes (Tencent's numbers) and connection failures.
 //!
 //! ```no_run
@@ -32,7 +32,7 @@ use rand::Rng;
 use serde::de::DeserializeOwned;
 use tokio::sync::mpsc;
 
-pub use sync::{CatchUp, SyncState};
+pub use sync::{CatchUp, Filled, GAP_FILL_DELAY, MAX_HELD_AHEAD, SyncState};
 
 /// What went wrong with a request.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

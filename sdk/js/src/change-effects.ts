@@ -88,7 +88,7 @@ function refreshLastMessage(
 ): void {
   const state = host.conversations.get(conversationID);
   if (!state || state.view.lastMessage.lastSequence !== sequence) return;
-  if (message) host.conversations.applyMessage(message, host.me());
+  if (message) host.conversations.applyMessage(message, host.me(), false);
   else patch?.(state.view.lastMessage);
   effects.conversationsChanged = true;
 }

@@ -9,6 +9,7 @@ import { TYPES } from './constants.js';
 import { messageForShow } from './elements.js';
 import type { Group } from './groups.js';
 import { type Message, messageInternals } from './messages.js';
+import { Profile, profileFromWire } from './profiles.js';
 import type { WireConversation } from './wire.js';
 
 /** A conversation's last message, in the official shape. */
@@ -31,21 +32,14 @@ export class LastMessage {
   isRevoked = false;
   /** Whether the peer has read it (not served yet). */
   isPeerRead = false;
-  /** Sender nickname (not served yet). */
+  /** Sender nickname when it was sent. */
   nick = '';
-  /** Sender group name card (not served yet). */
+  /** Sender group name card when it was sent. */
   nameCard = '';
   /** Whether it was an online-only message. */
   onlineOnlyFlag = false;
   /** Who recalled it. */
   revoker = '';
-}
-
-/** The partial user profile a C2C conversation carries. */
-export interface ConversationUserProfile {
-  userID: string;
-  nick: string;
-  avatar: string;
 }
 
 /** A conversation as the logged-in user sees it, with the official field names. */
@@ -62,8 +56,11 @@ export class Conversation {
   lastMessage = new LastMessage();
   /** The group's profile for group conversations, when the group is in the group list. */
   groupProfile: Group | null = null;
-  /** The peer for C2C conversations (profiles are not served yet: only `userID`). */
-  userProfile: ConversationUserProfile | null = null;
+  /**
+   * The peer's profile for C2C conversations, as the server last gave it; from a server that does
+   * not send it, only `userID` (and `nick`/`avatar` from the peer's newest message).
+   */
+  userProfile: Profile | null = null;
   /** @ mentions of the user (not served yet). */
   groupAtInfoList: unknown[] = [];
   /** Friend remark (not served yet). */
@@ -91,6 +88,14 @@ export interface ConversationState {
   readSequence: number;
   /** Every message up to this sequence has been delivered to the app (or predates the session). */
   seenSequence: number;
+  /** Sequences above `seenSequence` already delivered (pushes that came before a missing one). */
+  ahead: Set<number>;
+  /** The server's `lastSequence` when its state was last taken: its `unreadCount` covers these. */
+  countedThrough: number;
+  /** The counted index at the user's read mark; undefined when the server does not send counted indexes. */
+  readCountedIndex: number | undefined;
+  /** The highest counted index known (counted messages up to the newest known message). */
+  countedTotal: number;
   /** Orders the list: server time of the last change, unix milliseconds. */
   sortKeyMs: number;
 }
@@ -106,6 +111,8 @@ function lastMessageOf(message: Message | null): LastMessage {
   last.messageForShow = messageForShow(message.type, message.payload);
   last.cloudCustomData = message.cloudCustomData;
   last.isRevoked = message.isRevoked;
+  last.nick = message.nick;
+  last.nameCard = message.nameCard;
   last.onlineOnlyFlag = messageInternals(message).onlineOnly;
   return last;
 }
@@ -166,7 +173,17 @@ export class ConversationStore {
     if (!state) {
       const view = new Conversation();
       view.conversationID = wire.conversationID;
-      state = { view, lastSequence: 0, readSequence: 0, seenSequence: seenSequence ?? wire.lastSequence, sortKeyMs: 0 };
+      state = {
+        view,
+        lastSequence: 0,
+        readSequence: 0,
+        seenSequence: seenSequence ?? wire.lastSequence,
+        ahead: new Set(),
+        countedThrough: 0,
+        readCountedIndex: undefined,
+        countedTotal: 0,
+        sortKeyMs: 0,
+      };
       this.states.set(wire.conversationID, state);
     } else if (seenSequence !== undefined) {
       state.seenSequence = seenSequence;
@@ -176,8 +193,38 @@ export class ConversationStore {
     view.unreadCount = wire.unreadCount;
     view.lastMessage = lastMessageOf(lastMessage);
     state.lastSequence = wire.lastSequence;
+    state.countedThrough = wire.lastSequence;
     state.readSequence = wire.readSequence;
+    state.readCountedIndex = wire.readCountedIndex;
+    state.countedTotal = (wire.readCountedIndex ?? 0) + wire.unreadCount;
+    for (const sequence of state.ahead) if (sequence <= state.seenSequence) state.ahead.delete(sequence);
     state.sortKeyMs = Math.max(wire.updatedAtMs, lastMessage ? messageInternals(lastMessage).timeMs : 0);
+    if (wire.userProfile) view.userProfile = profileFromWire(wire.userProfile);
+    this.fillProfile(view);
+    return state;
+  }
+
+  /**
+   * Lists a conversation first met through one of its stored messages, without asking the server
+   * (the message's `countedIndex` and `readCountedIndex`, the user's read mark in it, say all that
+   * is needed: `docs/protocol.md`, "Sync"). The messages before it count as history.
+   */
+  startFromMessage(message: Message, readCountedIndex: number): ConversationState {
+    const view = new Conversation();
+    view.conversationID = message.conversationID;
+    view.type = message.conversationType;
+    const state: ConversationState = {
+      view,
+      lastSequence: 0,
+      readSequence: 0,
+      seenSequence: message.sequence - 1,
+      ahead: new Set(),
+      countedThrough: 0,
+      readCountedIndex,
+      countedTotal: readCountedIndex,
+      sortKeyMs: 0,
+    };
+    this.states.set(message.conversationID, state);
     this.fillProfile(view);
     return state;
   }
@@ -188,51 +235,95 @@ export class ConversationStore {
     view.conversationID = wire.conversationID;
     view.type = wire.type;
     view.unreadCount = wire.unreadCount;
+    if (wire.userProfile) view.userProfile = profileFromWire(wire.userProfile);
     this.fillProfile(view);
     return view;
   }
 
   /**
-   * Accounts for a stored message (sequence > 0) the server sent or accepted after the state was
-   * taken. Messages at or below the known `lastSequence` are already counted. Returns whether the
+   * Accounts for a stored message (sequence > 0) the server sent or accepted. `isNew` tells whether
+   * the session meets it for the first time (not a repeat, a recall or an edit). Returns whether the
    * conversation changed.
+   *
+   * With counted indexes the unread count is exact whatever the order messages arrive in: counted
+   * total − counted index at the read mark. Without them (an older server), a new message after
+   * the server's last known state counts one more.
    */
-  applyMessage(message: Message, me: string): boolean {
+  applyMessage(message: Message, me: string, isNew: boolean): boolean {
     const state = this.states.get(message.conversationID);
     if (!state || message.sequence === 0) return false;
-    if (message.sequence <= state.lastSequence) {
-      // Already counted; a recall or edit would still change what lastMessage shows.
-      if (state.view.lastMessage.lastSequence === message.sequence) state.view.lastMessage = lastMessageOf(message);
-      return false;
-    }
     const details = messageInternals(message);
-    state.lastSequence = message.sequence;
+    let changed = false;
     if (message.from === me) {
       // Sending marks the sender's conversation read up to the message.
-      state.readSequence = Math.max(state.readSequence, message.sequence);
-      state.view.unreadCount = 0;
-    } else if (countsAsUnread(message, me) && message.sequence > state.readSequence) {
-      state.view.unreadCount += 1;
+      if (message.sequence > state.readSequence) state.readSequence = message.sequence;
     }
-    if (!details.excludedFromLastMessage) {
+    const countedIndex = details.countedIndex;
+    if (state.readCountedIndex !== undefined && countedIndex !== undefined) {
+      if (countedIndex > state.countedTotal) state.countedTotal = countedIndex;
+      if (message.from === me && countedIndex > state.readCountedIndex) state.readCountedIndex = countedIndex;
+      const unread = Math.max(0, state.countedTotal - state.readCountedIndex);
+      changed = unread !== state.view.unreadCount;
+      state.view.unreadCount = unread;
+    } else if (message.from === me) {
+      if (message.sequence >= state.lastSequence) {
+        changed = state.view.unreadCount !== 0;
+        state.view.unreadCount = 0;
+      }
+    } else if (isNew && message.sequence > state.countedThrough && message.sequence > state.readSequence && countsAsUnread(message, me)) {
+      state.view.unreadCount += 1;
+      changed = true;
+    }
+    if (message.sequence > state.lastSequence) {
+      state.lastSequence = message.sequence;
+      changed = true;
+    }
+    const shown = state.view.lastMessage.lastSequence;
+    if (!details.excludedFromLastMessage && message.sequence >= shown) {
+      // A recall or an edit of the shown message changes what it shows too.
       state.view.lastMessage = lastMessageOf(message);
       state.sortKeyMs = Math.max(state.sortKeyMs, details.timeMs);
+      changed = true;
     }
-    return true;
+    if (state.view.type === TYPES.CONV_C2C && message.from !== me && state.view.userProfile && message.nick !== '') {
+      state.view.userProfile.nick = message.nick;
+      state.view.userProfile.avatar = message.avatar;
+    }
+    return changed;
   }
 
   /**
    * Applies a read mark (from `setMessageRead` here or a `conversationRead` change). Read marks only
-   * move forward on the server, so one behind the known mark is stale and ignored. Returns whether
-   * the conversation changed.
+   * move forward on the server, so one behind the known mark is stale and ignored. With
+   * `readCountedIndex` the unread count follows from it (`unreadCount` is what the server counted at
+   * the read, which newer messages known here may exceed); otherwise `unreadCount` is taken. Returns
+   * whether the conversation changed.
    */
-  applyRead(conversationID: string, readSequence: number, unreadCount: number): boolean {
+  applyRead(conversationID: string, readSequence: number, unreadCount: number, readCountedIndex?: number): boolean {
     const state = this.states.get(conversationID);
     if (!state || readSequence < state.readSequence) return false;
-    const changed = state.readSequence !== readSequence || state.view.unreadCount !== unreadCount;
+    let unread = unreadCount;
+    if (readCountedIndex !== undefined && state.readCountedIndex !== undefined) {
+      state.readCountedIndex = Math.max(state.readCountedIndex, readCountedIndex);
+      state.countedTotal = Math.max(state.countedTotal, readCountedIndex + unreadCount);
+      unread = Math.max(0, state.countedTotal - state.readCountedIndex);
+    }
+    const changed = state.readSequence !== readSequence || state.view.unreadCount !== unread;
     state.readSequence = readSequence;
-    state.view.unreadCount = unreadCount;
+    state.view.unreadCount = unread;
     return changed;
+  }
+
+  /**
+   * Moves the read mark's counted index up to `readCountedIndex` (never down: read marks only move
+   * forward). Returns whether the conversation changed.
+   */
+  raiseReadMark(conversationID: string, readCountedIndex: number): boolean {
+    const state = this.states.get(conversationID);
+    if (!state || state.readCountedIndex === undefined || readCountedIndex <= state.readCountedIndex) return false;
+    state.readCountedIndex = readCountedIndex;
+    state.view.unreadCount = Math.max(0, state.countedTotal - readCountedIndex);
+    return true;
   }
 
   /** Refreshes `groupProfile` of group conversations after the group list changed. */
@@ -246,7 +337,10 @@ export class ConversationStore {
       view.userProfile = null;
     } else if (view.type === TYPES.CONV_C2C) {
       const userID = view.conversationID.slice(TYPES.CONV_C2C.length);
-      if (view.userProfile?.userID !== userID) view.userProfile = { userID, nick: '', avatar: '' };
+      if (view.userProfile?.userID !== userID) {
+        view.userProfile = new Profile();
+        view.userProfile.userID = userID;
+      }
     }
   }
 }

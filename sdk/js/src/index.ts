@@ -84,7 +84,7 @@ export type { ChatEvent, ChatEventHandler } from './events.js';
 export type { Message, MessageOptions, UserInfo } from './messages.js';
 export type { CustomPayload, FacePayload, LocationPayload, TextPayload } from './elements.js';
 export type { MessageListResult, SendMessageOptions, SendMessageResult } from './message-api.js';
-export type { Conversation, ConversationUserProfile, LastMessage } from './conversations.js';
+export type { Conversation, LastMessage } from './conversations.js';
 export type { ConversationListFilter, ConversationListResult } from './conversation-api.js';
 export type { CreateGroupOptions, Group, GroupSelfInfo } from './groups.js';
 export type { Profile, UpdateMyProfileOptions } from './profiles.js';

@@ -49,6 +49,11 @@ interface MessageInternals {
   onlineOnly: boolean;
   excludedFromUnreadCount: boolean;
   excludedFromLastMessage: boolean;
+  /**
+   * The conversation's count of unread-counted messages up to this one, undefined when the server
+   * did not say (an older server, or a message created here and not sent yet).
+   */
+  countedIndex: number | undefined;
   /** The SDK instance that created it, so another instance's messages are refused. */
   owner: object | undefined;
 }
@@ -89,13 +94,13 @@ export class Message {
   isRevoked = false;
   /** `TYPES.MSG_PRIORITY_*` (typed `any`, see `type`). */
   priority: any = TYPES.MSG_PRIORITY_NORMAL;
-  /** The sender's nickname (profiles are not served yet: empty). */
+  /** The sender's nickname when the message was sent (`''` from servers that do not stamp it). */
   nick = '';
-  /** The sender's avatar URL (profiles are not served yet: empty). */
+  /** The sender's avatar URL when the message was sent. */
   avatar = '';
   /** C2C: whether the peer has read it (read receipts are not served yet: false). */
   isPeerRead = false;
-  /** The sender's group name card (not served yet: empty). */
+  /** The sender's group name card when the message was sent (`''` in C2C and where none). */
   nameCard = '';
   /** Users mentioned by an @ message. */
   atUserList: string[] = [];
@@ -274,6 +279,7 @@ export function createMessage(context: MessageFactoryContext, api: string, type:
     onlineOnly: false,
     excludedFromUnreadCount: false,
     excludedFromLastMessage: false,
+    countedIndex: undefined,
     owner: context.owner,
   });
   return message;
@@ -295,6 +301,7 @@ export function messageFromWire(wire: WireMessage, me: string, owner: object | u
     onlineOnly: wire.onlineOnly === true,
     excludedFromUnreadCount: wire.excludedFromUnreadCount === true,
     excludedFromLastMessage: wire.excludedFromLastMessage === true,
+    countedIndex: wire.countedIndex,
     owner,
   });
   applyWire(message, wire, me);
@@ -322,6 +329,9 @@ export function applyWire(message: Message, wire: WireMessage, me: string): void
   message.priority = (wire.priority ?? TYPES.MSG_PRIORITY_NORMAL) as WirePriority;
   message.needReadReceipt = wire.needReadReceipt === true;
   message.isRevoked = wire.isRevoked === true;
+  message.nick = wire.nick ?? '';
+  message.avatar = wire.avatar ?? '';
+  message.nameCard = wire.nameCard ?? '';
   message.status = 'success';
   const found = internals.get(message);
   if (found) {
@@ -329,6 +339,7 @@ export function applyWire(message: Message, wire: WireMessage, me: string): void
     found.onlineOnly = wire.onlineOnly === true;
     found.excludedFromUnreadCount = wire.excludedFromUnreadCount === true;
     found.excludedFromLastMessage = wire.excludedFromLastMessage === true;
+    if (wire.countedIndex !== undefined) found.countedIndex = wire.countedIndex;
   }
 }
 
@@ -371,6 +382,7 @@ export function systemNoticeMessage(ID: string, payload: GroupSystemNoticePayloa
     onlineOnly: true,
     excludedFromUnreadCount: true,
     excludedFromLastMessage: true,
+    countedIndex: undefined,
     owner,
   });
   return message;

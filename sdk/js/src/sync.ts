@@ -2,20 +2,25 @@
  * Sync: keeps the local caches exact, following "Sync: how a client stays exact" in
  * `docs/protocol.md`. Messages are ordered per conversation by their dense `sequence`; read marks
  * and group joins/leaves by the user's change-stream `position`. Every push, send result, initial
- * sync and resync runs as one task of a serial queue, so the two orderings are applied one step at a
- * time and gaps are filled before anything after them.
+ * sync and resync runs as one task of a serial queue, so the caches change one step at a time.
+ *
+ * Each new message is delivered at once, even past a gap; each change waits for the ones before it.
+ * A gap is fetched only when it is still open after `GAP_FILL_DELAY_MS` (or more than
+ * `MAX_HELD_AHEAD` are held ahead of it), with one request per conversation at a time: a push that
+ * is merely late closes it for free, and a large group does not stampede the server.
  *
  * @packageDocumentation
  */
 
 import { Effects, applyAdministrationChange } from './change-effects.js';
 import { TYPES } from './constants.js';
-import { type Conversation, type ConversationStore, countsAsUnread } from './conversations.js';
+import { type Conversation, type ConversationState, type ConversationStore, countsAsUnread } from './conversations.js';
 import type { GroupStore } from './groups.js';
 import type { Logger } from './log.js';
 import type { MessageStore } from './message-store.js';
 import { type Message, messageInternals } from './messages.js';
 import type { Profile } from './profiles.js';
+import { ChangeStream, MessageGaps } from './reorder.js';
 import type { RequestPolicy } from './session.js';
 import type { WireChangeEntry, WireConversation, WireGroup, WireMessage, WireOp, WireOperations } from './wire.js';
 
@@ -62,7 +67,6 @@ const CATCH_UP_PAGE = 100;
 export class Synchronizer {
   private queue: Promise<void> = Promise.resolve();
   private generation = 0;
-  private position = 0;
   /**
    * Whether the initial snapshot is applied. From then on every conversation with messages is
    * known to this session or got them since, which tells new messages from history exactly.
@@ -79,6 +83,28 @@ export class Synchronizer {
   private effects = new Effects();
   /** Messages already handed to the app, or created by this instance (never announced). */
   private readonly announced = new WeakSet<Message>();
+  /**
+   * Read marks (`readCountedIndex`) of conversations not listed here, from `groupJoined` and
+   * `conversationRead` changes: a later push of such a conversation lists it without a request.
+   */
+  private readonly readMarksOfUnlisted = new Map<string, number>();
+  /** The gaps of conversations, filled when due. */
+  private readonly gaps = new MessageGaps({
+    window: (conversationID) => this.host.conversations.get(conversationID),
+    fetchAndApply: (conversationID, afterSequence, count) => this.fetchGapPage(conversationID, afterSequence, count),
+    warn: (message, error) => {
+      if (!(error instanceof Superseded)) this.host.log.warn(message, error);
+    },
+  });
+  /** The user's change stream, applied in position order. */
+  private readonly changes = new ChangeStream({
+    fetch: (generation, position) => this.call(generation, 'sync', { position }),
+    apply: (generation, entry, snapshotRead) => this.applyChange(generation, entry, snapshotRead),
+    enqueue: (work) => this.enqueue(() => work(this.generation)),
+    warn: (message, error) => {
+      if (!(error instanceof Superseded)) this.host.log.warn(message, error);
+    },
+  });
 
   constructor(private readonly host: SyncHost) {}
 
@@ -86,7 +112,7 @@ export class Synchronizer {
   reset(): void {
     this.generation += 1;
     this.queue = Promise.resolve();
-    this.position = 0;
+    this.changes.reset();
     this.snapshotTaken = false;
     this.snapshotAtMs = 0;
     this.resyncsQueued = 0;
@@ -96,6 +122,8 @@ export class Synchronizer {
     this.conversationsDirty = false;
     this.groupsDirty = false;
     this.effects = new Effects();
+    this.readMarksOfUnlisted.clear();
+    this.gaps.clear();
   }
 
   /** Marks a message created by this instance: it is never announced as received. */
@@ -133,12 +161,12 @@ export class Synchronizer {
       this.snapshotAtMs = snapshotAtMs;
       this.host.conversations.clear();
       for (const wire of snapshot.conversationList) this.applyServerConversation(wire);
-      this.position = snapshot.position;
+      this.changes.position = snapshot.position;
       this.snapshotTaken = true;
       const { groupList } = await this.call(generation, 'getGroupList', {});
       this.host.groups.replaceAll(groupList);
       this.host.conversations.refreshGroupProfiles();
-      await this.syncChanges(generation, snapshot.position);
+      await this.changes.fill(generation, snapshot.position);
       this.conversationsDirty = true;
       this.groupsDirty = true;
     });
@@ -150,7 +178,7 @@ export class Synchronizer {
     return this.enqueue(async () => {
       this.resyncsQueued -= 1;
       const generation = this.generation;
-      const since = this.position;
+      const since = this.changes.position;
       try {
         const snapshot = await this.call(generation, 'getConversationList', {});
         for (const wire of snapshot.conversationList) {
@@ -164,7 +192,7 @@ export class Synchronizer {
           }
         }
         this.conversationsDirty = true;
-        await this.syncChanges(generation, snapshot.position, since);
+        await this.changes.fill(generation, snapshot.position, since);
         const { groupList } = await this.call(generation, 'getGroupList', {});
         this.host.groups.replaceAll(groupList);
         this.host.conversations.refreshGroupProfiles();
@@ -198,21 +226,14 @@ export class Synchronizer {
     void this.enqueue(async () => this.receive(this.generation, wire)).catch(() => undefined);
   }
 
-  /** A `change` push. */
+  /** A `change` push: applied in position order, held while one before it is missing. */
   onChangePush(entry: WireChangeEntry): void {
     void this.enqueue(async () => {
       const generation = this.generation;
-      if (entry.position <= this.position) return;
-      if (entry.position > this.position + 1) {
-        await this.syncChanges(generation, 0);
-        return;
-      }
-      await this.applyChange(generation, entry, false);
-      this.position = entry.position;
+      await this.changes.pushed(generation, entry);
     }).catch(() => undefined);
   }
 
-  /** The server accepted a message sent by this instance: cache it and account for it. */
   /** Tells the app that the server rewrote its own message (the app's before-send webhook). */
   ownMessageModified(message: Message): Promise<void> {
     return this.enqueue(async () => {
@@ -220,31 +241,16 @@ export class Synchronizer {
     });
   }
 
+  /** The server accepted a message sent by this instance: cache it and account for it. */
   ownMessageSent(message: Message): Promise<void> {
     return this.enqueue(async () => {
-      const generation = this.generation;
       this.host.messages.addLocal(message);
       if (message.sequence === 0) return;
-      let state = this.host.conversations.get(message.conversationID);
-      if (!state) {
-        await this.learnConversation(generation, message.conversationID, message.sequence);
-        state = this.host.conversations.get(message.conversationID);
-      } else if (this.host.conversations.applyMessage(message, this.host.me())) {
-        this.conversationsDirty = true;
-      }
+      const state = await this.stateFor(this.generation, message);
       if (!state) return;
-      this.advance(message.conversationID);
-      if (message.sequence > state.seenSequence) {
-        // Someone else's message sits between what was seen and this one; its push is usually on
-        // the way. Check once more shortly, in case it is not.
-        const conversationID = message.conversationID;
-        setTimeout(() => {
-          void this.enqueue(async () => {
-            const current = this.host.conversations.get(conversationID);
-            if (current && current.seenSequence < message.sequence) await this.catchUp(generation, conversationID, current.seenSequence);
-          }).catch(() => undefined);
-        }, 1000);
-      }
+      // Someone else's message may sit between what was seen and this one; its push is usually on
+      // the way, and the gap timer fetches it if not.
+      this.account(state, message);
     });
   }
 
@@ -256,8 +262,7 @@ export class Synchronizer {
         if (await this.adoptConversation(this.generation, wire)) this.conversationsDirty = true;
         return;
       }
-      const unread = this.unreadAfterRead(conversationID, wire.readSequence, wire.unreadCount, wire.lastSequence);
-      if (this.host.conversations.applyRead(conversationID, wire.readSequence, unread)) this.conversationsDirty = true;
+      if (this.applyServerRead(wire)) this.conversationsDirty = true;
       this.host.messages.markRead(conversationID, wire.readSequence);
     });
   }
@@ -301,42 +306,64 @@ export class Synchronizer {
   // --- messages --------------------------------------------------------------------------------
 
   private async receive(generation: number, wire: WireMessage): Promise<void> {
-    if (wire.sequence === 0) {
-      this.process(wire);
-      return;
-    }
-    const { message } = this.host.messages.merge(wire, this.host.me());
-    const conversationID = message.conversationID;
-    let state = this.host.conversations.get(conversationID);
-    if (!state) {
-      await this.learnConversation(generation, conversationID, wire.sequence);
-      state = this.host.conversations.get(conversationID);
-      if (!state) return;
-    }
-    if (wire.sequence > state.seenSequence + 1) {
-      await this.catchUp(generation, conversationID, state.seenSequence);
-      if (wire.sequence <= state.seenSequence) return;
+    if (wire.sequence > 0) {
+      const { message } = this.host.messages.merge(wire, this.host.me());
+      if (!(await this.stateFor(generation, message))) return;
     }
     this.process(wire);
   }
 
-  /** Applies one server message in order: cache, counters, delivery. */
+  /**
+   * The state of the conversation of a stored message, listing the conversation when it is new
+   * here. With counted indexes that costs no request (`docs/protocol.md`, "Sync"); from an older
+   * server, or before the initial snapshot, the conversation is loaded.
+   */
+  private async stateFor(generation: number, message: Message): Promise<ConversationState | undefined> {
+    const conversationID = message.conversationID;
+    const known = this.host.conversations.get(conversationID);
+    if (known) return known;
+    if (this.snapshotTaken && messageInternals(message).countedIndex !== undefined) {
+      // A C2C conversation met for the first time is new: nothing in it was read yet. A group's
+      // read mark comes with its `groupJoined` change.
+      const readCountedIndex = this.readMarksOfUnlisted.get(conversationID) ?? 0;
+      this.readMarksOfUnlisted.delete(conversationID);
+      this.conversationsDirty = true;
+      return this.host.conversations.startFromMessage(message, readCountedIndex);
+    }
+    await this.learnConversation(generation, conversationID, message.sequence);
+    return this.host.conversations.get(conversationID);
+  }
+
+  /** Applies one server message: cache, counters, and delivery when it is new. */
   private process(wire: WireMessage): void {
-    const me = this.host.me();
-    const { message } = this.host.messages.merge(wire, me);
+    const { message } = this.host.messages.merge(wire, this.host.me());
     if (message.sequence === 0) {
       this.announce(message);
       return;
     }
     const state = this.host.conversations.get(message.conversationID);
-    if (!state) return;
-    if (this.host.conversations.applyMessage(message, me)) this.conversationsDirty = true;
+    if (state) this.account(state, message);
+  }
+
+  /**
+   * Counts a stored message in its conversation and records its sequence: the next one extends
+   * the gap-free prefix, one further opens (or widens) a gap. A new message is announced at once
+   * either way (own messages never are: they are marked own); a repeat is not.
+   */
+  private account(state: ConversationState, message: Message): void {
+    const me = this.host.me();
+    const isNew = message.sequence > state.seenSequence && !state.ahead.has(message.sequence);
+    if (this.host.conversations.applyMessage(message, me, isNew)) this.conversationsDirty = true;
     if (message.flow === 'in') message.isRead = message.sequence <= state.readSequence;
-    if (message.sequence <= state.seenSequence) return;
+    if (!isNew) return;
+    this.announce(message);
     if (message.sequence === state.seenSequence + 1) {
-      this.announce(message);
+      state.seenSequence = message.sequence;
       this.advance(message.conversationID);
+      return;
     }
+    state.ahead.add(message.sequence);
+    this.gaps.widened(message.conversationID);
   }
 
   private announce(message: Message): void {
@@ -345,16 +372,37 @@ export class Synchronizer {
     this.received.push(message);
   }
 
-  /** Moves `seenSequence` over messages already in the cache (own sends that arrived early). */
+  /**
+   * Moves `seenSequence` over what is already here: sequences delivered ahead of a gap, and
+   * cached messages (own sends, history pages the app loaded). Disarms the gap timer once no gap
+   * is left.
+   */
   private advance(conversationID: string): void {
     const state = this.host.conversations.get(conversationID);
     if (!state) return;
     for (;;) {
-      const next = this.host.messages.atSequence(conversationID, state.seenSequence + 1);
-      if (!next) return;
-      state.seenSequence += 1;
-      this.announce(next);
+      const next = state.seenSequence + 1;
+      if (state.ahead.delete(next)) {
+        state.seenSequence = next;
+        continue;
+      }
+      const cached = this.host.messages.atSequence(conversationID, next);
+      if (!cached) break;
+      state.seenSequence = next;
+      this.announce(cached);
     }
+    for (const sequence of state.ahead) if (sequence <= state.seenSequence) state.ahead.delete(sequence);
+    if (state.ahead.size === 0) this.gaps.closed(conversationID);
+  }
+
+  /** One page of a gap fill for {@link MessageGaps}, applied as a task. */
+  private async fetchGapPage(conversationID: string, afterSequence: number, count: number): Promise<number> {
+    const generation = this.generation;
+    const page = await this.call(generation, 'getMessageList', { conversationID, afterSequence, count });
+    await this.enqueue(async () => {
+      for (const wire of page.messageList) this.process(wire);
+    });
+    return page.messageList.length;
   }
 
   /** Fetches and applies every message after `after`, oldest first. */
@@ -457,8 +505,7 @@ export class Synchronizer {
     if (known && wire.lastSequence < known.lastSequence) {
       // An answer older than messages this session has applied since (it was requested before
       // their pushes were processed): keep them, and take only the read mark.
-      const unread = this.unreadAfterRead(wire.conversationID, wire.readSequence, wire.unreadCount, wire.lastSequence);
-      this.host.conversations.applyRead(wire.conversationID, wire.readSequence, unread);
+      this.applyServerRead(wire);
       this.host.messages.markRead(wire.conversationID, known.readSequence);
       return true;
     }
@@ -467,6 +514,19 @@ export class Synchronizer {
     this.host.messages.markRead(wire.conversationID, state.readSequence);
     if (lastMessage && lastMessage.sequence <= state.seenSequence) this.announced.add(lastMessage);
     return true;
+  }
+
+  /**
+   * Takes the read mark of a server answer for a listed conversation. Returns whether it changed.
+   * With `readCountedIndex` the unread count follows from it; from an older server, the
+   * messages this session applied after the answer's newest one are added to its count.
+   */
+  private applyServerRead(wire: WireConversation): boolean {
+    const unread =
+      wire.readCountedIndex !== undefined
+        ? wire.unreadCount
+        : this.unreadAfterRead(wire.conversationID, wire.readSequence, wire.unreadCount, wire.lastSequence);
+    return this.host.conversations.applyRead(wire.conversationID, wire.readSequence, unread, wire.readCountedIndex);
   }
 
   /**
@@ -488,44 +548,39 @@ export class Synchronizer {
 
   // --- changes ---------------------------------------------------------------------------------
 
-  /**
-   * Fetches and applies changes after the current position. Read marks at or below `snapshotAt`
-   * are skipped (the conversation snapshot already reflects them); `from` overrides the start.
-   */
-  private async syncChanges(generation: number, snapshotAt: number, from?: number): Promise<void> {
-    let position = from ?? this.position;
-    for (;;) {
-      const page = await this.call(generation, 'sync', { position });
-      for (const entry of page.changes) {
-        if (entry.position <= position) continue;
-        await this.applyChange(generation, entry, entry.position <= snapshotAt);
-        position = entry.position;
-      }
-      position = Math.max(position, page.position);
-      if (!page.hasMore) break;
-    }
-    this.position = Math.max(this.position, position, snapshotAt);
-  }
-
   private async applyChange(generation: number, entry: WireChangeEntry, skipReads: boolean): Promise<void> {
     const change = entry.change;
     switch (change.kind) {
       case 'conversationRead': {
         if (skipReads) return;
         if (!this.host.conversations.get(change.conversationID)) {
-          await this.learnConversation(generation, change.conversationID);
+          // Remembered for the conversation's next push; only an older server needs the request.
+          if (change.readCountedIndex !== undefined) this.readMarksOfUnlisted.set(change.conversationID, change.readCountedIndex);
+          else await this.learnConversation(generation, change.conversationID);
           return;
         }
         // A read of everything (unreadCount 0) was of the messages up to its readSequence; a partial
         // one's newest message then is unknown, and its count is taken as it is.
         const state = this.host.conversations.get(change.conversationID);
         const lastAtRead = change.unreadCount === 0 ? change.readSequence : (state?.lastSequence ?? change.readSequence);
-        const unread = this.unreadAfterRead(change.conversationID, change.readSequence, change.unreadCount, lastAtRead);
-        if (this.host.conversations.applyRead(change.conversationID, change.readSequence, unread)) this.conversationsDirty = true;
+        const unread =
+          change.readCountedIndex !== undefined
+            ? change.unreadCount
+            : this.unreadAfterRead(change.conversationID, change.readSequence, change.unreadCount, lastAtRead);
+        if (this.host.conversations.applyRead(change.conversationID, change.readSequence, unread, change.readCountedIndex)) {
+          this.conversationsDirty = true;
+        }
         this.host.messages.markRead(change.conversationID, change.readSequence);
         return;
       }
       case 'groupJoined': {
+        const conversationID = `${TYPES.CONV_GROUP}${change.group.groupID}`;
+        if (change.readCountedIndex !== undefined) {
+          // Listed already when the group's first push came before this entry (it was held behind
+          // a gap): its read mark then started at 0 and moves up to the join's.
+          if (this.host.conversations.raiseReadMark(conversationID, change.readCountedIndex)) this.conversationsDirty = true;
+          else if (!this.host.conversations.get(conversationID)) this.readMarksOfUnlisted.set(conversationID, change.readCountedIndex);
+        }
         const isNew = this.host.groups.get(change.group.groupID) === undefined;
         this.host.groups.upsert(change.group);
         if (isNew) {

@@ -104,6 +104,17 @@ export interface WireMessage {
   onlineOnly?: boolean;
   excludedFromUnreadCount?: boolean;
   excludedFromLastMessage?: boolean;
+  /** The sender's nick at send time (absent from servers before names on messages). */
+  nick?: string;
+  /** The sender's avatar URL at send time. */
+  avatar?: string;
+  /** The sender's group name card at send time (`''` in C2C and where none). */
+  nameCard?: string;
+  /**
+   * The conversation's count of unread-counted messages up to and including this one (0 for
+   * online-only messages; absent from older servers).
+   */
+  countedIndex?: number;
 }
 
 /** The idempotency key of a wire message, whichever spelling the server used. */
@@ -120,6 +131,10 @@ export interface WireConversation {
   lastSequence: number;
   readSequence: number;
   updatedAtMs: number;
+  /** The counted index at the viewer's read mark: `unreadCount` = counted total − this (absent from older servers). */
+  readCountedIndex?: number;
+  /** The peer's profile in a C2C conversation, null for groups (absent from older servers). */
+  userProfile?: WireProfile | null;
 }
 
 /** `objects.rs` `GroupSelfInfo`. */
@@ -144,8 +159,8 @@ export interface WireGroup {
 
 /** `objects.rs` `Change` (internally tagged by `kind`). */
 export type WireChange =
-  | { kind: 'conversationRead'; conversationID: string; readSequence: number; unreadCount: number }
-  | { kind: 'groupJoined'; group: WireGroup }
+  | { kind: 'conversationRead'; conversationID: string; readSequence: number; unreadCount: number; readCountedIndex?: number }
+  | { kind: 'groupJoined'; group: WireGroup; readCountedIndex?: number }
   | { kind: 'groupLeft'; groupID: string }
   | { kind: 'messageRevoked'; conversationID: string; messageID: string; sequence: number }
   | { kind: 'messageModified'; conversationID: string; messageID: string; sequence: number; message: WireMessage | null }

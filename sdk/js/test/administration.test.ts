@@ -17,13 +17,15 @@ import { type TestServer, serverKind, startServer } from './support/server.js';
 const { EVENT, TYPES } = TencentCloudChat;
 const skip = serverKind() === 'fake' ? 'the fake server has no REST API' : false;
 
-describe('administration through the REST API', { skip }, () => {
+// Skipped test by test (not as a suite) so node's summary counts every test the stand-in skips.
+describe('administration through the REST API', () => {
   let server: TestServer;
   let alice: ChatSDK;
   let bob: ChatSDK;
   let random = 1;
 
   before(async () => {
+    if (skip) return;
     server = await startServer();
     alice = newChat(server);
     bob = newChat(server);
@@ -32,6 +34,7 @@ describe('administration through the REST API', { skip }, () => {
   });
 
   after(async () => {
+    if (skip) return;
     await destroyAll(alice, bob);
     await server.dispose();
   });
@@ -45,7 +48,7 @@ describe('administration through the REST API', { skip }, () => {
     return { key: reply.MsgKey, messages: [received, synced] };
   }
 
-  test('a REST send arrives as MESSAGE_RECEIVED, on the sender\'s devices too with SyncOtherMachine 1', async () => {
+  test('a REST send arrives as MESSAGE_RECEIVED, on the sender\'s devices too with SyncOtherMachine 1', { skip }, async () => {
     const { messages } = await sendAsAlice('from the backend');
     const [received, synced] = messages;
     assert.equal(received.from, 'alice');
@@ -55,7 +58,7 @@ describe('administration through the REST API', { skip }, () => {
     assert.equal(synced.ID, received.ID);
   });
 
-  test('admin_msgwithdraw: both users get MESSAGE_REVOKED; the message stays with isRevoked', async () => {
+  test('admin_msgwithdraw: both users get MESSAGE_REVOKED; the message stays with isRevoked', { skip }, async () => {
     const { key, messages } = await sendAsAlice('regrettable');
     const bobRevoked = waitForEvent<Message[]>(bob, EVENT.MESSAGE_REVOKED);
     const aliceRevoked = waitForEvent<Message[]>(alice, EVENT.MESSAGE_REVOKED);
@@ -70,7 +73,7 @@ describe('administration through the REST API', { skip }, () => {
     assert.equal(history.data.messageList.find((message) => message.ID === revoked!.ID)?.isRevoked, true);
   });
 
-  test('modify_c2c_msg: both users get MESSAGE_MODIFIED with the new content', async () => {
+  test('modify_c2c_msg: both users get MESSAGE_MODIFIED with the new content', { skip }, async () => {
     const { key, messages } = await sendAsAlice('tpyo');
     const bobModified = waitForEvent<Message[]>(bob, EVENT.MESSAGE_MODIFIED);
     const aliceModified = waitForEvent<Message[]>(alice, EVENT.MESSAGE_MODIFIED);
@@ -82,7 +85,7 @@ describe('administration through the REST API', { skip }, () => {
     assert.equal(textOf((await aliceModified)[0]!), 'typo');
   });
 
-  test('a recall while offline shows at the next login', async () => {
+  test('a recall while offline shows at the next login', { skip }, async () => {
     const { key, messages } = await sendAsAlice('before logout');
     await bob.logout();
     await rest(server, 'openim/admin_msgwithdraw', { From_Account: 'alice', To_Account: 'bob', MsgKey: key });
@@ -91,7 +94,7 @@ describe('administration through the REST API', { skip }, () => {
     assert.equal(history.data.messageList.find((message) => message.ID === messages[0].ID)?.isRevoked, true);
   });
 
-  test('group system notices arrive in @TIM#SYSTEM; removal and dismissal update GROUP_LIST_UPDATED', async () => {
+  test('group system notices arrive in @TIM#SYSTEM; removal and dismissal update GROUP_LIST_UPDATED', { skip }, async () => {
     const bobJoins = waitForEvent<Group[]>(bob, EVENT.GROUP_LIST_UPDATED, (list) => list.some((group) => group.groupID === 'club1'));
     const aliceJoins = waitForEvent<Group[]>(alice, EVENT.GROUP_LIST_UPDATED, (list) => list.some((group) => group.groupID === 'club1'));
     await rest(server, 'group_open_http_svc/create_group', { Type: 'Public', Name: 'club', GroupId: 'club1', MemberList: [{ Member_Account: 'alice' }, { Member_Account: 'bob' }] });
@@ -122,7 +125,7 @@ describe('administration through the REST API', { skip }, () => {
     await aliceList;
   });
 
-  test('profiles: updateMyProfile, getMyProfile, getUserProfile and PROFILE_UPDATED', async () => {
+  test('profiles: updateMyProfile, getMyProfile, getUserProfile and PROFILE_UPDATED', { skip }, async () => {
     const phone = newChat(server, 'android');
     try {
       await loginReady(phone, 'alice');
@@ -159,7 +162,7 @@ describe('administration through the REST API', { skip }, () => {
     }
   });
 
-  test('kick: KICKED_OUT with TYPES.KICKED_OUT_REST_API', async () => {
+  test('kick: KICKED_OUT with TYPES.KICKED_OUT_REST_API', { skip }, async () => {
     const kicked = waitForEvent<{ type: string }>(bob, EVENT.KICKED_OUT);
     await rest(server, 'im_open_login_svc/kick', { UserID: 'bob' });
     assert.equal((await kicked).type, TYPES.KICKED_OUT_REST_API);

@@ -11,7 +11,8 @@
  *
  * 1. Announced: each instance announces every message of its user's conversations that it did not
  *    send itself through `MESSAGE_RECEIVED` exactly once — live pushes and whatever its resyncs
- *    fetched after reconnects — in sequence order per conversation; never a message that was not
+ *    fetched after reconnects — as it arrives (a message past a gap before the missing one, see
+ *    "Sync" in docs/protocol.md); never a message that was not
  *    sent, never its own. (A user who logs in while the faults are on must be announced every
  *    message sent after its `SDK_READY`; older ones are history, and are announced at most once.)
  * 2. Stored: paging `getMessageList` after the resync shows every sent message of the conversation
@@ -139,10 +140,12 @@ function counts(list: Conversation[]): Record<string, { unread: number; lastSequ
 
 const skip = serverKind() === 'fake' ? 'R2 runs against the real server (the fake takes no config file)' : false;
 
-describe('R2: network faults through a cutting TCP proxy', { skip }, () => {
+// Skipped test by test (not as a suite) so node's summary counts every test the stand-in skips.
+describe('R2: network faults through a cutting TCP proxy', () => {
   let server: TestServer;
 
   before(async () => {
+    if (skip) return;
     // Not under test here: the group rate limit (R5; over it, messages are reported sent and
     // dropped), and the per-platform session limit. With one session per platform, a login the
     // client gave up on (its connection was cut while the server was still logging it in) can
@@ -156,11 +159,12 @@ describe('R2: network faults through a cutting TCP proxy', { skip }, () => {
   });
 
   after(async () => {
+    if (skip) return;
     await server.dispose();
   });
 
   for (const seed of SEEDS) {
-    test(`seed ${seed}: every message reported sent is delivered exactly once; unread counts match a fresh snapshot`, { timeout: 60_000 }, async (t) => {
+    test(`seed ${seed}: every message reported sent is delivered exactly once; unread counts match a fresh snapshot`, { timeout: 60_000, skip }, async (t) => {
       const proxy = await FaultProxy.start(server.url, { seed });
       const random = seededRandom(seed ^ 0x5eed);
       const all: ChatSDK[] = [];
@@ -286,7 +290,7 @@ describe('R2: network faults through a cutting TCP proxy', { skip }, () => {
 
         assert.deepEqual(endings, [], `no session ended under faults (seed ${seed})`);
 
-        // 1. Announced: every message exactly once, in sequence order per conversation.
+        // 1. Announced: every message exactly once.
         for (const target of devices) {
           const { must } = expectedFor(target);
           const missing = () => {
@@ -312,11 +316,8 @@ describe('R2: network faults through a cutting TCP proxy', { skip }, () => {
             assert.equal(textOf(message), textOf(origin.message), `${target.name}: ${message.ID} has the sent content`);
             assert.equal(message.sequence, origin.message.sequence, `${target.name}: ${message.ID} has the stored sequence`);
           }
-          const byConversation = new Map<string, number[]>();
-          for (const message of got) byConversation.set(message.conversationID, [...(byConversation.get(message.conversationID) ?? []), message.sequence]);
-          for (const [conversationID, sequences] of byConversation) {
-            assert.deepEqual(sequences, [...sequences].sort((left, right) => left - right), `${target.name}: ${conversationID} announced in sequence order (seed ${seed})`);
-          }
+          // Not asserted: sequence order across events. A message past a gap is announced at once,
+          // before the missing one is fetched (docs/protocol.md, "Sync").
         }
 
         const historyStarted = performance.now();

@@ -41,13 +41,15 @@ function startBackend(): Promise<{ backend: Server; url: string }> {
   });
 }
 
-describe('before-send webhook', { skip }, () => {
+// Skipped test by test (not as a suite) so node's summary counts every test the stand-in skips.
+describe('before-send webhook', () => {
   let server: TestServer;
   let backend: Server;
   let alice: ChatSDK;
   let bob: ChatSDK;
 
   before(async () => {
+    if (skip) return;
     const started = await startBackend();
     backend = started.backend;
     const configDir = mkdtempSync(join(tmpdir(), 'mynah-js-config-'));
@@ -72,12 +74,13 @@ describe('before-send webhook', { skip }, () => {
   });
 
   after(async () => {
+    if (skip) return;
     await destroyAll(alice, bob);
     await server.dispose();
     backend.close();
   });
 
-  test('a rewritten message resolves with the stored version and fires MESSAGE_MODIFIED', async () => {
+  test('a rewritten message resolves with the stored version and fires MESSAGE_MODIFIED', { skip }, async () => {
     const modified = waitForEvent<Message[]>(alice, EVENT.MESSAGE_MODIFIED);
     const received = waitForEvent<Message[]>(bob, EVENT.MESSAGE_RECEIVED);
     const message = alice.createTextMessage({ to: 'bob', conversationType: TYPES.CONV_C2C, payload: { text: 'rewrite me' } });
@@ -90,7 +93,7 @@ describe('before-send webhook', { skip }, () => {
     assert.equal(textOf(arrived!), 'rewritten by the backend');
   });
 
-  test('a refused message rejects with 20006', async () => {
+  test('a refused message rejects with 20006', { skip }, async () => {
     const message = alice.createTextMessage({ to: 'bob', conversationType: TYPES.CONV_C2C, payload: { text: 'refuse me' } });
     await assert.rejects(alice.sendMessage(message), (error: { code: number }) => error.code === 20006);
     assert.equal(message.status, 'fail');

@@ -171,3 +171,33 @@ async fn history_pages_fifteen_at_a_time_until_completed() {
         Some(mynah_proto::codes::ErrorCode::MESSAGE_NOT_FOUND)
     );
 }
+
+/// The one sync rule: a gap is not fetched on sight; once due it is filled with what is missing,
+/// up to the highest sequence seen ahead of it (what follows comes by push).
+#[tokio::test]
+async fn a_due_gap_is_filled_with_what_is_missing_and_no_more() {
+    let server = TestServer::start().await;
+    let (alice, _alice_events) = server.client("alice").await;
+    let (bob, _bob_events) = server.client("bob").await;
+    let mut sent = Vec::new();
+    for index in 1..=5 {
+        sent.push(alice.send_text("bob", &format!("m{index}")).await.unwrap());
+    }
+    let mut state = SyncState::default();
+    // Bob's pushes of 2 and 3 were lost; 5 has not come yet.
+    for seen in [&sent[0], &sent[3]] {
+        assert!(state.observe_message("C2Calice", seen));
+    }
+    let now = tokio::time::Instant::now();
+    let nothing = state.fill_due(&bob, now).await.unwrap();
+    assert!(nothing.messages.is_empty(), "not fetched on sight");
+    assert_eq!(state.sequences["C2Calice"], 1);
+
+    let filled = state.fill_due(&bob, now + mynah_client::GAP_FILL_DELAY).await.unwrap();
+    let sequences: Vec<u64> = filled.messages.iter().map(|message| message.sequence).collect();
+    assert_eq!(sequences, [2, 3], "the gap only: 4 was seen, 5 comes by push");
+    assert_eq!(state.sequences["C2Calice"], 4);
+    assert!(state.gaps_due(now + mynah_client::GAP_FILL_DELAY * 10).is_empty());
+    assert!(state.observe_message("C2Calice", &sent[4]));
+    assert_eq!(state.sequences["C2Calice"], 5);
+}

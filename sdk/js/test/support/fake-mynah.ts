@@ -3,7 +3,11 @@
  * (see `test/support/server.ts`). It speaks the protocol of `docs/protocol.md` with the same command
  * line (`serve --listen ADDR --data DIR --app ID:KEY`), prints the same "listening" line, and keeps
  * its state in DIR (written before every success) so restarts and SIGKILL behave like the real one.
- * It is a test double, not a reference implementation.
+ * It is a test double, not a reference implementation, and it lacks the REST API, webhooks and
+ * config files: `server.ts` prints a banner when the suites run against it and counts what they
+ * skip. Its group rules follow the server's (`crates/service/src/groups.rs`): only FreeAccess groups
+ * can be joined (10007 otherwise, there are no join applications), the owner never quits (10009), a
+ * new member's read mark starts at the group's newest message.
  */
 
 import { createHmac, timingSafeEqual } from 'node:crypto';
@@ -40,6 +44,8 @@ interface State {
   groups: Record<string, Json>;
   dedup: Record<string, Json>;
   nextGroup: number;
+  /** Profiles of users who logged in or set one (the fake's accounts). */
+  profiles?: Record<string, Json>;
 }
 const statePath = join(dataDir, 'fake-mynah-state.json');
 const state: State = existsSync(statePath)
@@ -101,13 +107,15 @@ function threadOf(userID: string, conversationID: string): string {
   if (conversationID.startsWith('C2C') && conversationID.length > 3) return threadKey('C2C', userID, conversationID.slice(3));
   throw new Failure(60002, `bad conversationID ${conversationID}`);
 }
-function counts(message: Json, userID: string): boolean {
-  return !message.onlineOnly && !message.excludedFromUnreadCount && message.from !== userID;
+/** The counted index at a sequence (0 before the first message), as the server's store keeps it. */
+function countedAt(messages: Json[], sequence: number): number {
+  return sequence > 0 ? (messages[sequence - 1]?.countedIndex ?? 0) : 0;
 }
 function conversationOf(userID: string, conversationID: string): Json {
   const messages = state.threads[threadOf(userID, conversationID)]?.messages ?? [];
   const readSequence = state.reads[userID]?.[conversationID] ?? 0;
   const last = messages[messages.length - 1];
+  const readCountedIndex = countedAt(messages, readSequence);
   let lastMessage: Json = null;
   for (let index = messages.length - 1; index >= 0; index -= 1) {
     if (!messages[index].excludedFromLastMessage) {
@@ -118,11 +126,13 @@ function conversationOf(userID: string, conversationID: string): Json {
   return {
     conversationID,
     type: conversationID.startsWith('GROUP') ? 'GROUP' : 'C2C',
-    unreadCount: messages.filter((message) => message.sequence > readSequence && counts(message, userID)).length,
+    unreadCount: (last?.countedIndex ?? 0) - readCountedIndex,
     lastMessage,
     lastSequence: last?.sequence ?? 0,
     readSequence,
     updatedAtMs: last?.timeMs ?? 0,
+    readCountedIndex,
+    userProfile: conversationID.startsWith('GROUP') ? null : profileOf(conversationID.slice(3)),
   };
 }
 function conversationIDsOf(userID: string): string[] {
@@ -149,7 +159,10 @@ function setRead(userID: string, conversationID: string, sequence: number, notif
   (state.reads[userID] ??= {})[conversationID] = sequence;
   if (notify) {
     const conversation = conversationOf(userID, conversationID);
-    appendChange(userID, { kind: 'conversationRead', conversationID, readSequence: sequence, unreadCount: conversation.unreadCount });
+    appendChange(userID, {
+      kind: 'conversationRead', conversationID, readSequence: sequence, unreadCount: conversation.unreadCount,
+      readCountedIndex: conversation.readCountedIndex,
+    });
   }
 }
 
@@ -165,11 +178,31 @@ function groupView(group: Json, userID: string): Json {
     nextMessageSeq: thread.length + 1, selfInfo: member ? { role: member.role, joinTime: member.joinTime } : null,
   };
 }
+/** Adds a member whose read mark starts at the group's newest message; returns its `groupJoined` change. */
+function addMember(group: Json, userID: string, role: string, joinTime: number): Json {
+  group.members[userID] = { role, joinTime };
+  const conversationID = `GROUP${group.groupID}`;
+  const messages = state.threads[conversationID]?.messages ?? [];
+  (state.reads[userID] ??= {})[conversationID] = messages.length;
+  return { kind: 'groupJoined', group: groupView(group, userID), readCountedIndex: countedAt(messages, messages.length) };
+}
 function requireGroup(groupID: string): Json {
   const group = state.groups[groupID];
   if (!group) throw new Failure(10010, 'group not found');
   return group;
 }
+
+// --- profiles ---------------------------------------------------------------------------------
+
+function profileOf(userID: string): Json {
+  return {
+    userID, nick: '', gender: 'Gender_Type_Unknown', birthday: 0, location: '', selfSignature: '',
+    allowType: 'AllowType_Type_NeedConfirm', language: 0, avatar: '', messageSettings: 0,
+    adminForbidType: 'AdminForbid_Type_None', level: 0, role: 0, lastUpdatedTime: 0, profileCustomField: [],
+    ...state.profiles?.[userID],
+  };
+}
+const PROFILE_FIELDS = ['nick', 'avatar', 'gender', 'selfSignature', 'allowType', 'birthday', 'location', 'language', 'messageSettings', 'adminForbidType', 'level', 'role', 'profileCustomField'];
 
 // --- operations -------------------------------------------------------------------------------
 
@@ -190,6 +223,8 @@ function sendMessage(session: Session, data: Json): Json {
   const key = threadKey(data.conversationType, me, data.to);
   const thread = (state.threads[key] ??= { messages: [] });
   const now = Date.now();
+  const sender = profileOf(me);
+  const countedTotal = thread.messages[thread.messages.length - 1]?.countedIndex ?? 0;
   const message = {
     ID: `${me}-${data.clientMsgID}`, conversationType: data.conversationType, from: me, to: data.to,
     sequence: data.onlineUserOnly ? 0 : thread.messages.length + 1, random: data.random ?? 0,
@@ -197,6 +232,8 @@ function sendMessage(session: Session, data: Json): Json {
     cloudCustomData: data.cloudCustomData ?? '', priority: data.priority ?? 'Normal',
     needReadReceipt: data.needReadReceipt === true, isRevoked: false, onlineOnly: data.onlineUserOnly === true,
     excludedFromUnreadCount: data.excludedFromUnreadCount === true, excludedFromLastMessage: data.excludedFromLastMessage === true,
+    nick: sender.nick, avatar: sender.avatar, nameCard: '',
+    countedIndex: data.onlineUserOnly ? 0 : countedTotal + (data.excludedFromUnreadCount === true ? 0 : 1),
   };
   state.dedup[dedupKey] = message;
   if (!message.onlineOnly) {
@@ -258,36 +295,43 @@ function handle(session: Session, op: string, data: Json): Json {
       return { changes, position, hasMore: position < stream.length };
     }
     case 'createGroup': {
+      const type = data.type === 'Work' ? 'Private' : data.type === 'Meeting' ? 'ChatRoom' : data.type;
+      if (type === 'AVChatRoom' || type === 'Community') throw new Failure(10035, `${type} groups are not supported`);
       const groupID = data.groupID ?? `@TGS#fake${state.nextGroup++}`;
       if (state.groups[groupID]) throw new Failure(10021, 'group ID in use');
       const now = Math.floor(Date.now() / 1000);
-      const type = data.type === 'Work' ? 'Private' : data.type === 'Meeting' ? 'ChatRoom' : data.type;
-      const defaults: Json = { Private: [200, 'DisableApply'], Public: [2000, 'NeedPermission'], ChatRoom: [10000, 'FreeAccess'], AVChatRoom: [0, 'FreeAccess'], Community: [100000, 'NeedPermission'] };
+      const defaults: Json = { Private: [200, 'DisableApply'], Public: [2000, 'NeedPermission'], ChatRoom: [10000, 'FreeAccess'] };
+      // As the server: work groups take members by invitation only, meeting groups are open to all.
+      const joinOption = type === 'Public' ? (data.joinOption ?? defaults[type][1]) : defaults[type][1];
       const group: Json = {
-        groupID, type, name: data.name, ownerID: me, createTime: now, maxMemberNum: data.maxMemberNum ?? defaults[type][0],
-        joinOption: data.joinOption ?? defaults[type][1], introduction: data.introduction ?? '', notification: data.notification ?? '',
-        avatar: data.avatar ?? '', members: { [me]: { role: 'Owner', joinTime: now } },
+        groupID, type, name: data.name, ownerID: me, createTime: now, maxMemberNum: data.maxMemberNum || defaults[type][0],
+        joinOption, introduction: data.introduction ?? '', notification: data.notification ?? '',
+        avatar: data.avatar ?? '', members: {},
       };
-      for (const member of data.memberList ?? []) group.members[member.userID] = { role: member.role ?? 'Member', joinTime: now };
+      const roles = new Map<string, string>([[me, 'Owner']]);
+      for (const member of data.memberList ?? []) if (!roles.has(member.userID)) roles.set(member.userID, member.role === 'Admin' && type !== 'Private' ? 'Admin' : 'Member');
+      if (roles.size > group.maxMemberNum) throw new Failure(10014, 'group is full');
+      const joined = [...roles].map(([userID, role]) => [userID, addMember(group, userID, role, now)] as const);
       state.groups[groupID] = group;
       save();
-      for (const userID of Object.keys(group.members)) appendChange(userID, { kind: 'groupJoined', group: groupView(group, userID) });
+      for (const [userID, change] of joined) appendChange(userID, change);
       return groupView(group, me);
     }
     case 'joinGroup': {
       const group = requireGroup(data.groupID);
       if (group.members[me]) return { status: 'AlreadyInGroup', group: groupView(group, me) };
-      if (group.type === 'Private' || group.joinOption === 'DisableApply') throw new Failure(10007, 'joining is not allowed');
-      if (group.joinOption === 'NeedPermission') return { status: 'WaitAdminApproval', group: groupView(group, me) };
-      group.members[me] = { role: 'Member', joinTime: Math.floor(Date.now() / 1000) };
+      // As the server: no join applications, so only FreeAccess groups can be joined.
+      if (group.type === 'Private' || group.joinOption !== 'FreeAccess') throw new Failure(10007, 'joining is not allowed');
+      if (Object.keys(group.members).length >= group.maxMemberNum) throw new Failure(10014, 'group is full');
+      const change = addMember(group, me, 'Member', Math.floor(Date.now() / 1000));
       save();
-      appendChange(me, { kind: 'groupJoined', group: groupView(group, me) });
+      appendChange(me, change);
       return { status: 'JoinedSuccess', group: groupView(group, me) };
     }
     case 'quitGroup': {
       const group = requireGroup(data.groupID);
       if (!group.members[me]) throw new Failure(10007, 'not a member');
-      if (group.ownerID === me && group.type !== 'Private') throw new Failure(10009, 'the owner cannot quit');
+      if (group.members[me].role === 'Owner') throw new Failure(10009, 'the owner cannot quit');
       delete group.members[me];
       save();
       appendChange(me, { kind: 'groupLeft', groupID: data.groupID });
@@ -295,8 +339,24 @@ function handle(session: Session, op: string, data: Json): Json {
     }
     case 'getGroupList':
       return { groupList: Object.values(state.groups).filter((group) => group.members[me]).map((group) => groupView(group, me)) };
-    case 'getGroupProfile':
-      return groupView(requireGroup(data.groupID), me);
+    case 'getGroupProfile': {
+      const group = requireGroup(data.groupID);
+      if (group.type === 'Private' && !group.members[me]) throw new Failure(10007, 'only members can see a work group');
+      return groupView(group, me);
+    }
+    case 'getUserProfile': {
+      const asked: string[] = data.userIDList ?? [];
+      if (asked.length > 100) throw new Failure(40001, 'at most 100 users');
+      return { profileList: asked.filter((userID) => state.profiles?.[userID]).map(profileOf) };
+    }
+    case 'updateMyProfile': {
+      const update = Object.fromEntries(PROFILE_FIELDS.filter((field) => data[field] !== undefined).map((field) => [field, data[field]]));
+      if (Object.keys(update).length === 0) throw new Failure(40001, 'nothing to update');
+      (state.profiles ??= {})[me] = { ...state.profiles[me], ...update, lastUpdatedTime: Math.floor(Date.now() / 1000) };
+      save();
+      appendChange(me, { kind: 'profileUpdated', profile: profileOf(me) });
+      return profileOf(me);
+    }
     default:
       throw new Failure(60002, `unknown op ${op}`);
   }
@@ -340,6 +400,8 @@ function accept(socket: WebSocket): void {
           other.socket.close(4001, 'kicked');
         }
         session = { socket, userID: data.userID, platform, sessionID: nextSessionID++, loggedInAt: Date.now() };
+        (state.profiles ??= {})[data.userID] ??= {};
+        save();
         sessions.add(session);
         reply({ code: 0, data: { serverTimeMs: Date.now(), position: state.changes[data.userID]?.length ?? 0, userSigExpireTime: expireTime, sessionID: session.sessionID } });
         return;

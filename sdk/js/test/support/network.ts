@@ -1,6 +1,7 @@
 /**
  * A controllable network for one SDK instance, built on the SDK's injectable `webSocketFactory`:
- * cut the connection, refuse reconnects, and lose chosen responses (acks) or heartbeats.
+ * cut the connection, refuse reconnects, lose chosen responses (acks) or heartbeats, and lose or
+ * delay chosen pushes.
  */
 
 import { WebSocket } from 'ws';
@@ -19,7 +20,7 @@ class ControlledSocket implements WebSocketLike {
     socket.onclose = (event) => this.onclose?.(event);
     socket.onerror = (event) => this.onerror?.(event);
     socket.onmessage = (event) => {
-      if (this.network.intercept(this, String(event.data))) return;
+      if (this.network.intercept(this, String(event.data), event)) return;
       this.onmessage?.(event);
     };
   }
@@ -49,9 +50,14 @@ export class Network {
   private lostAckIds = new Set<number>();
   private blockAfterLoss = false;
   private pushDrops: Array<(frame: { push: string; data: any }) => boolean> = [];
+  private pushHolds: Array<{ accept: (frame: { push: string; data: any }) => boolean; held: Array<() => void> }> = [];
   private swallowHeartbeats = false;
   /** Ops of the requests seen, in order. */
   readonly sentOps: string[] = [];
+  /** When each request was sent (`Date.now()`), in order. */
+  readonly sentAt: Array<{ op: string; atMs: number }> = [];
+  /** Every push that reached the socket (dropped and held ones included), in order. */
+  readonly pushes: Array<{ push: string; data: any }> = [];
 
   /** The factory to pass as `webSocketFactory`. */
   readonly factory: WebSocketFactory = (url) => {
@@ -82,6 +88,24 @@ export class Network {
     this.pushDrops.push(accept);
   }
 
+  /**
+   * Holds back the next push for which `accept` holds, so the pushes after it overtake it (as from
+   * another node). Call the returned function to deliver it.
+   */
+  holdNextPush(accept: (frame: { push: string; data: any }) => boolean): () => void {
+    const hold = { accept, held: [] as Array<() => void> };
+    this.pushHolds.push(hold);
+    return () => {
+      this.pushHolds = this.pushHolds.filter((candidate) => candidate !== hold);
+      for (const deliver of hold.held) deliver();
+    };
+  }
+
+  /** How many requests with `op` were sent so far. */
+  countOps(op: string): number {
+    return this.sentOps.filter((sent) => sent === op).length;
+  }
+
   /** Stops answering heartbeats (the responses are swallowed) until called with false. */
   stallHeartbeats(stalled = true): void {
     this.swallowHeartbeats = stalled;
@@ -90,6 +114,7 @@ export class Network {
   /** Called with every request the SDK sends. */
   observe(frame: { id: number; op: string }): void {
     this.sentOps.push(frame.op);
+    this.sentAt.push({ op: frame.op, atMs: Date.now() });
     if (this.loseAckOf && frame.op === this.loseAckOf) {
       this.loseAckOf = undefined;
       this.lostAckIds.add(frame.id);
@@ -97,7 +122,7 @@ export class Network {
   }
 
   /** Decides whether an incoming frame is dropped. */
-  intercept(socket: ControlledSocket, text: string): boolean {
+  intercept(socket: ControlledSocket, text: string, event?: unknown): boolean {
     const frame = JSON.parse(text) as { id?: number; push?: string; data?: any };
     if (frame.id !== undefined && this.lostAckIds.delete(frame.id)) {
       if (this.blockAfterLoss) this.blocked = true;
@@ -105,9 +130,15 @@ export class Network {
       return true;
     }
     if (frame.push !== undefined) {
+      this.pushes.push(frame as { push: string; data: any });
       const drop = this.pushDrops.findIndex((accept) => accept(frame as { push: string; data: any }));
       if (drop >= 0) {
         this.pushDrops.splice(drop, 1);
+        return true;
+      }
+      const hold = this.pushHolds.find((candidate) => candidate.held.length === 0 && candidate.accept(frame as { push: string; data: any }));
+      if (hold) {
+        hold.held.push(() => socket.onmessage?.(event));
         return true;
       }
     }

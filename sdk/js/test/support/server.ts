@@ -5,7 +5,8 @@
  *
  * `MYNAH_TEST_SERVER` chooses: `real` (the binary; fail when missing), `fake` (the in-test fake
  * server, `fake-mynah.ts`), or `auto` (default: the binary when it exists, otherwise the fake with a
- * loud notice).
+ * loud notice). Suites that need the real server skip test by test (so every skip is counted), and
+ * `npm test` lists the skips at the end.
  */
 
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -105,7 +106,8 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
   const kind = serverKind();
   if (kind === 'fake' && !noticePrinted) {
     noticePrinted = true;
-    console.log(`# NOTICE: ${binaryPath()} not found (or MYNAH_TEST_SERVER=fake): running against the in-test FAKE server`);
+    // Loud on purpose: a run against the stand-in skips the REST, webhook and fault suites.
+    console.log(`# ${'!'.repeat(100)}\n# STAND-IN: ${binaryPath()} not found (or MYNAH_TEST_SERVER=fake): this file runs against the TypeScript FAKE server\n# ${'!'.repeat(100)}`);
   }
   const dataDir = mkdtempSync(join(tmpdir(), 'mynah-js-'));
   let { child, address } = await launch(kind, '127.0.0.1:0', dataDir, options);
