@@ -67,16 +67,20 @@ async fn bad_credentials_get_tencents_codes() {
 }
 
 #[tokio::test]
-async fn malformed_bodies_and_unknown_commands_are_refused() {
+async fn malformed_bodies_get_60003_and_unknown_commands_60009() {
     let server = TestServer::start().await;
     let rest = Rest::new(&server);
     let query = format!("sdkappid={APP_ID}&identifier={ADMIN}&usersig={}", admin_user_sig(ADMIN));
     for body in ["{not json", "[1,2]", r#"{"CheckItem":"alice"}"#, r#"{"CheckItem":[{"UserID":5}]}"#] {
         let reply = rest.raw("im_open_login_svc/account_check", &query, body.to_owned()).await;
-        assert_eq!(reply["ErrorCode"], 60002, "{body}: {reply}");
+        // Tencent's table: 60003 is "JSON parsing error"; 60002 is an HTTP/URL parse error.
+        assert_eq!(reply["ErrorCode"], 60003, "{body}: {reply}");
     }
-    let reply = rest.raw("openim/no_such_command", &query, "{}".to_owned()).await;
-    assert_eq!(reply["ErrorCode"], 60001, "{reply}");
+    // Tencent's table: 60009 is "request resource error" (an unknown URL); 60001 is not in it.
+    for path in ["openim/no_such_command", "no_such_service/sendmsg"] {
+        let reply = rest.raw(path, &query, "{}".to_owned()).await;
+        assert_eq!(reply["ErrorCode"], 60009, "{path}: {reply}");
+    }
 }
 
 #[tokio::test]
