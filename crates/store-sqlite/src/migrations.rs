@@ -6,7 +6,8 @@
 use rusqlite::Connection;
 
 /// The migrations, oldest first. After applying entry `i`, `user_version` is `i + 1`.
-const MIGRATIONS: &[&str] = &[SCHEMA_V1, SCHEMA_V2_ADMINISTRATION, SCHEMA_V3_WEBHOOK_OUTBOX];
+const MIGRATIONS: &[&str] =
+    &[SCHEMA_V1, SCHEMA_V2_ADMINISTRATION, SCHEMA_V3_WEBHOOK_OUTBOX, SCHEMA_V4_WEBHOOK_OUTBOX_CLAIMS];
 
 /// Accounts and profiles (administration; unreleased, so it may still change).
 ///
@@ -45,6 +46,13 @@ CREATE TABLE webhook_outbox (
     next_attempt_ms INTEGER NOT NULL
 );
 CREATE INDEX webhook_outbox_due ON webhook_outbox (next_attempt_ms, id);
+";
+
+/// Outbox claims: a worker leases the entries it delivers (`claimed_by` until `claimed_until_ms`),
+/// so two workers (two nodes) never deliver one event at once. NULL: nobody holds the entry.
+const SCHEMA_V4_WEBHOOK_OUTBOX_CLAIMS: &str = "
+ALTER TABLE webhook_outbox ADD COLUMN claimed_by TEXT;
+ALTER TABLE webhook_outbox ADD COLUMN claimed_until_ms INTEGER;
 ";
 
 /// The first schema.
