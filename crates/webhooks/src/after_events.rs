@@ -115,3 +115,71 @@ fn group_after_body(command: &str, group_type: &str, message: &StoredMessage) ->
         event_time: now_ms(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::{HashMap, HashSet};
+    use std::sync::Arc;
+
+    use mynah_proto::elements::MsgElement;
+    use mynah_proto::objects::MessagePriority;
+    use mynah_proto::webhooks::C2C_AFTER_SEND;
+    use mynah_store::{AfterSendHook, NewMessage, OutboxClaim};
+    use mynah_store_sqlite::{SqliteConfig, SqliteStore};
+
+    use super::*;
+    use crate::WebhookConfig;
+
+    const APP: u64 = 1_400_000_001;
+
+    /// A store error while reading the receiver's unread count must not become `UnreadMsgNum: 0`:
+    /// the delivery fails (and is retried later) before anything is sent.
+    #[tokio::test]
+    async fn a_store_error_fails_the_delivery_instead_of_reporting_zero_unread() {
+        let directory = tempfile::tempdir().unwrap();
+        let path = directory.path().join("store.sqlite3");
+        let store = Store::from_backend(Arc::new(SqliteStore::open(SqliteConfig::new(&path)).unwrap()));
+        let hook =
+            AfterSendHook { command: C2C_AFTER_SEND.to_owned(), client_ip: String::new(), platform: "Web".to_owned() };
+        let message = NewMessage {
+            app: APP,
+            conversation: ConversationKey::c2c("alice", "bob"),
+            sender: "alice".to_owned(),
+            receiver: "bob".to_owned(),
+            client_msg_id: "m1".to_owned(),
+            random: 7,
+            time_ms: 1_700_000_000_000,
+            body: vec![MsgElement::text("hello")],
+            cloud_custom_data: String::new(),
+            priority: MessagePriority::Normal,
+            need_read_receipt: false,
+            excluded_from_unread_count: false,
+            excluded_from_last_message: false,
+            after_send_hook: Some(hook),
+        };
+        store.messages.append_message(message).await.unwrap();
+        let claim = OutboxClaim {
+            claimant: "test".to_owned(),
+            now_ms: now_ms(),
+            lease_until_ms: now_ms() + 60_000,
+            per_app: 10,
+            limit: 10,
+            skip_apps: Vec::new(),
+        };
+        let item = store.outbox.claim(claim).await.unwrap().pop().expect("the message's event");
+        // The unread counts become unreadable: the store fails where the body reads them.
+        rusqlite::Connection::open(&path).unwrap().execute_batch("DROP TABLE user_conversations").unwrap();
+
+        // Nothing listens on the URL: reaching it would fail differently.
+        let config = WebhookConfig {
+            url: "http://127.0.0.1:9/never-called".to_owned(),
+            commands: HashSet::from([C2C_AFTER_SEND.to_owned()]),
+            fail_closed: false,
+        };
+        let webhooks = Webhooks::new(HashMap::from([(APP, config)]));
+        match deliver(&store, &webhooks, &OutboxConfig::default(), &item).await {
+            Delivery::Failed(reason) => assert!(reason.contains("unread count"), "{reason}"),
+            Delivery::Done => panic!("delivered with a made-up unread count"),
+        }
+    }
+}
