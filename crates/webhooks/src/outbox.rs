@@ -13,7 +13,7 @@
 //! event is delivered at least once, and twice only after a claimant died or overran its lease.
 
 use std::collections::hash_map::RandomState;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -99,7 +99,8 @@ pub async fn run(store: Store, webhooks: Webhooks, config: OutboxConfig, shutdow
             lease_until_ms: now.saturating_add(lease.as_millis() as u64),
             per_app: PER_APP_CLAIM,
             limit: u32::try_from(free).unwrap_or(u32::MAX).saturating_mul(PER_APP_CLAIM),
-            skip_apps: lane_apps.values().copied().collect::<HashSet<_>>().into_iter().collect(),
+            // One lane per app, so these are distinct.
+            skip_apps: lane_apps.values().copied().collect(),
         };
         let claimed = match store.outbox.claim(claim).await {
             Ok(claimed) => claimed,
