@@ -50,9 +50,10 @@ impl RestReply<serde_json::Map<String, serde_json::Value>> {
 pub mod codes {
     use crate::codes::ErrorCode;
 
-    /// The body is not valid JSON, or a field has the wrong type.
-    pub const BAD_JSON: ErrorCode = ErrorCode(60002);
-    /// A required parameter is missing or invalid.
+    /// The body is not valid JSON, or a field has the wrong type (Tencent: "JSON parsing error").
+    pub const BAD_JSON: ErrorCode = ErrorCode(60003);
+    /// A required parameter of a generic command is missing or invalid. Tencent's table has no
+    /// separate code for this, so it shares 60003 with an unreadable body.
     pub const BAD_PARAMETER: ErrorCode = ErrorCode(60003);
     /// The `identifier` is missing or does not match its UserSig.
     pub const BAD_IDENTIFIER: ErrorCode = ErrorCode(60004);
@@ -66,6 +67,6 @@ pub mod codes {
     pub const NOT_ADMIN: ErrorCode = ErrorCode(60010);
     /// The `sdkappid` parameter is missing.
     pub const MISSING_SDKAPPID: ErrorCode = ErrorCode(60012);
-    /// The command does not exist (Tencent answers unknown commands this way too).
-    pub const UNKNOWN_COMMAND: ErrorCode = ErrorCode(60001);
+    /// The `{service}/{command}` does not exist (Tencent: "request resource error, check the URL").
+    pub const UNKNOWN_COMMAND: ErrorCode = ErrorCode(60009);
 }

@@ -227,6 +227,9 @@ pub struct SetMsgReadRequest {
     pub report_account: Option<String>,
     #[serde(rename = "Peer_Account", default)]
     pub peer_account: Option<String>,
+    /// Unix seconds: messages at or before it are read. Absent: now (everything is read).
+    #[serde(rename = "MsgReadTime", default)]
+    pub msg_read_time: Option<u64>,
 }
 
 /// `v4/openim/get_c2c_unread_msg_num`.

@@ -1,5 +1,6 @@
 //! Who is calling: the query string's `sdkappid`, `identifier` and `usersig` must name an app of
-//! this server and its administrator, with a valid UserSig. Each app has its own request budget.
+//! this server and its administrator, with a valid UserSig. Each app has its own request budget,
+//! charged only once the caller has proved to be the administrator.
 
 use std::num::NonZeroU32;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -51,7 +52,6 @@ pub fn authenticate(service: &Service, limiter: &AppRateLimiter, query: &str) ->
     let app = service.apps().get(app_id).ok_or_else(|| {
         RestError::new(codes::BAD_SDKAPPID, format!("sdkappid {app_id} is not an app of this server"))
     })?;
-    limiter.check(app_id)?;
     let identifier = parameter("identifier")
         .filter(|value| !value.is_empty())
         .ok_or_else(|| RestError::new(codes::BAD_IDENTIFIER, "identifier is missing"))?;
@@ -68,6 +68,8 @@ pub fn authenticate(service: &Service, limiter: &AppRateLimiter, query: &str) ->
     if identifier != app.admin_identifier {
         return Err(RestError::new(codes::NOT_ADMIN, format!("{identifier} is not the app's administrator")));
     }
+    // Charged only now, so a caller without the administrator's UserSig cannot spend the budget.
+    limiter.check(app_id)?;
     Ok(Admin { app: app_id, identifier })
 }
 

@@ -3,6 +3,7 @@
 //! # Layout
 //!
 //! - [`auth`]: the query string, the administrator's UserSig, and the per-app rate limit.
+//! - [`failures`]: the bound on requests whose credentials fail, per source address.
 //! - [`reply`]: [`RestError`] and the `ActionStatus`/`ErrorCode`/`ErrorInfo` envelope.
 //! - [`commands`]: the dispatch table, one file per service (`im_open_login_svc`, `openim`, ...).
 //!
@@ -11,13 +12,15 @@
 
 pub mod auth;
 pub mod commands;
+pub mod failures;
 pub mod reply;
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{ConnectInfo, Path, RawQuery, State};
 use axum::response::Response;
 use axum::routing::post;
 use mynah_service::Service;
@@ -28,12 +31,16 @@ pub use reply::RestError;
 #[derive(Clone, Debug)]
 pub struct RestConfig {
     /// Requests per second one app may make, across all commands (Tencent: 200 per API by default).
+    /// Only requests that authenticate are charged.
     pub requests_per_second: u32,
+    /// Failed authentications one source address may make in a burst, refilled over a minute;
+    /// past it, its requests get 60007 without being verified (see [`failures`]).
+    pub failed_auth_per_minute: u32,
 }
 
 impl Default for RestConfig {
     fn default() -> RestConfig {
-        RestConfig { requests_per_second: 200 }
+        RestConfig { requests_per_second: 200, failed_auth_per_minute: 60 }
     }
 }
 
@@ -42,14 +49,21 @@ impl Default for RestConfig {
 pub struct Rest {
     service: Service,
     limiter: Arc<auth::AppRateLimiter>,
+    failures: Arc<failures::FailedAuthLimiter>,
 }
 
 impl Rest {
     pub fn new(service: Service, config: RestConfig) -> Rest {
-        Rest { service, limiter: Arc::new(auth::AppRateLimiter::new(config.requests_per_second)) }
+        Rest {
+            service,
+            limiter: Arc::new(auth::AppRateLimiter::new(config.requests_per_second)),
+            failures: Arc::new(failures::FailedAuthLimiter::new(config.failed_auth_per_minute)),
+        }
     }
 
-    /// The routes this crate serves.
+    /// The routes this crate serves. The router must be served with
+    /// `into_make_service_with_connect_info::<SocketAddr>()`: failed authentications are bounded per
+    /// source address.
     pub fn router(self) -> Router {
         Router::new().route("/v4/{service}/{command}", post(handle)).with_state(self)
     }
@@ -57,12 +71,25 @@ impl Rest {
 
 async fn handle(
     State(rest): State<Rest>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path((service_name, command)): Path<(String, String)>,
     RawQuery(query): RawQuery,
     body: Bytes,
 ) -> Response {
     let outcome = async {
-        let admin = auth::authenticate(&rest.service, &rest.limiter, query.as_deref().unwrap_or(""))?;
+        if !rest.failures.allows(peer.ip()) {
+            return Err(RestError::new(
+                mynah_proto::rest::codes::RATE_LIMITED,
+                "too many failed authentications from this address",
+            ));
+        }
+        let admin =
+            auth::authenticate(&rest.service, &rest.limiter, query.as_deref().unwrap_or("")).inspect_err(|error| {
+                // An administrator over the app's budget did authenticate: that is not a failure.
+                if error.code != mynah_proto::rest::codes::RATE_LIMITED {
+                    rest.failures.charge(peer.ip());
+                }
+            })?;
         commands::dispatch(&rest.service, &admin, &service_name, &command, &body).await
     }
     .await;

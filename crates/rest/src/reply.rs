@@ -40,7 +40,7 @@ pub fn fields<T: Serialize>(body: &T) -> CommandResult {
     }
 }
 
-/// Parses a request body. Bad JSON and wrong types are 60002, as Tencent answers them.
+/// Parses a request body. Bad JSON and wrong types are 60003, Tencent's "JSON parsing error".
 pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, RestError> {
     let body = if body.iter().all(u8::is_ascii_whitespace) { b"{}".as_slice() } else { body };
     serde_json::from_slice(body)

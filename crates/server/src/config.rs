@@ -280,7 +280,7 @@ impl Config {
     }
 
     pub fn rest(&self) -> RestConfig {
-        RestConfig { requests_per_second: self.rest_requests_per_second }
+        RestConfig { requests_per_second: self.rest_requests_per_second, ..RestConfig::default() }
     }
 
     pub fn store_durability(&self) -> Durability {

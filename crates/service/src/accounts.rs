@@ -52,15 +52,21 @@ impl Service {
         Ok(invalid)
     }
 
-    /// `account_delete`: deletes accounts and their profiles; returns the users that existed.
-    /// Messages and memberships stay, as with Tencent.
+    /// `account_delete`: deletes accounts and their profiles and ends their sessions (as the REST
+    /// `kick` does); returns the users that existed. Messages and memberships stay, as with Tencent.
     pub async fn delete_accounts(&self, app: AppId, users: Vec<String>) -> ServiceResult<Vec<String>> {
         check_batch(users.len())?;
-        self.store()
+        let deleted = self
+            .store()
             .accounts
             .delete_accounts(app, users)
             .await
-            .map_err(|error| ServiceError::from_store("delete accounts", error, ErrorCode::ACCOUNT_INTERNAL))
+            .map_err(|error| ServiceError::from_store("delete accounts", error, ErrorCode::ACCOUNT_INTERNAL))?;
+        // A deleted account must not keep chatting on a session opened before the delete.
+        for user in &deleted {
+            self.kick_user(app, user);
+        }
+        Ok(deleted)
     }
 
     /// The users among `users` that exist, in the order given; the administrator always does.

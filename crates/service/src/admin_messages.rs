@@ -197,11 +197,26 @@ impl Service {
         Ok(RoamPage { messages: found, complete })
     }
 
-    /// `admin_set_msg_read`: `reader` has read everything in its conversation with `peer`. Its
-    /// sessions learn it through a `conversationRead` change.
-    pub async fn admin_mark_c2c_read(&self, app: AppId, reader: &str, peer: &str) -> ServiceResult<()> {
+    /// `admin_set_msg_read`: `reader` has read its conversation with `peer` up to the newest
+    /// message sent at or before `read_time` (unix seconds; everything when `None`). Its sessions
+    /// learn it through a `conversationRead` change.
+    pub async fn admin_mark_c2c_read(
+        &self,
+        app: AppId,
+        reader: &str,
+        peer: &str,
+        read_time: Option<u64>,
+    ) -> ServiceResult<()> {
         let conversation = ConversationKey::c2c(reader, peer);
-        match self.store().conversations.mark_read(app, reader, &conversation, None).await {
+        let up_to = match read_time {
+            None => None,
+            Some(read_time) => match self.last_message_at_or_before(app, reader, &conversation, read_time).await? {
+                Some(seq) => Some(seq),
+                // Nothing unread was sent by then: the read mark stays where it is.
+                None => return Ok(()),
+            },
+        };
+        match self.store().conversations.mark_read(app, reader, &conversation, up_to).await {
             Ok(marked) => {
                 if let Some(change) = marked.change {
                     self.publish_changes(app, &[change]).await;
@@ -211,6 +226,47 @@ impl Service {
             // Nothing was ever said between them: nothing to read.
             Err(mynah_store::StoreError::NotFound(_)) => Ok(()),
             Err(error) => Err(ServiceError::from_store("admin_set_msg_read", error, ErrorCode::OPENIM_INTERNAL)),
+        }
+    }
+
+    /// The sequence of the newest message of the conversation sent at or before `read_time` (unix
+    /// seconds) and above the reader's read mark; `None` when there is none. Imported messages carry
+    /// their own times, so the scan goes newest first and stops at the first one in range, or at
+    /// the read mark (the mark never moves backward, so older messages cannot matter).
+    async fn last_message_at_or_before(
+        &self,
+        app: AppId,
+        reader: &str,
+        conversation: &ConversationKey,
+        read_time: u64,
+    ) -> ServiceResult<Option<u64>> {
+        let internal = |error| ServiceError::from_store("admin_set_msg_read", error, ErrorCode::OPENIM_INTERNAL);
+        let Some(record) =
+            self.store().conversations.get_conversation(app, reader, conversation).await.map_err(internal)?
+        else {
+            return Ok(None);
+        };
+        let mut bound = None;
+        loop {
+            let batch = self
+                .store()
+                .messages
+                .history(app, conversation, HistoryRange::Before(bound), ROAM_SCAN_BATCH)
+                .await
+                .map_err(internal)?;
+            let exhausted = batch.len() < ROAM_SCAN_BATCH as usize;
+            for message in batch {
+                if message.seq <= record.read_seq {
+                    return Ok(None);
+                }
+                if message.time_ms / 1000 <= read_time {
+                    return Ok(Some(message.seq));
+                }
+                bound = Some(message.seq);
+            }
+            if exhausted {
+                return Ok(None);
+            }
         }
     }
 

@@ -74,6 +74,18 @@ impl Service {
             };
             members.push(NewMember { user: initial.user_id.clone(), role, joined_at_ms: now });
         }
+        // Initial members must have accounts, as REST `create_group` requires (10019); the creator
+        // has one from its login.
+        let invited: Vec<String> = members.iter().skip(1).map(|member| member.user.clone()).collect();
+        if !invited.is_empty() {
+            let existing = self.existing_accounts(session.app, invited.clone()).await?;
+            if let Some(missing) = invited.iter().find(|user| !existing.contains(user)) {
+                return Err(ServiceError::new(
+                    ErrorCode::GROUP_ACCOUNT_NOT_FOUND,
+                    format!("account {missing} does not exist"),
+                ));
+            }
+        }
         if max_member_num != 0 && members.len() > max_member_num as usize {
             return Err(ServiceError::new(
                 ErrorCode::GROUP_FULL,

@@ -39,6 +39,9 @@ impl Service {
         session: &Session,
         request: SendMessageRequest,
     ) -> ServiceResult<SendMessageResult> {
+        // The server's own prefixes are refused here, on the SDK's path only: administrative sends
+        // use them and take `send_as` directly.
+        validate::sdk_client_msg_id(&request.client_msg_id)?;
         let origin = session.origin();
         let sender = Sender {
             app: session.app,

@@ -6,8 +6,13 @@
 use rusqlite::Connection;
 
 /// The migrations, oldest first. After applying entry `i`, `user_version` is `i + 1`.
-const MIGRATIONS: &[&str] =
-    &[SCHEMA_V1, SCHEMA_V2_ADMINISTRATION, SCHEMA_V3_WEBHOOK_OUTBOX, SCHEMA_V4_MESSAGE_SENDER_PROFILE];
+const MIGRATIONS: &[&str] = &[
+    SCHEMA_V1,
+    SCHEMA_V2_ADMINISTRATION,
+    SCHEMA_V3_WEBHOOK_OUTBOX,
+    SCHEMA_V4_MESSAGE_SENDER_PROFILE,
+    SCHEMA_V5_WEBHOOK_OUTBOX_CLAIMS,
+];
 
 /// Accounts and profiles (administration; unreleased, so it may still change).
 ///
@@ -65,6 +70,13 @@ UPDATE profiles SET
         THEN json_extract(fields_json, '$.Tag_Profile_IM_Nick') ELSE '' END,
     avatar = CASE WHEN json_type(fields_json, '$.Tag_Profile_IM_Image') = 'text'
         THEN json_extract(fields_json, '$.Tag_Profile_IM_Image') ELSE '' END;
+";
+
+/// Outbox claims: a worker leases the entries it delivers (`claimed_by` until `claimed_until_ms`),
+/// so two workers (two nodes) never deliver one event at once. NULL: nobody holds the entry.
+const SCHEMA_V5_WEBHOOK_OUTBOX_CLAIMS: &str = "
+ALTER TABLE webhook_outbox ADD COLUMN claimed_by TEXT;
+ALTER TABLE webhook_outbox ADD COLUMN claimed_until_ms INTEGER;
 ";
 
 /// The first schema.

@@ -33,7 +33,12 @@ fn read_queries_search_indexes() {
     for (name, sql) in queries {
         let steps = plan(&connection, sql);
         for step in &steps {
-            let allowed = step.starts_with("SEARCH ") || step == "USE TEMP B-TREE FOR ORDER BY";
+            // Steps over a subquery's own (bounded) rows or a bound JSON array read no table.
+            let over_subquery =
+                ["CO-ROUTINE ", "LIST SUBQUERY ", "SCAN (subquery-", "SCAN json_each ", "CREATE BLOOM FILTER"]
+                    .iter()
+                    .any(|prefix| step.starts_with(prefix));
+            let allowed = step.starts_with("SEARCH ") || step == "USE TEMP B-TREE FOR ORDER BY" || over_subquery;
             assert!(allowed, "{name}: {step} (plan: {steps:?})");
         }
         // A search on the app alone visits every row of the app.

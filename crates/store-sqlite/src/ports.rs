@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use mynah_store::{
     AppId, Appended, AppendedChange, ChangeStore, ConversationKey, ConversationRecord, ConversationStore, GroupCreated,
     GroupRecord, GroupStore, HistoryRange, MemberRecord, MembersAdded, MessageStore, NewGroup, NewMember, NewMessage,
-    OutboxEvent, OutboxItem, OutboxStore, ReadMarked, StoreError, StoredMessage,
+    OutboxClaim, OutboxEvent, OutboxItem, OutboxStore, ReadMarked, StoreError, StoredMessage,
 };
 
 use crate::messages::PreparedMessage;
@@ -155,15 +155,18 @@ impl OutboxStore for SqliteStore {
         self.writer.write(move |connection| outbox::enqueue(connection, app, &command, &event, now_ms)).await
     }
 
-    async fn due(&self, now_ms: u64, limit: u32) -> Result<Vec<OutboxItem>, StoreError> {
-        self.readers.read(move |connection| outbox::due(connection, now_ms, limit)).await
+    async fn claim(&self, claim: OutboxClaim) -> Result<Vec<OutboxItem>, StoreError> {
+        self.writer.write(move |connection| outbox::claim(connection, &claim)).await
     }
 
     async fn complete(&self, id: u64) -> Result<(), StoreError> {
         self.writer.write(move |connection| outbox::complete(connection, id)).await
     }
 
-    async fn postpone(&self, id: u64, attempts: u32, next_attempt_ms: u64) -> Result<(), StoreError> {
-        self.writer.write(move |connection| outbox::postpone(connection, id, attempts, next_attempt_ms)).await
+    async fn postpone(&self, id: u64, claimant: &str, attempts: u32, next_attempt_ms: u64) -> Result<(), StoreError> {
+        let claimant = claimant.to_owned();
+        self.writer
+            .write(move |connection| outbox::postpone(connection, id, &claimant, attempts, next_attempt_ms))
+            .await
     }
 }

@@ -13,7 +13,7 @@
 //! - `changes`: the per-user change stream.
 //! - `groups`: groups and memberships.
 //! - `isolation`: two apps with the same IDs never see each other's rows.
-//! - `outbox`: the webhook outbox.
+//! - `outbox`: the webhook outbox and its exclusive, leased claims.
 //! - `accounts`: accounts and profiles.
 //! - `revisions`: administrators' sends, message recall and edit.
 //! - `group_admin`: member lists with roles, removal with a notice, dismissal, system notices.
@@ -84,6 +84,8 @@ where
         isolation::apps_never_see_each_others_messages,
         isolation::apps_never_see_each_others_groups,
         outbox::enqueued_events_wait_until_completed,
+        outbox::claims_are_exclusive_until_the_lease_ends,
+        outbox::claims_take_each_apps_oldest_and_skip_busy_apps,
         outbox::a_message_event_is_written_with_its_message_once,
         accounts::accounts_are_imported_once_and_deleted,
         accounts::profiles_merge_and_tell_their_owner,

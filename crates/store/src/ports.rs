@@ -130,14 +130,21 @@ pub trait OutboxStore: Send + Sync + 'static {
     /// Stores an event for later delivery (durable when this returns).
     async fn enqueue(&self, app: AppId, command: &str, event: OutboxEvent) -> Result<(), StoreError>;
 
-    /// Entries whose next attempt is due at `now_ms`, oldest first, at most `limit`.
-    async fn due(&self, now_ms: u64, limit: u32) -> Result<Vec<OutboxItem>, StoreError>;
+    /// Claims entries for delivery, in one atomic write: entries due at `claim.now_ms` that nobody
+    /// holds (never claimed, or their lease ended), at most `per_app` per app (its oldest) and
+    /// `limit` in all, none of `skip_apps`. Each returned entry is the claimant's until
+    /// `lease_until_ms`; **two claimants never hold one entry at once**, so with several nodes each
+    /// event is delivered by one of them (again only if its claimant died or overran the lease).
+    /// Returned per app oldest first. SQLite: one `UPDATE … RETURNING` on the writer; Postgres:
+    /// `SELECT … FOR UPDATE SKIP LOCKED` in the claiming `UPDATE`.
+    async fn claim(&self, claim: OutboxClaim) -> Result<Vec<OutboxItem>, StoreError>;
 
     /// Removes a delivered entry.
     async fn complete(&self, id: u64) -> Result<(), StoreError>;
 
-    /// Records a failed attempt and when to try again.
-    async fn postpone(&self, id: u64, attempts: u32, next_attempt_ms: u64) -> Result<(), StoreError>;
+    /// Records a failed attempt, when to try again, and gives up the claim; does nothing unless
+    /// `claimant` still holds the entry (a claimant that overran its lease must not clear another's).
+    async fn postpone(&self, id: u64, claimant: &str, attempts: u32, next_attempt_ms: u64) -> Result<(), StoreError>;
 }
 
 /// Every port of one backend, as the service holds them.

@@ -279,3 +279,20 @@ pub struct OutboxItem {
     /// Deliveries tried so far.
     pub attempts: u32,
 }
+
+/// What one claim of outbox entries asks for (see [`OutboxStore::claim`](crate::OutboxStore::claim)).
+#[derive(Clone, Debug, PartialEq)]
+pub struct OutboxClaim {
+    /// Who claims: unique per worker (across nodes), so a claimant only updates its own claims.
+    pub claimant: String,
+    /// Entries due at or before this time whose lease (if any) ended by then are claimable.
+    pub now_ms: u64,
+    /// The claimed entries are the claimant's until this time; after it, anyone may claim them.
+    pub lease_until_ms: u64,
+    /// At most this many entries of one app, its oldest due.
+    pub per_app: u32,
+    /// At most this many entries in all.
+    pub limit: u32,
+    /// Apps whose entries are not claimed this time (the claimant is still delivering theirs).
+    pub skip_apps: Vec<AppId>,
+}

@@ -5,12 +5,15 @@
 //! - [`Webhooks`] (this file): the per-app configuration, and the service's `Hooks` port on top of it.
 //! - [`call`]: one callback over HTTP: Tencent's query string, the JSON body, the reply.
 //! - [`before_send`]: the synchronous before-send callbacks and how their replies become verdicts.
-//! - [`outbox`]: the worker that delivers after-events from the durable outbox, with retries.
+//! - [`outbox`]: the worker that claims after-events from the durable outbox and delivers them, one
+//!   lane per app, with retries.
+//! - `after_events`: one after-event's callback body, built from the store at delivery.
 //!
 //! A before-send callback has Tencent's fixed 2 s timeout; when it fails, the app's policy decides
 //! (fail open: send; fail closed: refuse). After-events are written to the outbox in the same
 //! transaction as the write that caused them, so a crash never loses one.
 
+mod after_events;
 pub mod before_send;
 pub mod call;
 pub mod outbox;

@@ -39,6 +39,7 @@ import { isDeepStrictEqual } from 'node:util';
 import TencentCloudChat, { type ChatError, type ChatSDK, type Conversation, type Message } from '../src/index.js';
 import { destroyAll, loginReady, newChat, record, settle, textOf, userSigFor, waitForEvent } from './support/clients.js';
 import { FaultProxy, seededRandom } from './support/fault-proxy.js';
+import { rest } from './support/rest.js';
 import { SDK_APP_ID, SECRET_KEY, type TestServer, serverKind, startServer } from './support/server.js';
 
 const { EVENT, TYPES } = TencentCloudChat;
@@ -195,6 +196,8 @@ describe('R2: network faults through a cutting TCP proxy', () => {
         const dave = device('dave');
         const erin = device('erin');
         for (const early of [alice, bob, bobPhone, carol, dave]) await loginThroughFaults(early);
+        // Erin logs in late, so the backend imports her account: initial members need one.
+        await rest(server, 'im_open_login_svc/account_import', { UserID: user('erin') });
         const { data } = await alice.chat.createGroup({
           name: `r2 ${seed}`,
           type: TYPES.GRP_WORK,

@@ -216,12 +216,13 @@ pub async fn modify_c2c_msg(service: &Service, admin: &Admin, body: &[u8]) -> Co
     fields(&serde_json::json!({}))
 }
 
-/// `v4/openim/admin_set_msg_read`: `Report_Account` has read its conversation with `Peer_Account`.
+/// `v4/openim/admin_set_msg_read`: `Report_Account` has read its conversation with `Peer_Account`,
+/// up to `MsgReadTime` when given.
 pub async fn admin_set_msg_read(service: &Service, admin: &Admin, body: &[u8]) -> CommandResult {
     let request: SetMsgReadRequest = parse(body)?;
     let reader = required(request.report_account, "Report_Account", ErrorCode::OPENIM_BAD_JSON)?;
     let peer = required(request.peer_account, "Peer_Account", ErrorCode::OPENIM_BAD_JSON)?;
-    service.admin_mark_c2c_read(admin.app, &reader, &peer).await?;
+    service.admin_mark_c2c_read(admin.app, &reader, &peer, request.msg_read_time).await?;
     fields(&serde_json::json!({}))
 }
 

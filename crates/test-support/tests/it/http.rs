@@ -181,3 +181,23 @@ async fn a_client_that_never_reads_its_responses_is_dropped_at_the_write_timeout
     };
     assert!(closed, "a connection whose responses are never read stayed open");
 }
+
+#[tokio::test]
+async fn the_first_scrape_of_a_fresh_server_lists_every_metric_family() {
+    let server = TestServer::start().await;
+    let body = reqwest::get(server.http_url("/metrics")).await.unwrap().text().await.unwrap();
+    let families = [
+        ("mynah_connections", "gauge"),
+        ("mynah_logins_total", "counter"),
+        ("mynah_messages_sent_total", "counter"),
+        ("mynah_group_messages_rate_dropped_total", "counter"),
+        ("mynah_slow_consumers_dropped_total", "counter"),
+        ("mynah_rest_requests_total", "counter"),
+        ("mynah_webhook_calls_total", "counter"),
+        ("mynah_connections_refused_total", "counter"),
+    ];
+    for (name, kind) in families {
+        assert!(body.contains(&format!("# HELP {name} ")), "no HELP for {name}:\n{body}");
+        assert!(body.contains(&format!("# TYPE {name} {kind}\n")), "no TYPE {kind} for {name}:\n{body}");
+    }
+}

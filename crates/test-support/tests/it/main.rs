@@ -5,6 +5,7 @@ mod durability;
 mod faults;
 mod groups;
 mod http;
+mod ids;
 mod limits;
 mod login;
 mod names;

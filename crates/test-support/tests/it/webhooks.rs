@@ -10,6 +10,7 @@ use axum::Router;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::routing::post;
+use mynah_client::ClientOptions;
 use mynah_client::text_message;
 use mynah_proto::codes::ErrorCode;
 use mynah_proto::elements::MsgElement;
@@ -17,7 +18,7 @@ use mynah_proto::ids::ConversationType;
 use mynah_proto::objects::GroupType;
 use mynah_proto::requests::{CreateGroupRequest, Platform};
 use mynah_server::config::WebhookEntry;
-use mynah_test_support::{APP_ID, TestServer};
+use mynah_test_support::{APP_ID, OTHER_APP_ID, OTHER_APP_KEY, TestServer, user_sig};
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
@@ -318,4 +319,35 @@ async fn state_changes_are_reported() {
         ]
     );
     assert_eq!(calls[0].query.get("OptPlatform").map(String::as_str), Some("Web"));
+}
+
+#[tokio::test]
+async fn a_dead_endpoint_of_one_app_does_not_hold_up_another_apps_callbacks() {
+    // The first app's backend accepts connections and never answers: each call waits out the 5 s
+    // call timeout.
+    let dead = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let dead_url = format!("http://{}/callback", dead.local_addr().unwrap());
+    let receiver = Receiver::start(always_ok()).await;
+    let live_url = receiver.url();
+    let commands = vec!["State.StateChange".to_owned()];
+    let server = TestServer::start_with(move |config| {
+        config.webhook_poll_interval_ms = 20;
+        config.apps[0].webhook = Some(WebhookEntry { url: dead_url, commands: commands.clone(), fail_closed: false });
+        config.apps[1].webhook = Some(WebhookEntry { url: live_url, commands, fail_closed: false });
+    })
+    .await;
+    let mut stuck = Vec::new();
+    for user in ["alice", "bob", "carol"] {
+        stuck.push(server.client(user).await);
+    }
+
+    let sig = user_sig(OTHER_APP_ID, OTHER_APP_KEY, "zoe", 86_400);
+    let _zoe = server.login(ClientOptions::new(server.ws_url(), OTHER_APP_ID, "zoe", sig)).await.unwrap();
+    // Delivered serially, zoe's login would wait behind three 5 s timeouts.
+    let calls = tokio::time::timeout(Duration::from_secs(3), receiver.calls_of("State.StateChange", 1))
+        .await
+        .expect("the other app's callback is not held up by the dead endpoint");
+    assert_eq!(calls[0].body["Info"]["To_Account"], "zoe");
+    assert_eq!(calls[0].query.get("SdkAppid").map(String::as_str), Some(OTHER_APP_ID.to_string().as_str()));
+    drop(dead);
 }

@@ -261,6 +261,10 @@ async fn acknowledged_messages_survive_kill_9_exactly_once_in_order() {
     let mut server = Mynah::start(&binary, data.path(), &durability).await;
     let mut timing = Seeded(seed);
 
+    // Initial members need accounts: each user's first login records one.
+    for index in 1..USERS {
+        drop(server.login(index, Platform::Linux).await);
+    }
     let (owner, _owner_events) = server.login(0, Platform::Linux).await;
     owner
         .create_group(CreateGroupRequest {

@@ -93,3 +93,17 @@ async fn kick_ends_every_session_with_the_rest_reason() {
     assert_eq!(android_events.next_close().await.0, Some(KickReason::RestApi));
     bob.heartbeat().await.expect("other users stay connected");
 }
+
+#[tokio::test]
+async fn account_delete_ends_the_users_sessions_like_kick() {
+    let server = TestServer::start().await;
+    let rest = Rest::new(&server);
+    let (_web, mut web_events) = server.client_on("alice", Platform::Web).await;
+    let (_android, mut android_events) = server.client_on("alice", Platform::Android).await;
+    let (bob, _bob_events) = server.client("bob").await;
+
+    rest.ok("im_open_login_svc/account_delete", json!({ "DeleteItem": [{ "UserID": "alice" }] })).await;
+    assert_eq!(web_events.next_close().await.0, Some(KickReason::RestApi));
+    assert_eq!(android_events.next_close().await.0, Some(KickReason::RestApi));
+    bob.heartbeat().await.expect("other users stay connected");
+}

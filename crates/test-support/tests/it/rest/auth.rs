@@ -67,16 +67,20 @@ async fn bad_credentials_get_tencents_codes() {
 }
 
 #[tokio::test]
-async fn malformed_bodies_and_unknown_commands_are_refused() {
+async fn malformed_bodies_get_60003_and_unknown_commands_60009() {
     let server = TestServer::start().await;
     let rest = Rest::new(&server);
     let query = format!("sdkappid={APP_ID}&identifier={ADMIN}&usersig={}", admin_user_sig(ADMIN));
     for body in ["{not json", "[1,2]", r#"{"CheckItem":"alice"}"#, r#"{"CheckItem":[{"UserID":5}]}"#] {
         let reply = rest.raw("im_open_login_svc/account_check", &query, body.to_owned()).await;
-        assert_eq!(reply["ErrorCode"], 60002, "{body}: {reply}");
+        // Tencent's table: 60003 is "JSON parsing error"; 60002 is an HTTP/URL parse error.
+        assert_eq!(reply["ErrorCode"], 60003, "{body}: {reply}");
     }
-    let reply = rest.raw("openim/no_such_command", &query, "{}".to_owned()).await;
-    assert_eq!(reply["ErrorCode"], 60001, "{reply}");
+    // Tencent's table: 60009 is "request resource error" (an unknown URL); 60001 is not in it.
+    for path in ["openim/no_such_command", "no_such_service/sendmsg"] {
+        let reply = rest.raw(path, &query, "{}".to_owned()).await;
+        assert_eq!(reply["ErrorCode"], 60009, "{path}: {reply}");
+    }
 }
 
 #[tokio::test]
@@ -86,4 +90,44 @@ async fn an_app_over_its_request_rate_gets_60007() {
     let body = json!({ "CheckItem": [{ "UserID": "alice" }] });
     rest.ok("im_open_login_svc/account_check", body.clone()).await;
     rest.fails("im_open_login_svc/account_check", body, 60007).await;
+}
+
+#[tokio::test]
+async fn requests_with_bad_signatures_do_not_spend_the_apps_budget() {
+    let server = TestServer::start_with(|config| config.rest_requests_per_second = 1).await;
+    let rest = Rest::new(&server);
+    let forged = format!("sdkappid={APP_ID}&identifier={ADMIN}&usersig={}", user_sig(APP_ID, "not-the-key", ADMIN, 60));
+    // Someone who knows only the SDKAppID: each attempt is refused for its signature, never for rate.
+    for _ in 0..5 {
+        let reply =
+            rest.raw("im_open_login_svc/account_check", &forged, r#"{"CheckItem":[{"UserID":"a"}]}"#.into()).await;
+        assert_eq!(reply["ErrorCode"], 60005, "{reply}");
+    }
+    // The administrator still has the whole budget.
+    let body = json!({ "CheckItem": [{ "UserID": "alice" }] });
+    rest.ok("im_open_login_svc/account_check", body.clone()).await;
+    rest.fails("im_open_login_svc/account_check", body, 60007).await;
+}
+
+#[tokio::test]
+async fn an_address_that_keeps_failing_authentication_is_refused_before_verification() {
+    let server = TestServer::start().await;
+    let rest = Rest::new(&server);
+    let forged = format!("sdkappid={APP_ID}&identifier={ADMIN}&usersig=not-a-usersig");
+    let body = || r#"{"CheckItem":[{"UserID":"a"}]}"#.to_owned();
+    // 60 failures per minute per address are allowed in a burst (one more each second after).
+    let mut refused_after = None;
+    for attempt in 1..=120 {
+        let reply = rest.raw("im_open_login_svc/account_check", &forged, body()).await;
+        match reply["ErrorCode"].as_u64() {
+            Some(60005) => continue,
+            Some(60007) => {
+                refused_after = Some(attempt);
+                break;
+            }
+            _ => panic!("{reply}"),
+        }
+    }
+    let refused_after = refused_after.expect("the failures are bounded");
+    assert!(refused_after > 60, "the first 60 failures are verified and answered 60005, not {refused_after}");
 }

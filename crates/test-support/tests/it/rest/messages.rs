@@ -296,3 +296,36 @@ async fn bad_message_requests_get_the_openim_codes() {
     rest.fails("openim/admin_set_msg_read", json!({ "Report_Account": "bob" }), 90001).await;
     rest.fails("openim/admin_set_msg_read", json!({ "Peer_Account": "bob" }), 90001).await;
 }
+
+#[tokio::test]
+async fn admin_set_msg_read_honours_msg_read_time() {
+    let server = TestServer::start().await;
+    let rest = Rest::new(&server);
+    rest.import(&["alice"]).await;
+    let (bob, mut bob_events) = server.client("bob").await;
+    let past = 1_600_000_000;
+    // Three real-time imports (they count as unread) at known times, 100 s apart.
+    for (random, time) in [(1, past), (2, past + 100), (3, past + 200)] {
+        let import = json!({ "SyncFromOldSystem": 5, "From_Account": "alice", "To_Account": "bob", "MsgRandom": random, "MsgTimeStamp": time, "MsgBody": text("old") });
+        rest.ok("openim/importmsg", import).await;
+    }
+    assert_eq!(bob.get_total_unread_message_count().await.unwrap(), 3);
+
+    // Read up to a time between the second and the third message: the first two are read.
+    let request = json!({ "Report_Account": "bob", "Peer_Account": "alice", "MsgReadTime": past + 150 });
+    rest.ok("openim/admin_set_msg_read", request).await;
+    let read = next_change_where(&mut bob_events, |change| matches!(change, Change::ConversationRead { .. })).await;
+    assert_eq!(
+        read.change,
+        Change::ConversationRead { conversation_id: "C2Calice".to_owned(), read_sequence: 2, unread_count: 1 }
+    );
+    assert_eq!(bob.get_total_unread_message_count().await.unwrap(), 1);
+
+    // A time before every unread message moves nothing; the exact time of the third reads it.
+    let request = json!({ "Report_Account": "bob", "Peer_Account": "alice", "MsgReadTime": past - 1 });
+    rest.ok("openim/admin_set_msg_read", request).await;
+    assert_eq!(bob.get_total_unread_message_count().await.unwrap(), 1);
+    let request = json!({ "Report_Account": "bob", "Peer_Account": "alice", "MsgReadTime": past + 200 });
+    rest.ok("openim/admin_set_msg_read", request).await;
+    assert_eq!(bob.get_total_unread_message_count().await.unwrap(), 0);
+}
