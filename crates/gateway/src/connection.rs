@@ -91,6 +91,8 @@ async fn wait_for_login(socket: &mut WebSocket, gateway: &Gateway, client_ip: Op
                 match gateway.service.login(&login, client_ip).await {
                     Ok(grant) => {
                         send(socket, dispatch::encode(id, Ok(&grant.result))).await.ok()?;
+                        // Only a login its client has heard succeed displaces older sessions.
+                        gateway.service.displace_older_sessions(&grant.session).await;
                         return Some(grant);
                     }
                     Err(error) => dispatch::encode::<()>(id, Err(error)),

@@ -1,14 +1,14 @@
 //! Conversations as one user sees them: the list, one conversation, read marks, total unread, and
 //! the change stream that keeps a user's sessions in step.
 
-use mynah_bus::{Delivery, SharedPush};
 use mynah_proto::codes::ErrorCode;
-use mynah_proto::frames::Push;
 use mynah_proto::objects::{Change, ChangeEntry, Conversation};
 use mynah_proto::requests::{
     ConversationListResult, ConversationRequest, SetMessageReadRequest, SyncRequest, SyncResult, TotalUnreadResult,
 };
 use mynah_store::{AppendedChange, ChangeRecord, ConversationKey, ConversationRecord};
+
+use crate::publish::Resolved;
 
 use crate::error::{ServiceError, ServiceResult};
 use crate::{Service, Session, convert};
@@ -102,28 +102,20 @@ impl Service {
         records.truncate(limit as usize);
         let position = records.last().map_or(request.position, |record| record.position);
         let mut changes = Vec::with_capacity(records.len());
+        let mut resolved = Resolved::default();
         for record in &records {
-            changes.push(self.change_entry(session.app, record).await?);
+            changes.push(self.change_entry(session.app, record, &mut resolved).await?);
         }
         Ok(SyncResult { changes, position, has_more })
     }
 
-    /// Pushes appended changes to their users' sessions.
-    pub(crate) async fn publish_changes(&self, app: u64, changes: &[AppendedChange]) {
-        for appended in changes {
-            match self.change_entry(app, appended).await {
-                Ok(entry) => {
-                    let push = SharedPush::new(Push::Change(entry));
-                    self.bus().publish(app, &[appended.user.as_str()], Delivery::Push { push, except_session: None });
-                }
-                // The change is stored; the user's sessions will find it at their next sync.
-                Err(error) => tracing::warn!(%error, user = %appended.user, "could not build a change push"),
-            }
-        }
-    }
-
     /// A stored change as the client sees it.
-    async fn change_entry(&self, app: u64, appended: &AppendedChange) -> ServiceResult<ChangeEntry> {
+    pub(crate) async fn change_entry(
+        &self,
+        app: u64,
+        appended: &AppendedChange,
+        resolved: &mut Resolved,
+    ) -> ServiceResult<ChangeEntry> {
         let change = match &appended.change {
             ChangeRecord::ConversationRead { conversation, read_seq, unread_count } => Change::ConversationRead {
                 conversation_id: ConversationKey::from_stored(conversation.clone()).to_ref(&appended.user).id(),
@@ -132,7 +124,8 @@ impl Service {
             },
             ChangeRecord::GroupJoined { group_id } => {
                 let internal = |error| ServiceError::from_store("sync", error, ErrorCode::GROUP_INTERNAL);
-                let group = self.store().groups.get_group(app, group_id).await.map_err(internal)?;
+                let group = resolved.group(self, app, group_id).await?;
+                // The membership differs per user (its role); the group is read once per event.
                 let member = self.store().groups.get_member(app, group_id, &appended.user).await.map_err(internal)?;
                 match group {
                     Some(group) => Change::GroupJoined { group: convert::group(&group, member.as_ref()) },
@@ -141,7 +134,7 @@ impl Service {
                 }
             }
             ChangeRecord::GroupLeft { group_id } => Change::GroupLeft { group_id: group_id.clone() },
-            other => match self.administration_change(app, appended).await? {
+            other => match self.administration_change(app, appended, resolved).await? {
                 Some(change) => change,
                 None => {
                     tracing::warn!(?other, "unknown change record");

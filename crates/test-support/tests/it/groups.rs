@@ -159,3 +159,70 @@ async fn group_errors_have_tencents_codes() {
         "a refused join changes nothing"
     );
 }
+
+#[tokio::test]
+async fn concurrent_sends_into_one_group_reach_a_member_in_sequence_order() {
+    let server = TestServer::start_with(|config| config.group_messages_per_second = 0).await;
+    let senders = ["s1", "s2", "s3", "s4"];
+    let (owner, _owner_events) = server.client("owner").await;
+    let (_reader, mut reader_events) = server.client("reader").await;
+    let mut members = senders.to_vec();
+    members.push("reader");
+    let group = owner.create_group(create(GroupType::Work, "busy", &members)).await.unwrap();
+    let mut clients = Vec::new();
+    for sender in senders {
+        clients.push(server.client(sender).await);
+    }
+    const PER_SENDER: usize = 30;
+    let sends = clients.iter().map(|(client, _)| {
+        let group_id = group.group_id.clone();
+        async move {
+            for index in 0..PER_SENDER {
+                client.send_group_text(&group_id, &format!("message {index}")).await.unwrap();
+            }
+        }
+    });
+    futures_util::future::join_all(sends).await;
+    let mut sequences = Vec::new();
+    while sequences.len() < senders.len() * PER_SENDER {
+        sequences.push(reader_events.next_message().await.sequence);
+    }
+    let expected: Vec<u64> = (1..=(senders.len() * PER_SENDER) as u64).collect();
+    assert_eq!(sequences, expected, "pushes leave in sequence order, none lost or repeated");
+}
+
+#[tokio::test]
+async fn joining_and_quitting_reach_every_session_of_the_user() {
+    let server = TestServer::start().await;
+    let (alice, _alice_events) = server.client("alice").await;
+    let (bob_web, mut bob_web_events) = server.client_on("bob", mynah_proto::requests::Platform::Web).await;
+    let (_bob_phone, mut bob_phone_events) = server.client_on("bob", mynah_proto::requests::Platform::Android).await;
+    let group = alice.create_group(create(GroupType::Meeting, "open", &[])).await.unwrap();
+
+    // Bob joins from the web; his phone, logged in before, hears the group from now on too.
+    bob_web.join_group(&group.group_id).await.unwrap();
+    let sent = alice.send_group_text(&group.group_id, "welcome").await.unwrap();
+    assert_eq!(bob_web_events.next_message().await, sent);
+    assert_eq!(bob_phone_events.next_message().await, sent);
+
+    // A session that logs in after the join listens from its login.
+    let (_bob_pad, mut bob_pad_events) = server.client_on("bob", mynah_proto::requests::Platform::Ios).await;
+    let sent = alice.send_group_text(&group.group_id, "again").await.unwrap();
+    assert_eq!(bob_pad_events.next_message().await, sent);
+
+    bob_web.quit_group(&group.group_id).await.unwrap();
+    alice.send_group_text(&group.group_id, "gone?").await.unwrap();
+    for events in [&mut bob_web_events, &mut bob_phone_events, &mut bob_pad_events] {
+        // Only the change entries of the join and the quit arrive, no message.
+        loop {
+            match tokio::time::timeout(Duration::from_millis(300), events.receiver.recv()).await {
+                Ok(Some(mynah_client::Event::Push(mynah_proto::frames::Push::Change(_)))) => continue,
+                Ok(Some(mynah_client::Event::Push(mynah_proto::frames::Push::Message(message)))) => {
+                    assert_ne!(message.sequence, 3, "a member who quit hears no more of the group");
+                }
+                Ok(other) => panic!("unexpected {other:?}"),
+                Err(_) => break,
+            }
+        }
+    }
+}
