@@ -117,18 +117,32 @@ impl Service {
         resolved: &mut Resolved,
     ) -> ServiceResult<ChangeEntry> {
         let change = match &appended.change {
-            ChangeRecord::ConversationRead { conversation, read_seq, unread_count } => Change::ConversationRead {
-                conversation_id: ConversationKey::from_stored(conversation.clone()).to_ref(&appended.user).id(),
-                read_sequence: *read_seq,
-                unread_count: *unread_count,
-            },
+            ChangeRecord::ConversationRead { conversation, read_seq, unread_count, read_counted } => {
+                Change::ConversationRead {
+                    conversation_id: ConversationKey::from_stored(conversation.clone()).to_ref(&appended.user).id(),
+                    read_sequence: *read_seq,
+                    unread_count: *unread_count,
+                    read_counted_index: *read_counted,
+                }
+            }
             ChangeRecord::GroupJoined { group_id } => {
                 let internal = |error| ServiceError::from_store("sync", error, ErrorCode::GROUP_INTERNAL);
                 let group = resolved.group(self, app, group_id).await?;
-                // The membership differs per user (its role); the group is read once per event.
+                // The membership (its role) and the read mark differ per user: two point lookups;
+                // the group is read once per event.
                 let member = self.store().groups.get_member(app, group_id, &appended.user).await.map_err(internal)?;
+                let key = ConversationKey::group(group_id);
+                let read_counted_index = self
+                    .store()
+                    .conversations
+                    .get_conversation(app, &appended.user, &key)
+                    .await
+                    .map_err(internal)?
+                    .map_or(0, |record| record.read_counted);
                 match group {
-                    Some(group) => Change::GroupJoined { group: convert::group(&group, member.as_ref()) },
+                    Some(group) => {
+                        Change::GroupJoined { group: convert::group(&group, member.as_ref()), read_counted_index }
+                    }
                     // The group was dismissed since; to the client that is the same as having left.
                     None => Change::GroupLeft { group_id: group_id.clone() },
                 }
@@ -147,5 +161,13 @@ impl Service {
 }
 
 fn empty_conversation(conversation: ConversationKey) -> ConversationRecord {
-    ConversationRecord { conversation, last_seq: 0, read_seq: 0, unread_count: 0, last_message: None, updated_at_ms: 0 }
+    ConversationRecord {
+        conversation,
+        last_seq: 0,
+        read_seq: 0,
+        read_counted: 0,
+        unread_count: 0,
+        last_message: None,
+        updated_at_ms: 0,
+    }
 }

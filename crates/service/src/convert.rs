@@ -23,6 +23,7 @@ pub fn message(stored: &StoredMessage) -> Message {
         online_only: false,
         excluded_from_unread_count: stored.excluded_from_unread_count,
         excluded_from_last_message: stored.excluded_from_last_message,
+        counted_index: stored.counted_index,
     }
 }
 
@@ -36,6 +37,7 @@ pub fn conversation(viewer: &str, record: &ConversationRecord) -> Conversation {
         last_message: record.last_message.as_ref().map(message),
         last_sequence: record.last_seq,
         read_sequence: record.read_seq,
+        read_counted_index: record.read_counted,
         updated_at_ms: record.updated_at_ms,
     }
 }

@@ -328,5 +328,6 @@ fn unstored_message(sender: &str, request: SendMessageRequest) -> Message {
         online_only: request.online_user_only,
         excluded_from_unread_count: true,
         excluded_from_last_message: true,
+        counted_index: 0,
     }
 }

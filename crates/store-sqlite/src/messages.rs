@@ -15,7 +15,7 @@ macro_rules! message_columns {
     () => {
         "m.app, m.conv_key, m.seq, m.sender, m.receiver, m.client_msg_id, m.random, m.time_ms, m.body_json, \
          m.cloud_custom_data, m.priority, m.need_read_receipt, m.excluded_from_unread_count, \
-         m.excluded_from_last_message, m.revoked"
+         m.excluded_from_last_message, m.revoked, m.counted_index"
     };
 }
 pub(crate) use message_columns;
@@ -78,7 +78,7 @@ impl PreparedMessage {
 /// first write failing as a whole, which leaves nothing behind.
 pub(crate) fn append(connection: &Connection, prepared: &PreparedMessage) -> Result<Appended, StoreError> {
     let PreparedMessage { message, sender_must_be_member, .. } = prepared;
-    let seq = match message.conversation.conversation_type() {
+    let (seq, counted_index) = match message.conversation.conversation_type() {
         ConversationType::Group => {
             // Looked up first, not left to the insert as below: the membership check writes (it
             // moves the sender's read mark), so a resend must be caught before it.
@@ -87,7 +87,7 @@ pub(crate) fn append(connection: &Connection, prepared: &PreparedMessage) -> Res
             }
             let (seq, counted_index) = advance_group(connection, message, *sender_must_be_member)?;
             insert(connection, prepared, seq, counted_index).map_err(backend)?;
-            seq
+            (seq, counted_index)
         }
         ConversationType::C2c => {
             let state = conversation_state(connection, message)?;
@@ -104,7 +104,7 @@ pub(crate) fn append(connection: &Connection, prepared: &PreparedMessage) -> Res
                 };
             }
             advance_pair(connection, message, state.is_some(), seq, counted_index)?;
-            seq
+            (seq, counted_index)
         }
     };
 
@@ -116,7 +116,7 @@ pub(crate) fn append(connection: &Connection, prepared: &PreparedMessage) -> Res
         };
         outbox::enqueue(connection, message.app, &hook.command, &event, message.time_ms)?;
     }
-    Ok(Appended { message: stored(message.clone(), seq), duplicate: false })
+    Ok(Appended { message: stored(message.clone(), seq, counted_index), duplicate: false })
 }
 
 /// The stored message a resend refers to (`duplicate: true`), or `None` when the ID is free.
@@ -326,7 +326,7 @@ fn move_read_mark(
         .map_err(backend)
 }
 
-fn stored(message: NewMessage, seq: u64) -> StoredMessage {
+fn stored(message: NewMessage, seq: u64, counted_index: u64) -> StoredMessage {
     StoredMessage {
         app: message.app,
         conversation: message.conversation,
@@ -343,6 +343,7 @@ fn stored(message: NewMessage, seq: u64) -> StoredMessage {
         excluded_from_unread_count: message.excluded_from_unread_count,
         excluded_from_last_message: message.excluded_from_last_message,
         revoked: false,
+        counted_index,
     }
 }
 
@@ -397,5 +398,6 @@ pub(crate) fn message_from_row(row: &Row<'_>, first: usize) -> rusqlite::Result<
         excluded_from_unread_count: row.get(first + 12)?,
         excluded_from_last_message: row.get(first + 13)?,
         revoked: row.get(first + 14)?,
+        counted_index: row.get(first + 15)?,
     })
 }

@@ -62,6 +62,8 @@ pub(super) async fn appended_messages_keep_every_field(store: Store) {
         excluded_from_unread_count: true,
         excluded_from_last_message: true,
         revoked: false,
+        // Excluded from unread counts: nothing counted yet.
+        counted_index: 0,
     };
     assert_eq!(stored, expected);
     let history = store.messages.history(APP, &expected.conversation, HistoryRange::Before(None), 10).await.unwrap();

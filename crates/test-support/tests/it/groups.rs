@@ -41,7 +41,7 @@ async fn a_work_group_delivers_to_every_member_but_the_sending_session() {
     // Each initial member hears it joined.
     for events in [&mut alice_events, &mut bob_events, &mut carol_events] {
         match events.next_change().await.change {
-            Change::GroupJoined { group: joined } => assert_eq!(joined.group_id, group.group_id),
+            Change::GroupJoined { group: joined, .. } => assert_eq!(joined.group_id, group.group_id),
             other => panic!("expected groupJoined, got {other:?}"),
         }
     }
@@ -225,4 +225,29 @@ async fn joining_and_quitting_reach_every_session_of_the_user() {
             }
         }
     }
+}
+
+#[tokio::test]
+async fn pushes_carry_the_counted_index_a_joiner_needs_for_its_unread_count() {
+    let server = TestServer::start().await;
+    let (alice, _alice_events) = server.client("alice").await;
+    let (bob, mut bob_events) = server.client("bob").await;
+    let group = alice.create_group(create(GroupType::Meeting, "counted", &[])).await.unwrap();
+    alice.send_group_text(&group.group_id, "one").await.unwrap();
+    alice.send_group_text(&group.group_id, "two").await.unwrap();
+
+    // Bob joins after two counted messages: he has read them.
+    bob.join_group(&group.group_id).await.unwrap();
+    match bob_events.next_change().await.change {
+        Change::GroupJoined { read_counted_index, .. } => assert_eq!(read_counted_index, 2),
+        other => panic!("expected groupJoined, got {other:?}"),
+    }
+    let sent = alice.send_group_text(&group.group_id, "three").await.unwrap();
+    assert_eq!(sent.counted_index, 3);
+    let pushed = bob_events.next_message().await;
+    assert_eq!((pushed.sequence, pushed.counted_index), (3, 3));
+    // The push alone gives the unread count: countedIndex - readCountedIndex.
+    let conversation = bob.get_conversation(&format!("GROUP{}", group.group_id)).await.unwrap();
+    assert_eq!(conversation.read_counted_index, 2);
+    assert_eq!(conversation.unread_count, pushed.counted_index - conversation.read_counted_index);
 }
