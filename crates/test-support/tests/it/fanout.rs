@@ -1,14 +1,19 @@
-//! Fan-out costs: an event that reaches many members is resolved once, not once per member.
+//! Fan-out: an event that reaches many members is resolved once, not once per member, and a
+//! committed send is pushed even when its request is dropped.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
 
+use futures_util::SinkExt;
 use mynah_store::{
-    AppId, AppendedChange, GroupCreated, GroupRecord, GroupStore, MemberRecord, MembersAdded, NewGroup, NewMember,
-    Store, StoreError,
+    AppId, Appended, AppendedChange, ConversationKey, GroupCreated, GroupRecord, GroupStore, HistoryRange,
+    MemberRecord, MembersAdded, MessageStore, NewGroup, NewMember, NewMessage, Store, StoreError, StoredMessage,
 };
-use mynah_test_support::{TestServer, WrapStore};
+use mynah_test_support::{APP_ID, TestServer, WrapStore};
 use serde_json::json;
+use tokio::sync::Notify;
+use tokio_tungstenite::tungstenite::Message as Frame;
 
 use crate::rest::Rest;
 
@@ -84,4 +89,82 @@ async fn adding_many_members_reads_the_group_once_for_all_their_join_entries() {
     let reads = group_reads.load(Ordering::SeqCst) - before;
     // One to check the group exists, one to build the 40 `groupJoined` entries.
     assert!(reads <= 2, "{reads} group reads for one event with 40 recipients");
+}
+
+/// A message store that, for the message `gated`, commits and then waits for `release` before
+/// answering, telling `committed` when it is there.
+struct GatedMessages {
+    inner: Arc<dyn MessageStore>,
+    committed: Arc<Notify>,
+    release: Arc<Notify>,
+}
+
+#[async_trait::async_trait]
+impl MessageStore for GatedMessages {
+    async fn append_message(&self, message: NewMessage) -> Result<Appended, StoreError> {
+        let gated = message.client_msg_id == "gated";
+        let appended = self.inner.append_message(message).await;
+        if gated {
+            self.committed.notify_one();
+            self.release.notified().await;
+        }
+        appended
+    }
+
+    async fn history(
+        &self,
+        app: AppId,
+        conversation: &ConversationKey,
+        range: HistoryRange,
+        limit: u32,
+    ) -> Result<Vec<StoredMessage>, StoreError> {
+        self.inner.history(app, conversation, range, limit).await
+    }
+
+    async fn find_message(&self, app: AppId, message_id: &str) -> Result<Option<StoredMessage>, StoreError> {
+        self.inner.find_message(app, message_id).await
+    }
+}
+
+#[tokio::test]
+async fn a_committed_send_is_pushed_even_when_its_session_ends_before_the_reply() {
+    let committed = Arc::new(Notify::new());
+    let release = Arc::new(Notify::new());
+    let wrap: WrapStore = {
+        let (committed, release) = (committed.clone(), release.clone());
+        Arc::new(move |store: Store| Store {
+            messages: Arc::new(GatedMessages {
+                inner: store.messages.clone(),
+                committed: committed.clone(),
+                release: release.clone(),
+            }),
+            ..store
+        })
+    };
+    let server = TestServer::start_with_store(|_| {}, Some(wrap)).await;
+    let rest = Rest::new(&server);
+    let (_bob, mut bob_events) = server.client("bob").await;
+
+    let (mut alice, _) = tokio_tungstenite::connect_async(server.ws_url()).await.expect("connect");
+    let login = json!({"id": 1, "op": "login", "data": {
+        "sdkAppID": APP_ID, "userID": "alice", "userSig": server.user_sig("alice"), "platform": "web", "protocolVersion": 1}});
+    alice.send(Frame::text(login.to_string())).await.unwrap();
+    let send = json!({"id": 2, "op": "sendMessage", "data": {
+        "conversationType": "C2C", "to": "bob", "clientMsgID": "gated", "random": 1,
+        "msgBody": [{"MsgType": "TIMTextElem", "MsgContent": {"Text": "bye"}}]}});
+    alice.send(Frame::text(send.to_string())).await.unwrap();
+    tokio::time::timeout(mynah_test_support::WAIT, committed.notified()).await.expect("the append committed");
+    // Alice's session ends before the reply (the administrator kicks her), dropping the request.
+    rest.ok("im_open_login_svc/kick", json!({ "UserID": "alice" })).await;
+    loop {
+        let online = rest.ok("openim/query_online_status", json!({ "To_Account": ["alice"] })).await;
+        if online["QueryResult"][0]["Status"] == "Offline" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    release.notify_one();
+    let pushed = bob_events.next_message().await;
+    assert_eq!(pushed.client_msg_id, "gated");
+    drop(alice);
 }
