@@ -3,10 +3,10 @@
 
 use std::net::IpAddr;
 
-use mynah_bus::{Delivery, SessionInfo, Subscription, Topic};
+use mynah_bus::{Delivery, SessionId, SessionInfo, Subscription, Topic};
 use mynah_proto::PROTOCOL_VERSION;
 use mynah_proto::codes::{ErrorCode, KickReason};
-use mynah_proto::requests::{LoginRequest, LoginResult};
+use mynah_proto::requests::{LoginRequest, LoginResult, Platform};
 use mynah_store::OutboxEvent;
 use mynah_usersig::UserSigError;
 
@@ -103,22 +103,13 @@ impl Service {
     /// on the user topic, so they reach the displaced session on whichever node holds it.
     pub async fn displace_older_sessions(&self, session: &Session) {
         let Some(app) = self.apps().get(session.app) else { return };
-        let limit = app.max_sessions_per_platform.max(1);
-        let same_platform: Vec<SessionInfo> = self
-            .registry()
-            .sessions(session.app, &session.user)
-            .await
-            .into_iter()
-            .filter(|info| info.platform == session.platform)
-            .collect();
-        let excess = same_platform.len().saturating_sub(limit);
-        // The registry lists oldest login first.
-        for displaced in &same_platform[..excess] {
+        let sessions = self.registry().sessions(session.app, &session.user).await;
+        for displaced in displaced_sessions(&sessions, session.platform, app.max_sessions_per_platform) {
             self.bus()
                 .publish(
                     session.app,
                     Topic::User(&session.user),
-                    Delivery::Kick { session: displaced.session, reason: KickReason::MultipleAccount },
+                    Delivery::Kick { session: displaced, reason: KickReason::MultipleAccount },
                 )
                 .await;
         }
@@ -147,6 +138,47 @@ impl Service {
     }
 }
 
+/// The sessions on `platform` beyond `limit` (at least 1), oldest login first: by login start,
+/// not by registration, so a login that finished late (its client may have given up on it) displaces
+/// itself rather than a login that started after it.
+fn displaced_sessions(sessions: &[SessionInfo], platform: Platform, limit: usize) -> Vec<SessionId> {
+    let mut same_platform: Vec<&SessionInfo> = sessions.iter().filter(|info| info.platform == platform).collect();
+    same_platform.sort_by_key(|info| info.login_order());
+    let excess = same_platform.len().saturating_sub(limit.max(1));
+    same_platform[..excess].iter().map(|info| info.session).collect()
+}
+
 fn usersig_error(error: UserSigError) -> ServiceError {
     ServiceError::new(ErrorCode(error.code()), format!("UserSig rejected: {error}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info(session: SessionId, platform: Platform, login_started_ms: u64) -> SessionInfo {
+        SessionInfo { session, platform, login_started_ms }
+    }
+
+    #[test]
+    fn the_oldest_logins_of_the_platform_over_the_limit_are_displaced() {
+        let sessions = [
+            info(3, Platform::Web, 300),
+            info(1, Platform::Web, 100),
+            info(2, Platform::Web, 200),
+            info(4, Platform::Ios, 50),
+        ];
+        assert_eq!(displaced_sessions(&sessions, Platform::Web, 2), vec![1]);
+        assert_eq!(displaced_sessions(&sessions, Platform::Web, 1), vec![1, 2]);
+        assert!(displaced_sessions(&sessions, Platform::Ios, 1).is_empty());
+        // A limit of 0 means 1: a login always keeps a session.
+        assert_eq!(displaced_sessions(&sessions, Platform::Web, 0), vec![1, 2]);
+    }
+
+    #[test]
+    fn a_login_that_finishes_late_displaces_itself_not_a_newer_one() {
+        // Session 7's login started first but finished after session 8's.
+        let sessions = [info(8, Platform::Web, 2_000), info(7, Platform::Web, 1_000)];
+        assert_eq!(displaced_sessions(&sessions, Platform::Web, 1), vec![7]);
+    }
 }
