@@ -168,3 +168,32 @@ async fn a_committed_send_is_pushed_even_when_its_session_ends_before_the_reply(
     assert_eq!(pushed.client_msg_id, "gated");
     drop(alice);
 }
+
+#[tokio::test]
+async fn members_added_and_removed_by_the_administrator_gain_and_lose_the_groups_pushes() {
+    let server = TestServer::start().await;
+    let rest = Rest::new(&server);
+    rest.import(&["alice", "bob"]).await;
+    let (alice, _alice_events) = server.client("alice").await;
+    // Bob is online before he is added: his session learns the group from the change, not a login.
+    let (_bob, mut bob_events) = server.client("bob").await;
+    let created = rest.ok("group_open_http_svc/create_group", json!({ "Type": "Public", "Name": "club" })).await;
+    let group_id = created["GroupId"].as_str().unwrap().to_owned();
+    let add =
+        json!({ "GroupId": group_id, "MemberList": [{ "Member_Account": "alice" }, { "Member_Account": "bob" }] });
+    rest.ok("group_open_http_svc/add_group_member", add).await;
+    let sent = alice.send_group_text(&group_id, "hello bob").await.unwrap();
+    assert_eq!(bob_events.next_message().await, sent);
+
+    let remove = json!({ "GroupId": group_id, "MemberToDel_Account": ["bob"] });
+    rest.ok("group_open_http_svc/delete_group_member", remove).await;
+    let sent = alice.send_group_text(&group_id, "bob is gone").await.unwrap();
+    // Bob hears of his removal (changes) and nothing of what follows it.
+    loop {
+        match tokio::time::timeout(Duration::from_millis(300), bob_events.receiver.recv()).await {
+            Ok(Some(mynah_client::Event::Push(mynah_proto::frames::Push::Change(_)))) => continue,
+            Ok(other) => panic!("a removed member got {other:?} (after {sent:?})"),
+            Err(_) => break,
+        }
+    }
+}
