@@ -25,8 +25,9 @@
 //! - [`convert`]: records to wire objects.
 //! - [`validate`]: input checks shared by the use cases.
 //!
-//! The service sees only the store and bus ports; it never names a backend and never does I/O
-//! of its own.
+//! The service sees only the store, bus and session-registry ports; it never names a backend and
+//! never does I/O of its own. It spawns tasks only where a request must not be able to stop work
+//! (an append and its push) and for the sequencer's gap timer, so it needs a tokio runtime.
 
 pub mod accounts;
 pub mod admin_groups;
