@@ -56,10 +56,18 @@ impl QueueSender {
     }
 }
 
-impl Drop for QueueSender {
-    fn drop(&mut self) {
+impl QueueSender {
+    /// Closes the queue: the receiver gets what is waiting, then `None`; later sends fail. The bus
+    /// closes the queue of a session too slow to keep up, whichever topic found it full.
+    pub fn close(&self) {
         self.shared.lock().closed = true;
         self.shared.ready.notify_one();
+    }
+}
+
+impl Drop for QueueSender {
+    fn drop(&mut self) {
+        self.close();
     }
 }
 

@@ -101,6 +101,8 @@ async fn wait_for_login(socket: &mut WebSocket, gateway: &Gateway, client_ip: Op
             Ok(grant) => {
                 // Logged in: the login deadline is over, and the reply is bounded like any other.
                 if send_within(socket, dispatch::encode(id, Ok(&grant.result)), write_timeout).await.is_ok() {
+                    // Only a login its client has heard succeed displaces older sessions.
+                    gateway.service.displace_older_sessions(&grant.session).await;
                     return Some(grant);
                 }
                 // The session was registered (and its login recorded): end it as a disconnect.

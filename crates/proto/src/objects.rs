@@ -56,6 +56,10 @@ pub struct Message {
     /// (always, for now: groups have no name cards yet).
     #[serde(default)]
     pub name_card: String,
+    /// The conversation's count of unread-counted messages up to and including this one; 0 for
+    /// online-only messages. A receiver's unread count is this minus its `readCountedIndex`.
+    #[serde(default)]
+    pub counted_index: u64,
 }
 
 impl Message {
@@ -112,6 +116,10 @@ pub struct Conversation {
     pub last_sequence: u64,
     /// The highest sequence this user has read.
     pub read_sequence: u64,
+    /// The `countedIndex` at the user's read mark: `unreadCount` is the newest message's
+    /// `countedIndex` minus this.
+    #[serde(default)]
+    pub read_counted_index: u64,
     /// Server time of the last change, unix milliseconds (orders the conversation list).
     pub updated_at_ms: u64,
     /// The peer's profile as it is now, for a C2C conversation (a peer without an account has the
@@ -293,10 +301,18 @@ pub enum Change {
         conversation_id: String,
         read_sequence: u64,
         unread_count: u64,
+        /// The `countedIndex` at the new read mark.
+        #[serde(default)]
+        read_counted_index: u64,
     },
-    /// The user became a member of a group.
+    /// The user became a member of a group. `readCountedIndex` is the user's read mark in the
+    /// group's conversation (a new member has read everything sent before it joined).
     #[serde(rename_all = "camelCase")]
-    GroupJoined { group: Group },
+    GroupJoined {
+        group: Group,
+        #[serde(default)]
+        read_counted_index: u64,
+    },
     /// The user is no longer a member of a group.
     #[serde(rename_all = "camelCase")]
     GroupLeft {

@@ -1,5 +1,7 @@
-//! The `mynah` server as a library: [`run`] wires the store, bus, service and gateway and serves
-//! until shutdown. `main.rs` only parses the command line and passes a signal future.
+//! The `mynah` server as a library: [`run`] opens the embedded backends (SQLite and
+//! [`LocalBus`]) and [`run_with`] wires the [`Backends`] it is given to the service, gateway and
+//! REST API and serves until shutdown. `main.rs` only parses the command line and passes a signal
+//! future; tests and other deployments pass their own backends.
 //!
 //! # Layout
 //!
@@ -16,7 +18,7 @@ pub mod listener;
 use std::sync::Arc;
 use std::time::Duration;
 
-use mynah_bus::LocalBus;
+use mynah_bus::{Bus, LocalBus, SessionRegistry};
 use mynah_gateway::Gateway;
 use mynah_rest::Rest;
 use mynah_service::{Apps, Service, ServiceParts};
@@ -58,23 +60,62 @@ pub fn ensure_app(config: &mut Config) -> Result<Option<(AppEntry, bool)>, Serve
     Ok(Some((entry, created)))
 }
 
-/// Serves `config` on `listener` until `shutdown` is cancelled, then closes every connection with
-/// a restart code, flushes the store and returns.
+/// The ports the server runs on.
+#[derive(Clone)]
+pub struct Backends {
+    pub store: Store,
+    pub bus: Arc<dyn Bus>,
+    pub registry: Arc<dyn SessionRegistry>,
+}
+
+impl Backends {
+    /// A bus and registry of this process alone over `store`.
+    pub fn local(store: Store) -> Backends {
+        let bus = LocalBus::default();
+        Backends { store, bus: Arc::new(bus.clone()), registry: Arc::new(bus) }
+    }
+}
+
+/// Serves `config` on `listener` with the embedded backends (SQLite in the data directory and
+/// [`LocalBus`]) until `shutdown` is cancelled, then closes every connection with a restart code,
+/// flushes the store and returns.
 pub async fn run(config: Config, listener: TcpListener, shutdown: CancellationToken) -> Result<(), ServerError> {
     if config.apps.is_empty() {
         return Err(ServerError::NoApps);
     }
-    create_data_directory(&config)?;
-    let sqlite = Arc::new(SqliteStore::open(SqliteConfig {
+    let sqlite = open_sqlite(&config)?;
+    let served = run_with(config, Backends::local(Store::from_backend(sqlite.clone())), listener, shutdown).await;
+    sqlite.close().await;
+    served
+}
+
+/// Opens the embedded SQLite store in the data directory (created if missing).
+pub fn open_sqlite(config: &Config) -> Result<Arc<SqliteStore>, ServerError> {
+    create_data_directory(config)?;
+    Ok(Arc::new(SqliteStore::open(SqliteConfig {
         durability: config.store_durability(),
         ..SqliteConfig::new(config.data.join("mynah.sqlite3"))
-    })?);
-    let store = Store::from_backend(sqlite.clone());
-    let bus = Arc::new(LocalBus::default());
+    })?))
+}
+
+/// Serves `config` on `listener` over `backends` until `shutdown` is cancelled, then closes every
+/// connection with a restart code and returns once they are closed (or the grace period ends).
+/// The caller owns the backends and closes them after.
+pub async fn run_with(
+    config: Config,
+    backends: Backends,
+    listener: TcpListener,
+    shutdown: CancellationToken,
+) -> Result<(), ServerError> {
+    if config.apps.is_empty() {
+        return Err(ServerError::NoApps);
+    }
+    let Backends { store, bus, registry } = backends;
     let webhooks = Webhooks::new(config.webhooks().map_err(ServerError::Config)?);
     let service = Service::new(ServiceParts {
         store: store.clone(),
         bus,
+        registry,
         apps: Apps::new(config.app_configs()),
         hooks: Arc::new(webhooks.clone()),
         limits: config.send_limits(),
@@ -95,7 +136,6 @@ pub async fn run(config: Config, listener: TcpListener, shutdown: CancellationTo
     if tokio::time::timeout(SHUTDOWN_GRACE, tasks.wait()).await.is_err() {
         tracing::warn!("connections still open after the shutdown grace period");
     }
-    sqlite.close().await;
     Ok(())
 }
 

@@ -64,7 +64,7 @@ impl Service {
             .map_err(|error| ServiceError::from_store("delete accounts", error, ErrorCode::ACCOUNT_INTERNAL))?;
         // A deleted account must not keep chatting on a session opened before the delete.
         for user in &deleted {
-            self.kick_user(app, user);
+            self.kick_user(app, user).await;
         }
         Ok(deleted)
     }

@@ -6,17 +6,16 @@
 //! receiver, `MsgSeq`, `MsgRandom` and the content, Tencent's deduplication key): a retried call
 //! stores the message once.
 
-use mynah_bus::{Delivery, SharedPush};
 use mynah_proto::codes::ErrorCode;
 use mynah_proto::elements::MsgElement;
-use mynah_proto::frames::Push;
 use mynah_proto::ids::ConversationType;
 use mynah_proto::objects::{Message, MessagePriority};
 use mynah_proto::requests::{SendMessageRequest, SendMessageResult};
 use mynah_store::{AppId, ConversationKey, HistoryRange, NewMessage, StoredMessage};
 
 use crate::error::{ServiceError, ServiceResult};
-use crate::send::Sender;
+use crate::send::{Append, Fanout, Sender};
+use crate::sequencer::OwnedTopic;
 use crate::{Origin, Service, convert};
 
 /// The platform webhooks report for administrative sends (Tencent's `OptPlatform`).
@@ -138,6 +137,16 @@ impl Service {
             avatar: stamp.avatar,
             after_send_hook: None,
         };
+        if import.realtime {
+            // Pushed to both users' sessions, in the conversation's order like any send.
+            let topics = vec![OwnedTopic::User(import.to.clone()), OwnedTopic::User(import.from.clone())];
+            let fanout = Fanout { topics, except_session: None };
+            let (message, _duplicate) = self
+                .commit_and_publish(new_message, Append::Admin, fanout)
+                .await
+                .map_err(|error| ServiceError::from_store("importmsg", error, ErrorCode::OPENIM_INTERNAL))?;
+            return Ok(message);
+        }
         let appended = self
             .store()
             .message_admin
@@ -145,11 +154,6 @@ impl Service {
             .await
             .map_err(|error| ServiceError::from_store("importmsg", error, ErrorCode::OPENIM_INTERNAL))?;
         let message = convert::message(&appended.message);
-        if import.realtime && !appended.duplicate {
-            let receivers = [import.to.as_str(), import.from.as_str()];
-            let push = SharedPush::new(Push::Message(message.clone()));
-            self.bus().publish(app, &receivers, Delivery::Push { push, except_session: None });
-        }
         Ok(message)
     }
 

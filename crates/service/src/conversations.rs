@@ -3,9 +3,7 @@
 
 use std::collections::HashMap;
 
-use mynah_bus::{Delivery, SharedPush};
 use mynah_proto::codes::ErrorCode;
-use mynah_proto::frames::Push;
 use mynah_proto::objects::{Change, ChangeEntry, Conversation};
 use mynah_proto::profiles::Profile;
 use mynah_proto::requests::{
@@ -15,6 +13,7 @@ use mynah_store::{AppendedChange, ChangeRecord, ConversationKey, ConversationRec
 
 use crate::error::{ServiceError, ServiceResult};
 use crate::history::internal_code;
+use crate::publish::Resolved;
 use crate::{Service, Session, convert};
 
 /// The most conversations a list returns (Tencent: 100 by default, up to 500).
@@ -142,51 +141,58 @@ impl Service {
         records.truncate(limit as usize);
         let position = records.last().map_or(request.position, |record| record.position);
         let mut changes = Vec::with_capacity(records.len());
+        let mut resolved = Resolved::default();
         for record in &records {
             // A kind a newer node wrote (the store logged it): skipped, so one unknown change does
             // not fail the sync; `position` still moves past it.
             if record.change == ChangeRecord::Unknown {
                 continue;
             }
-            changes.push(self.change_entry(session.app, record).await?);
+            changes.push(self.change_entry(session.app, record, &mut resolved).await?);
         }
         Ok(SyncResult { changes, position, has_more })
     }
 
-    /// Pushes appended changes to their users' sessions.
-    pub(crate) async fn publish_changes(&self, app: u64, changes: &[AppendedChange]) {
-        for appended in changes {
-            match self.change_entry(app, appended).await {
-                Ok(entry) => {
-                    let push = SharedPush::new(Push::Change(entry));
-                    self.bus().publish(app, &[appended.user.as_str()], Delivery::Push { push, except_session: None });
-                }
-                // The change is stored; the user's sessions will find it at their next sync.
-                Err(error) => tracing::warn!(%error, user = %appended.user, "could not build a change push"),
-            }
-        }
-    }
-
     /// A stored change as the client sees it.
-    async fn change_entry(&self, app: u64, appended: &AppendedChange) -> ServiceResult<ChangeEntry> {
+    pub(crate) async fn change_entry(
+        &self,
+        app: u64,
+        appended: &AppendedChange,
+        resolved: &mut Resolved,
+    ) -> ServiceResult<ChangeEntry> {
         let change = match &appended.change {
-            ChangeRecord::ConversationRead { conversation, read_seq, unread_count } => Change::ConversationRead {
-                conversation_id: ConversationKey::from_stored(conversation.clone()).to_ref(&appended.user).id(),
-                read_sequence: *read_seq,
-                unread_count: *unread_count,
-            },
+            ChangeRecord::ConversationRead { conversation, read_seq, unread_count, read_counted } => {
+                Change::ConversationRead {
+                    conversation_id: ConversationKey::from_stored(conversation.clone()).to_ref(&appended.user).id(),
+                    read_sequence: *read_seq,
+                    unread_count: *unread_count,
+                    read_counted_index: *read_counted,
+                }
+            }
             ChangeRecord::GroupJoined { group_id } => {
                 let internal = |error| ServiceError::from_store("sync", error, ErrorCode::GROUP_INTERNAL);
-                let group = self.store().groups.get_group(app, group_id).await.map_err(internal)?;
+                let group = resolved.group(self, app, group_id).await?;
+                // The membership (its role) and the read mark differ per user: two point lookups;
+                // the group is read once per event.
                 let member = self.store().groups.get_member(app, group_id, &appended.user).await.map_err(internal)?;
+                let key = ConversationKey::group(group_id);
+                let read_counted_index = self
+                    .store()
+                    .conversations
+                    .get_conversation(app, &appended.user, &key)
+                    .await
+                    .map_err(internal)?
+                    .map_or(0, |record| record.read_counted);
                 match group {
-                    Some(group) => Change::GroupJoined { group: convert::group(&group, member.as_ref()) },
+                    Some(group) => {
+                        Change::GroupJoined { group: convert::group(&group, member.as_ref()), read_counted_index }
+                    }
                     // The group was dismissed since; to the client that is the same as having left.
                     None => Change::GroupLeft { group_id: group_id.clone() },
                 }
             }
             ChangeRecord::GroupLeft { group_id } => Change::GroupLeft { group_id: group_id.clone() },
-            other => match self.administration_change(app, appended).await? {
+            other => match self.administration_change(app, appended, resolved).await? {
                 Some(change) => change,
                 None => {
                     // A record this service has no wire form for: the server's bug, not the client's.
@@ -207,5 +213,13 @@ fn peer_of<'a>(viewer: &str, record: &'a ConversationRecord) -> Option<&'a str> 
 }
 
 fn empty_conversation(conversation: ConversationKey) -> ConversationRecord {
-    ConversationRecord { conversation, last_seq: 0, read_seq: 0, unread_count: 0, last_message: None, updated_at_ms: 0 }
+    ConversationRecord {
+        conversation,
+        last_seq: 0,
+        read_seq: 0,
+        read_counted: 0,
+        unread_count: 0,
+        last_message: None,
+        updated_at_ms: 0,
+    }
 }

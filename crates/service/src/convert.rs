@@ -28,6 +28,7 @@ pub fn message(stored: &StoredMessage) -> Message {
         avatar: stored.avatar.clone(),
         // Groups have no name cards yet, so no message carries one.
         name_card: String::new(),
+        counted_index: stored.counted_index,
     }
 }
 
@@ -42,6 +43,7 @@ pub fn conversation(viewer: &str, record: &ConversationRecord, user_profile: Opt
         last_message: record.last_message.as_ref().map(message),
         last_sequence: record.last_seq,
         read_sequence: record.read_seq,
+        read_counted_index: record.read_counted,
         updated_at_ms: record.updated_at_ms,
         user_profile,
     }

@@ -5,9 +5,13 @@
 //! - [`apps`]: the apps (tenants) this server serves, with their keys and session rules.
 //! - [`error`]: [`ServiceError`], a Tencent error code plus a message safe to show a client.
 //! - [`limits`]: the per-group (40/s with priority) and per-user send rates.
-//! - [`login`]: UserSig login, session registration and kick-out.
+//! - [`login`]: UserSig login, session registration and subscription, and the multi-device
+//!   policy (which older sessions a login displaces).
 //! - [`send`]: sending one-to-one and group messages, and their delivery.
+//! - `sequencer`: the pushes of one conversation leave this node in sequence order.
 //! - [`sessions`]: kicking a user's sessions and reporting who is online (administration).
+//! - `publish`: pushing appended changes, each resolved once per event, and keeping the bus's
+//!   group topics in step with membership changes.
 //! - [`history`]: history paging and message lookup.
 //! - [`hooks`]: the webhook port (before-send verdicts, after-events for the outbox).
 //! - [`conversations`]: conversation list, read marks, unread counts, change-stream sync.
@@ -21,8 +25,9 @@
 //! - [`convert`]: records to wire objects.
 //! - [`validate`]: input checks shared by the use cases.
 //!
-//! The service sees only the store and bus ports; it never names a backend and never does I/O
-//! of its own.
+//! The service sees only the store, bus and session-registry ports; it never names a backend and
+//! never does I/O of its own. It spawns tasks only where a request must not be able to stop work
+//! (an append and its push) and for the sequencer's gap timer, so it needs a tokio runtime.
 
 pub mod accounts;
 pub mod admin_groups;
@@ -38,20 +43,22 @@ pub mod hooks;
 pub mod limits;
 pub mod login;
 pub mod profiles;
+mod publish;
 pub mod revisions;
 pub mod send;
+mod sequencer;
 pub mod sessions;
 pub mod validate;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use mynah_bus::{Bus, SessionId};
+use mynah_bus::{Bus, SessionId, SessionIds, SessionRegistry};
 use mynah_proto::requests::Platform;
 use mynah_store::{AppId, Store};
 
 use crate::limits::{GroupRateLimiter, UserRateLimiter};
+use crate::sequencer::Sequencer;
 
 pub use apps::{AppConfig, Apps};
 pub use error::ServiceError;
@@ -87,17 +94,21 @@ pub struct Service {
 struct Inner {
     store: Store,
     bus: Arc<dyn Bus>,
+    registry: Arc<dyn SessionRegistry>,
     apps: Apps,
     hooks: Arc<dyn Hooks>,
     group_rate: GroupRateLimiter,
     user_rate: UserRateLimiter,
-    next_session_id: AtomicU64,
+    session_ids: SessionIds,
+    sequencer: Sequencer,
 }
 
 /// What a [`Service`] is built from.
 pub struct ServiceParts {
     pub store: Store,
     pub bus: Arc<dyn Bus>,
+    /// Who is online where; the multi-device policy reads it at every login.
+    pub registry: Arc<dyn SessionRegistry>,
     pub apps: Apps,
     /// Webhooks; [`NoHooks`] for none.
     pub hooks: Arc<dyn Hooks>,
@@ -122,16 +133,18 @@ impl Default for SendLimits {
 impl Service {
     /// Builds the service from its ports and settings.
     pub fn new(parts: ServiceParts) -> Service {
-        let ServiceParts { store, bus, apps, hooks, limits } = parts;
+        let ServiceParts { store, bus, registry, apps, hooks, limits } = parts;
         Service {
             inner: Arc::new(Inner {
                 store,
+                sequencer: Sequencer::new(bus.clone(), sequencer::GAP_TIMEOUT),
                 bus,
+                registry,
                 apps,
                 hooks,
                 group_rate: GroupRateLimiter::new(limits.group_messages_per_second),
                 user_rate: UserRateLimiter::new(limits.user_messages_per_second),
-                next_session_id: AtomicU64::new(1),
+                session_ids: SessionIds::default(),
             }),
         }
     }
@@ -160,8 +173,16 @@ impl Service {
         self.inner.bus.as_ref()
     }
 
+    fn sequencer(&self) -> &Sequencer {
+        &self.inner.sequencer
+    }
+
+    fn registry(&self) -> &dyn SessionRegistry {
+        self.inner.registry.as_ref()
+    }
+
     fn next_session_id(&self) -> SessionId {
-        self.inner.next_session_id.fetch_add(1, Ordering::Relaxed)
+        self.inner.session_ids.next()
     }
 }
 

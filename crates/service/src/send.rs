@@ -15,6 +15,7 @@ use mynah_store::{
 
 use crate::error::{ServiceError, ServiceResult};
 use crate::hooks::{OutgoingMessage, SendVerdict};
+use crate::sequencer::{Outgoing, OwnedTopic};
 use crate::{Origin, Service, Session, convert, now_ms, validate};
 
 /// Who sends a message, and how: a session of the SDK, or an administrator acting for a user.
@@ -27,8 +28,23 @@ pub struct Sender<'a> {
     pub origin: &'a Origin,
     /// Group messages need the sender to be a member (administrators may send without).
     pub must_be_member: bool,
-    /// Deliver to the sender's own sessions too (for C2C, the sender's other devices).
+    /// Deliver to the sender's own sessions too (for C2C, the sender's other devices). A group
+    /// message reaches every member's sessions through the group topic, the sender's included.
     pub deliver_to_sender: bool,
+}
+
+/// Which append a message takes: a member's (the store checks membership) or an administrator's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Append {
+    Member,
+    Admin,
+}
+
+/// Where a committed message is pushed.
+pub(crate) struct Fanout {
+    pub topics: Vec<OwnedTopic>,
+    /// The sending session, which never receives its own message back.
+    pub except_session: Option<SessionId>,
 }
 
 impl Service {
@@ -72,50 +88,49 @@ impl Service {
             return Err(ServiceError::new(ErrorCode::RATE_LIMITED, "send rate over the per-user limit"));
         }
 
-        let (conversation, receivers, group_type) =
-            match request.conversation_type {
-                ConversationType::C2c => {
-                    validate::user_id(&request.to, ErrorCode::C2C_INVALID_USER)?;
-                    let mut receivers = vec![request.to.clone()];
-                    if request.to != sender.user && sender.deliver_to_sender {
-                        receivers.push(sender.user.to_owned());
-                    }
-                    (ConversationKey::c2c(sender.user, &request.to), receivers, None)
+        let (conversation, topics, group_type) = match request.conversation_type {
+            ConversationType::C2c => {
+                validate::user_id(&request.to, ErrorCode::C2C_INVALID_USER)?;
+                let mut topics = vec![OwnedTopic::User(request.to.clone())];
+                if request.to != sender.user && sender.deliver_to_sender {
+                    topics.push(OwnedTopic::User(sender.user.to_owned()));
                 }
-                ConversationType::Group => {
-                    // One read serves membership and fan-out: the member list. The group row is
-                    // read only when needed (to tell "no group" from "not a member", or for a
-                    // webhook that reports the group type).
-                    let mut members =
-                        self.store().groups.member_ids(sender.app, &request.to).await.map_err(|error| {
-                            ServiceError::from_store("sendMessage", error, ErrorCode::GROUP_INTERNAL)
-                        })?;
-                    let is_member = members.iter().any(|member| member == sender.user);
-                    let needs_group_row = members.is_empty()
-                        || (sender.must_be_member && !is_member)
-                        || self.hooks().before_send_enabled(sender.app, ConversationType::Group);
-                    let group_type = if needs_group_row {
-                        Some(self.existing_group_of(sender.app, &request.to).await?.group_type)
-                    } else {
-                        None
-                    };
-                    if sender.must_be_member && !is_member {
-                        return Err(ServiceError::new(
-                            ErrorCode::GROUP_NO_PERMISSION,
-                            format!("{} is not a member of group {}", sender.user, request.to),
-                        ));
-                    }
-                    if !sender.deliver_to_sender {
-                        members.retain(|member| member != sender.user);
-                    }
-                    (ConversationKey::group(&request.to), members, group_type)
+                (ConversationKey::c2c(sender.user, &request.to), topics, None)
+            }
+            ConversationType::Group => {
+                // Membership is one point lookup, and delivery goes to the group's topic: no send
+                // reads the member list. The group row is read only when needed (to tell "no
+                // group" from "not a member", for an administrator's send, or for a webhook that
+                // reports the group type). The store's append enforces membership again.
+                let is_member = sender.must_be_member
+                    && self
+                        .store()
+                        .groups
+                        .get_member(sender.app, &request.to, sender.user)
+                        .await
+                        .map_err(|error| ServiceError::from_store("sendMessage", error, ErrorCode::GROUP_INTERNAL))?
+                        .is_some();
+                let needs_group_row =
+                    !is_member || self.hooks().before_send_enabled(sender.app, ConversationType::Group);
+                let group_type = if needs_group_row {
+                    Some(self.existing_group_of(sender.app, &request.to).await?.group_type)
+                } else {
+                    None
+                };
+                if sender.must_be_member && !is_member {
+                    return Err(ServiceError::new(
+                        ErrorCode::GROUP_NO_PERMISSION,
+                        format!("{} is not a member of group {}", sender.user, request.to),
+                    ));
                 }
-            };
+                (ConversationKey::group(&request.to), vec![OwnedTopic::Group(request.to.clone())], group_type)
+            }
+        };
 
         // Tencent stamps the sender's nick and avatar on a message when it is sent: one point read.
         // A store failure is answered like one of the append below.
         let stamp =
-            self.sender_profile(sender.app, sender.user, ("sendMessage", ErrorCode::C2C_INVALID_REQUEST)).await?;
+            self.sender_profile(sender.app, sender.user, ("sendMessage", send_internal_code(sender, &request))).await?;
 
         let mut modified = false;
         if self.hooks().before_send_enabled(sender.app, request.conversation_type) {
@@ -167,58 +182,54 @@ impl Service {
             return Ok(SendMessageResult { message, duplicate: false, modified });
         }
 
-        let (message, duplicate) = if request.online_user_only {
-            (unstored_message(sender.user, &stamp, request), false)
-        } else {
-            let after_send_hook =
-                self.hooks().after_send_command(sender.app, request.conversation_type).map(|command| AfterSendHook {
-                    command: command.to_owned(),
-                    client_ip: sender.origin.client_ip.clone(),
-                    platform: sender.origin.platform.clone(),
-                });
-            let (conversation_type, internal) = (request.conversation_type, send_internal_code(sender, &request));
-            let new_message = NewMessage {
-                app: sender.app,
-                conversation,
-                sender: sender.user.to_owned(),
-                receiver: request.to,
-                client_msg_id: request.client_msg_id,
-                random: request.random,
-                time_ms: None,
-                body: request.msg_body,
-                cloud_custom_data: request.cloud_custom_data,
-                priority: request.priority,
-                need_read_receipt: request.need_read_receipt,
-                excluded_from_unread_count: request.excluded_from_unread_count,
-                excluded_from_last_message: request.excluded_from_last_message,
-                nick: stamp.nick,
-                avatar: stamp.avatar,
-                after_send_hook,
-            };
-            // An administrator's group message needs no membership; the store knows both appends.
-            let appended = if sender.must_be_member {
-                self.store().messages.append_message(new_message).await
-            } else {
-                self.store().message_admin.append_admin_message(new_message).await
-            };
-            let appended = appended.map_err(|error| match error {
+        if request.online_user_only {
+            // Never stored, so it has no sequence to keep in order: delivered to whoever is online.
+            let message = unstored_message(sender.user, &stamp, request);
+            metrics::counter!("mynah_messages_sent_total").increment(1);
+            let push = SharedPush::new(Push::Message(message.clone()));
+            for topic in &topics {
+                let delivery = Delivery::Push { push: push.clone(), except_session: sender.session };
+                self.bus().publish(sender.app, topic.topic(), delivery).await;
+            }
+            return Ok(SendMessageResult { message, duplicate: false, modified });
+        }
+        let after_send_hook =
+            self.hooks().after_send_command(sender.app, request.conversation_type).map(|command| AfterSendHook {
+                command: command.to_owned(),
+                client_ip: sender.origin.client_ip.clone(),
+                platform: sender.origin.platform.clone(),
+            });
+        let (conversation_type, internal) = (request.conversation_type, send_internal_code(sender, &request));
+        let new_message = NewMessage {
+            app: sender.app,
+            conversation,
+            sender: sender.user.to_owned(),
+            receiver: request.to,
+            client_msg_id: request.client_msg_id,
+            random: request.random,
+            // Stamped by the store in the write that assigns the sequence.
+            time_ms: None,
+            body: request.msg_body,
+            cloud_custom_data: request.cloud_custom_data,
+            priority: request.priority,
+            need_read_receipt: request.need_read_receipt,
+            excluded_from_unread_count: request.excluded_from_unread_count,
+            excluded_from_last_message: request.excluded_from_last_message,
+            nick: stamp.nick,
+            avatar: stamp.avatar,
+            after_send_hook,
+        };
+        // An administrator's group message needs no membership; the store knows both appends.
+        let append = if sender.must_be_member { Append::Member } else { Append::Admin };
+        let fanout = Fanout { topics, except_session: sender.session };
+        let (message, duplicate) =
+            self.commit_and_publish(new_message, append, fanout).await.map_err(|error| match error {
                 // The group was dismissed between the service's check and the append.
                 StoreError::NotFound(_) if conversation_type == ConversationType::Group => {
                     ServiceError::new(ErrorCode::GROUP_NOT_FOUND, "the group does not exist")
                 }
                 other => ServiceError::from_store("sendMessage", other, internal),
             })?;
-            (convert::message(&appended.message), appended.duplicate)
-        };
-
-        // A resend of a stored message was delivered the first time; delivering it again would
-        // duplicate it on every receiver.
-        if !duplicate {
-            metrics::counter!("mynah_messages_sent_total").increment(1);
-            let receivers: Vec<&str> = receivers.iter().map(String::as_str).collect();
-            let push = SharedPush::new(Push::Message(message.clone()));
-            self.bus().publish(sender.app, &receivers, Delivery::Push { push, except_session: sender.session });
-        }
         Ok(SendMessageResult { message, duplicate, modified })
     }
 
@@ -242,6 +253,37 @@ impl Service {
             duplicate: true,
             modified: false,
         }))
+    }
+
+    /// Appends a message and publishes it in its conversation's sequence order. Runs on its own
+    /// task: once the request starts it, a client that disconnects (dropping the request) cannot
+    /// stop a committed message between the commit and its push. A store failure is returned as
+    /// it is, for the caller to answer in its family's codes.
+    pub(crate) async fn commit_and_publish(
+        &self,
+        new_message: NewMessage,
+        append: Append,
+        fanout: Fanout,
+    ) -> Result<(Message, bool), StoreError> {
+        let service = self.clone();
+        let committing = tokio::spawn(async move {
+            let ticket = service.sequencer().begin(new_message.app, new_message.conversation.as_str());
+            let appended = match append {
+                Append::Member => service.store().messages.append_message(new_message).await,
+                Append::Admin => service.store().message_admin.append_admin_message(new_message).await,
+            }?;
+            let message = convert::message(&appended.message);
+            // A resend of a stored message was delivered the first time; delivering it again would
+            // duplicate it on every receiver. Dropping the ticket says so to the sequencer.
+            if !appended.duplicate {
+                metrics::counter!("mynah_messages_sent_total").increment(1);
+                let push = SharedPush::new(Push::Message(message.clone()));
+                let outgoing = Outgoing { push, topics: fanout.topics, except_session: fanout.except_session };
+                ticket.publish(appended.message.seq, outgoing).await;
+            }
+            Ok((message, appended.duplicate))
+        });
+        committing.await.unwrap_or_else(|error| Err(StoreError::Backend(format!("the append task failed: {error}"))))
     }
 
     /// Fails with 10007 unless the session's user is a member of the group (10010 when the group
@@ -329,5 +371,6 @@ fn unstored_message(sender: &str, stamp: &SenderProfile, request: SendMessageReq
         nick: stamp.nick.clone(),
         avatar: stamp.avatar.clone(),
         name_card: String::new(),
+        counted_index: 0,
     }
 }

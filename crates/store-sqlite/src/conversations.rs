@@ -18,7 +18,7 @@ macro_rules! select_records {
     ($rest:literal) => {
         concat!(
             "SELECT c.conv_key, c.last_seq, u.read_seq, c.counted_total - u.read_counted, ",
-            "max(c.updated_at_ms, u.updated_at_ms) AS updated, ",
+            "max(c.updated_at_ms, u.updated_at_ms) AS updated, u.read_counted, ",
             message_columns!(),
             " FROM user_conversations u JOIN conversations c ON c.app = u.app AND c.conv_key = u.conv_key",
             " LEFT JOIN messages m ON m.app = c.app AND m.conv_key = c.conv_key AND m.seq = c.last_visible_seq",
@@ -118,6 +118,7 @@ pub(crate) fn mark_read(
             conversation: key.to_owned(),
             read_seq: record.read_seq,
             unread_count: record.unread_count,
+            read_counted: record.read_counted,
         };
         Some(changes::append(connection, app, user, &read)?)
     } else {
@@ -135,9 +136,9 @@ pub(crate) fn total_unread(connection: &Connection, app: AppId, user: &str) -> R
 }
 
 fn record_from_row(row: &Row<'_>) -> rusqlite::Result<ConversationRecord> {
-    // Column 5 onwards is the last visible message, all NULL when there is none.
-    let last_message = match row.get::<_, Option<u64>>(5)? {
-        Some(_) => Some(message_from_row(row, 5)?),
+    // Column 6 onwards is the last visible message, all NULL when there is none.
+    let last_message = match row.get::<_, Option<u64>>(6)? {
+        Some(_) => Some(message_from_row(row, 6)?),
         None => None,
     };
     Ok(ConversationRecord {
@@ -146,6 +147,7 @@ fn record_from_row(row: &Row<'_>) -> rusqlite::Result<ConversationRecord> {
         read_seq: row.get(2)?,
         unread_count: row.get(3)?,
         updated_at_ms: row.get(4)?,
+        read_counted: row.get(5)?,
         last_message,
     })
 }

@@ -15,7 +15,7 @@ macro_rules! message_columns {
     () => {
         "m.app, m.conv_key, m.seq, m.sender, m.receiver, m.client_msg_id, m.random, m.time_ms, m.body_json, \
          m.cloud_custom_data, m.priority, m.need_read_receipt, m.excluded_from_unread_count, \
-         m.excluded_from_last_message, m.revoked, m.nick, m.avatar"
+         m.excluded_from_last_message, m.revoked, m.nick, m.avatar, m.counted_index"
     };
 }
 pub(crate) use message_columns;
@@ -371,6 +371,7 @@ fn stored(message: NewMessage, position: Position) -> StoredMessage {
         revoked: false,
         nick: message.nick,
         avatar: message.avatar,
+        counted_index: position.counted_index,
     }
 }
 
@@ -428,5 +429,6 @@ pub(crate) fn message_from_row(row: &Row<'_>, first: usize) -> rusqlite::Result<
         revoked: row.get(first + 14)?,
         nick: row.get(first + 15)?,
         avatar: row.get(first + 16)?,
+        counted_index: row.get(first + 17)?,
     })
 }

@@ -76,6 +76,8 @@ pub struct StoredMessage {
     pub nick: String,
     /// The sender's avatar URL when the message was sent.
     pub avatar: String,
+    /// The conversation's count of unread-counted messages up to and including this one.
+    pub counted_index: u64,
 }
 
 impl StoredMessage {
@@ -113,6 +115,9 @@ pub struct ConversationRecord {
     pub conversation: ConversationKey,
     pub last_seq: u64,
     pub read_seq: u64,
+    /// The `counted_index` at the read mark: `unread_count` is the conversation's counted total
+    /// minus this.
+    pub read_counted: u64,
     pub unread_count: u64,
     /// The newest message not excluded from being the last message.
     pub last_message: Option<StoredMessage>,
@@ -128,6 +133,9 @@ pub enum ChangeRecord {
         conversation: String,
         read_seq: u64,
         unread_count: u64,
+        /// The `counted_index` at the new read mark (0 in entries written before it was kept).
+        #[serde(default)]
+        read_counted: u64,
     },
     GroupJoined {
         group_id: String,

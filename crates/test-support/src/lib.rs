@@ -2,12 +2,14 @@
 //! users in through the Rust SDK.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use mynah_client::{Client, ClientError, ClientOptions, Event};
 use mynah_proto::frames::Push;
 use mynah_proto::requests::Platform;
-use mynah_server::{AppEntry, Config};
+use mynah_server::{AppEntry, Backends, Config};
+use mynah_store::Store;
 use mynah_usersig::SecretKey;
 use tempfile::TempDir;
 use tokio::net::TcpListener;
@@ -26,10 +28,14 @@ pub const OTHER_APP_KEY: &str = "mynah-other-secret-key";
 /// How long a test waits for something that should happen.
 pub const WAIT: Duration = Duration::from_secs(5);
 
+/// Changes the store a test server runs on (to inject faults, for instance).
+pub type WrapStore = Arc<dyn Fn(Store) -> Store + Send + Sync>;
+
 /// A running server. Dropping it stops the server and deletes its data.
 pub struct TestServer {
     pub address: SocketAddr,
     config: Config,
+    wrap_store: Option<WrapStore>,
     data: TempDir,
     shutdown: CancellationToken,
     task: Option<JoinHandle<()>>,
@@ -43,6 +49,12 @@ impl TestServer {
 
     /// Starts a server after `adjust` has changed its configuration.
     pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> TestServer {
+        TestServer::start_with_store(adjust, None).await
+    }
+
+    /// Starts a server after `adjust` has changed its configuration, on the SQLite store in its
+    /// data directory as `wrap_store` changes it (at every start).
+    pub async fn start_with_store(adjust: impl FnOnce(&mut Config), wrap_store: Option<WrapStore>) -> TestServer {
         let data = tempfile::tempdir().expect("temporary data directory");
         let mut config = Config { data: data.path().to_path_buf(), ..Config::default() };
         config.apps.push(AppEntry::parse(&format!("{APP_ID}:{APP_KEY}")).expect("app"));
@@ -51,6 +63,7 @@ impl TestServer {
         let mut server = TestServer {
             address: SocketAddr::from(([127, 0, 0, 1], 0)),
             config,
+            wrap_store,
             data,
             shutdown: CancellationToken::new(),
             task: None,
@@ -66,8 +79,16 @@ impl TestServer {
         config.listen = self.address;
         self.shutdown = CancellationToken::new();
         let shutdown = self.shutdown.clone();
+        let wrap_store = self.wrap_store.clone();
         self.task = Some(tokio::spawn(async move {
-            mynah_server::run(config, listener, shutdown).await.expect("server runs");
+            let sqlite = mynah_server::open_sqlite(&config).expect("store opens");
+            let mut store = Store::from_backend(sqlite.clone());
+            if let Some(wrap_store) = wrap_store {
+                store = wrap_store(store);
+            }
+            let served = mynah_server::run_with(config, Backends::local(store), listener, shutdown).await;
+            sqlite.close().await;
+            served.expect("server runs");
         }));
     }
 

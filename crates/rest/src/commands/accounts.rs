@@ -22,7 +22,7 @@ pub async fn kick(service: &Service, admin: &Admin, body: &[u8]) -> CommandResul
     if request.user_id.is_empty() {
         return Err(RestError::new(codes::BAD_PARAMETER, "UserID is missing"));
     }
-    service.kick_user(admin.app, &request.user_id);
+    service.kick_user(admin.app, &request.user_id).await;
     fields(&serde_json::json!({}))
 }
 
@@ -35,11 +35,10 @@ pub async fn query_online_status(service: &Service, admin: &Admin, body: &[u8]) 
             format!("To_Account has more than {MAX_QUERY_STATE} accounts"),
         ));
     }
-    let query_result = request
-        .to_account
-        .iter()
-        .map(|user| {
-            let sessions = service.online_sessions(admin.app, user);
+    let mut query_result = Vec::with_capacity(request.to_account.len());
+    for user in &request.to_account {
+        let sessions = service.online_sessions(admin.app, user).await;
+        query_result.push({
             let status = if sessions.is_empty() { "Offline" } else { "Online" };
             let detail = (request.is_need_detail == 1).then(|| {
                 sessions
@@ -51,8 +50,8 @@ pub async fn query_online_status(service: &Service, admin: &Admin, body: &[u8]) 
                     .collect()
             });
             OnlineStatus { to_account: user.clone(), status: status.to_owned(), detail }
-        })
-        .collect();
+        });
+    }
     fields(&QueryStateResponse { query_result, error_list: Vec::new() })
 }
 

@@ -52,6 +52,8 @@ pub(super) async fn positions_are_dense_per_user(store: Store) {
             conversation: key.as_str().to_owned(),
             read_seq,
             unread_count: 3 - read_seq,
+            // Every message counts, so the counted index at the mark is its sequence.
+            read_counted: read_seq,
         })
         .chain([ChangeRecord::GroupJoined { group_id: "g1".to_owned() }])
         .collect();

@@ -32,13 +32,23 @@ pub(super) async fn receivers_count_unread_and_senders_do_not(store: Store) {
 
 pub(super) async fn excluded_messages_do_not_count_as_unread(store: Store) {
     let key = ConversationKey::c2c("alice", "bob");
-    send(&store, c2c(APP, "alice", "bob", "m1")).await;
-    send(&store, NewMessage { excluded_from_unread_count: true, ..c2c(APP, "alice", "bob", "m2") }).await;
-    send(&store, c2c(APP, "alice", "bob", "m3")).await;
+    let first = send(&store, c2c(APP, "alice", "bob", "m1")).await;
+    let excluded =
+        send(&store, NewMessage { excluded_from_unread_count: true, ..c2c(APP, "alice", "bob", "m2") }).await;
+    let third = send(&store, c2c(APP, "alice", "bob", "m3")).await;
+    // The counted index counts the message itself unless it is excluded.
+    assert_eq!((first.counted_index, excluded.counted_index, third.counted_index), (1, 1, 2));
+    let history = store.messages.history(APP, &key, crate::records::HistoryRange::After(0), 10).await.unwrap();
+    assert_eq!(history.iter().map(|message| message.counted_index).collect::<Vec<_>>(), vec![1, 1, 2]);
     assert_eq!(marks(&store, "bob", &key).await, (3, 0, 2));
 
     let marked = store.conversations.mark_read(APP, "bob", &key, Some(2)).await.unwrap();
     assert_eq!((marked.conversation.read_seq, marked.conversation.unread_count), (2, 1));
+    assert_eq!(marked.conversation.read_counted, 1, "the counted index at the read mark");
+    assert!(matches!(
+        marked.change.map(|change| change.change),
+        Some(ChangeRecord::ConversationRead { read_counted: 1, .. })
+    ));
     let marked = store.conversations.mark_read(APP, "bob", &key, Some(1)).await.unwrap();
     assert_eq!((marked.conversation.read_seq, marked.conversation.unread_count), (2, 1));
 
@@ -59,7 +69,12 @@ pub(super) async fn mark_read_moves_forward_only_and_clamps(store: Store) {
     let read = |read_seq, unread_count, position| AppendedChange {
         user: "bob".to_owned(),
         position,
-        change: ChangeRecord::ConversationRead { conversation: key.as_str().to_owned(), read_seq, unread_count },
+        change: ChangeRecord::ConversationRead {
+            conversation: key.as_str().to_owned(),
+            read_seq,
+            unread_count,
+            read_counted: read_seq,
+        },
     };
 
     let marked = store.conversations.mark_read(APP, "bob", &key, Some(2)).await.unwrap();

@@ -66,6 +66,8 @@ pub(super) async fn appended_messages_keep_every_field(store: Store) {
         revoked: false,
         nick: "Alice".to_owned(),
         avatar: "https://example.com/alice.png".to_owned(),
+        // Excluded from unread counts: nothing counted yet.
+        counted_index: 0,
     };
     assert_eq!(stored, expected);
     let history = store.messages.history(APP, &expected.conversation, HistoryRange::Before(None), 10).await.unwrap();

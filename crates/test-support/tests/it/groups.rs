@@ -41,7 +41,7 @@ async fn a_work_group_delivers_to_every_member_but_the_sending_session() {
     // Each initial member hears it joined.
     for events in [&mut alice_events, &mut bob_events, &mut carol_events] {
         match events.next_change().await.change {
-            Change::GroupJoined { group: joined } => assert_eq!(joined.group_id, group.group_id),
+            Change::GroupJoined { group: joined, .. } => assert_eq!(joined.group_id, group.group_id),
             other => panic!("expected groupJoined, got {other:?}"),
         }
     }
@@ -158,4 +158,97 @@ async fn group_errors_have_tencents_codes() {
         2,
         "a refused join changes nothing"
     );
+}
+
+#[tokio::test]
+async fn concurrent_sends_into_one_group_reach_a_member_in_sequence_order() {
+    let server = TestServer::start_with(|config| config.group_messages_per_second = 0).await;
+    let senders = ["s1", "s2", "s3", "s4"];
+    let (owner, _owner_events) = server.client("owner").await;
+    let (_reader, mut reader_events) = server.client("reader").await;
+    let mut members = senders.to_vec();
+    members.push("reader");
+    // Initial members need accounts: logging in makes them.
+    let mut clients = Vec::new();
+    for sender in senders {
+        clients.push(server.client(sender).await);
+    }
+    let group = owner.create_group(create(GroupType::Work, "busy", &members)).await.unwrap();
+    const PER_SENDER: usize = 30;
+    let sends = clients.iter().map(|(client, _)| {
+        let group_id = group.group_id.clone();
+        async move {
+            for index in 0..PER_SENDER {
+                client.send_group_text(&group_id, &format!("message {index}")).await.unwrap();
+            }
+        }
+    });
+    futures_util::future::join_all(sends).await;
+    let mut sequences = Vec::new();
+    while sequences.len() < senders.len() * PER_SENDER {
+        sequences.push(reader_events.next_message().await.sequence);
+    }
+    let expected: Vec<u64> = (1..=(senders.len() * PER_SENDER) as u64).collect();
+    assert_eq!(sequences, expected, "pushes leave in sequence order, none lost or repeated");
+}
+
+#[tokio::test]
+async fn joining_and_quitting_reach_every_session_of_the_user() {
+    let server = TestServer::start().await;
+    let (alice, _alice_events) = server.client("alice").await;
+    let (bob_web, mut bob_web_events) = server.client_on("bob", mynah_proto::requests::Platform::Web).await;
+    let (_bob_phone, mut bob_phone_events) = server.client_on("bob", mynah_proto::requests::Platform::Android).await;
+    let group = alice.create_group(create(GroupType::Meeting, "open", &[])).await.unwrap();
+
+    // Bob joins from the web; his phone, logged in before, hears the group from now on too.
+    bob_web.join_group(&group.group_id).await.unwrap();
+    let sent = alice.send_group_text(&group.group_id, "welcome").await.unwrap();
+    assert_eq!(bob_web_events.next_message().await, sent);
+    assert_eq!(bob_phone_events.next_message().await, sent);
+
+    // A session that logs in after the join listens from its login.
+    let (_bob_pad, mut bob_pad_events) = server.client_on("bob", mynah_proto::requests::Platform::Ios).await;
+    let sent = alice.send_group_text(&group.group_id, "again").await.unwrap();
+    assert_eq!(bob_pad_events.next_message().await, sent);
+
+    bob_web.quit_group(&group.group_id).await.unwrap();
+    alice.send_group_text(&group.group_id, "gone?").await.unwrap();
+    for events in [&mut bob_web_events, &mut bob_phone_events, &mut bob_pad_events] {
+        // Only the change entries of the join and the quit arrive, no message.
+        loop {
+            match tokio::time::timeout(Duration::from_millis(300), events.receiver.recv()).await {
+                Ok(Some(mynah_client::Event::Push(mynah_proto::frames::Push::Change(_)))) => continue,
+                Ok(Some(mynah_client::Event::Push(mynah_proto::frames::Push::Message(message)))) => {
+                    assert_ne!(message.sequence, 3, "a member who quit hears no more of the group");
+                }
+                Ok(other) => panic!("unexpected {other:?}"),
+                Err(_) => break,
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn pushes_carry_the_counted_index_a_joiner_needs_for_its_unread_count() {
+    let server = TestServer::start().await;
+    let (alice, _alice_events) = server.client("alice").await;
+    let (bob, mut bob_events) = server.client("bob").await;
+    let group = alice.create_group(create(GroupType::Meeting, "counted", &[])).await.unwrap();
+    alice.send_group_text(&group.group_id, "one").await.unwrap();
+    alice.send_group_text(&group.group_id, "two").await.unwrap();
+
+    // Bob joins after two counted messages: he has read them.
+    bob.join_group(&group.group_id).await.unwrap();
+    match bob_events.next_change().await.change {
+        Change::GroupJoined { read_counted_index, .. } => assert_eq!(read_counted_index, 2),
+        other => panic!("expected groupJoined, got {other:?}"),
+    }
+    let sent = alice.send_group_text(&group.group_id, "three").await.unwrap();
+    assert_eq!(sent.counted_index, 3);
+    let pushed = bob_events.next_message().await;
+    assert_eq!((pushed.sequence, pushed.counted_index), (3, 3));
+    // The push alone gives the unread count: countedIndex - readCountedIndex.
+    let conversation = bob.get_conversation(&format!("GROUP{}", group.group_id)).await.unwrap();
+    assert_eq!(conversation.read_counted_index, 2);
+    assert_eq!(conversation.unread_count, pushed.counted_index - conversation.read_counted_index);
 }

@@ -2,6 +2,7 @@
 
 mod delivery;
 mod durability;
+mod fanout;
 mod faults;
 mod groups;
 mod http;

@@ -77,7 +77,12 @@ async fn reading_on_one_device_clears_unread_on_all_of_them() {
     let change = bob_desktop_events.next_change().await;
     assert_eq!(
         change.change,
-        Change::ConversationRead { conversation_id: "C2Calice".to_owned(), read_sequence: 5, unread_count: 0 }
+        Change::ConversationRead {
+            conversation_id: "C2Calice".to_owned(),
+            read_sequence: 5,
+            unread_count: 0,
+            read_counted_index: 5
+        }
     );
     // The session that read also hears of it, so every session's position stays gap-free.
     assert_eq!(bob_phone_events.next_change().await, change);

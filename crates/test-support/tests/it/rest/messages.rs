@@ -219,7 +219,12 @@ async fn read_marks_and_unread_counts_follow_the_rest_api() {
     let read = next_change_where(&mut bob_events, |change| matches!(change, Change::ConversationRead { .. })).await;
     assert_eq!(
         read.change,
-        Change::ConversationRead { conversation_id: "C2Calice".to_owned(), read_sequence: 2, unread_count: 0 }
+        Change::ConversationRead {
+            conversation_id: "C2Calice".to_owned(),
+            read_sequence: 2,
+            unread_count: 0,
+            read_counted_index: 2
+        }
     );
     assert_eq!(bob.get_total_unread_message_count().await.unwrap(), 1);
     let counts = rest.ok("openim/get_c2c_unread_msg_num", json!({ "To_Account": "bob" })).await;
@@ -317,7 +322,12 @@ async fn admin_set_msg_read_honours_msg_read_time() {
     let read = next_change_where(&mut bob_events, |change| matches!(change, Change::ConversationRead { .. })).await;
     assert_eq!(
         read.change,
-        Change::ConversationRead { conversation_id: "C2Calice".to_owned(), read_sequence: 2, unread_count: 1 }
+        Change::ConversationRead {
+            conversation_id: "C2Calice".to_owned(),
+            read_sequence: 2,
+            unread_count: 1,
+            read_counted_index: 2
+        }
     );
     assert_eq!(bob.get_total_unread_message_count().await.unwrap(), 1);
 
