@@ -310,6 +310,10 @@ pub enum Change {
     #[serde(rename_all = "camelCase")]
     GroupJoined {
         group: Group,
+        /// The joiner's read mark in the group's conversation: what came before it is the group's
+        /// history to this user, so a client starts the conversation's gap-free prefix there.
+        #[serde(default)]
+        read_sequence: u64,
         #[serde(default)]
         read_counted_index: u64,
     },

@@ -176,17 +176,19 @@ impl Service {
                 // the group is read once per event.
                 let member = self.store().groups.get_member(app, group_id, &appended.user).await.map_err(internal)?;
                 let key = ConversationKey::group(group_id);
-                let read_counted_index = self
+                let (read_sequence, read_counted_index) = self
                     .store()
                     .conversations
                     .get_conversation(app, &appended.user, &key)
                     .await
                     .map_err(internal)?
-                    .map_or(0, |record| record.read_counted);
+                    .map_or((0, 0), |record| (record.read_seq, record.read_counted));
                 match group {
-                    Some(group) => {
-                        Change::GroupJoined { group: convert::group(&group, member.as_ref()), read_counted_index }
-                    }
+                    Some(group) => Change::GroupJoined {
+                        group: convert::group(&group, member.as_ref()),
+                        read_sequence,
+                        read_counted_index,
+                    },
                     // The group was dismissed since; to the client that is the same as having left.
                     None => Change::GroupLeft { group_id: group_id.clone() },
                 }

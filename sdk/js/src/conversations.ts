@@ -207,17 +207,18 @@ export class ConversationStore {
   /**
    * Lists a conversation first met through one of its stored messages, without asking the server
    * (the message's `countedIndex` and `readCountedIndex`, the user's read mark in it, say all that
-   * is needed: `docs/protocol.md`, "Sync"). The messages before it count as history.
+   * is needed: `docs/protocol.md`, "Sync"). The messages up to the read mark count as history.
    */
-  startFromMessage(message: Message, readCountedIndex: number): ConversationState {
+  startFromMessage(message: Message, readCountedIndex: number, readSequence: number): ConversationState {
     const view = new Conversation();
     view.conversationID = message.conversationID;
     view.type = message.conversationType;
     const state: ConversationState = {
       view,
       lastSequence: 0,
-      readSequence: 0,
-      seenSequence: message.sequence - 1,
+      readSequence,
+      // What came before the read mark is history here; anything after it not yet seen is a gap.
+      seenSequence: readSequence,
       ahead: new Set(),
       countedThrough: 0,
       readCountedIndex,

@@ -63,6 +63,15 @@ const RESYNC_RETRY_MS = 1000;
 /** Page size for catching up (the server's maximum). */
 const CATCH_UP_PAGE = 100;
 
+/** The most conversations the server's `getConversationList` returns. */
+const SNAPSHOT_LIMIT = 500;
+
+/** Where a conversation not listed here was read up to, from a change entry. */
+interface UnlistedReadMark {
+  readSequence: number;
+  readCountedIndex: number;
+}
+
 /** Keeps conversations, messages and groups in step with the server. */
 export class Synchronizer {
   private queue: Promise<void> = Promise.resolve();
@@ -84,10 +93,13 @@ export class Synchronizer {
   /** Messages already handed to the app, or created by this instance (never announced). */
   private readonly announced = new WeakSet<Message>();
   /**
-   * Read marks (`readCountedIndex`) of conversations not listed here, from `groupJoined` and
-   * `conversationRead` changes: a later push of such a conversation lists it without a request.
+   * Read marks of conversations not listed here, from `groupJoined` and `conversationRead`
+   * changes: a later push of such a conversation lists it without a request, its gap-free prefix
+   * starting at the read mark (what came before is history to this user).
    */
-  private readonly readMarksOfUnlisted = new Map<string, number>();
+  private readonly readMarksOfUnlisted = new Map<string, UnlistedReadMark>();
+  /** Whether the initial snapshot held every conversation with messages (it was under its limit). */
+  private snapshotComplete = false;
   /** The gaps of conversations, filled when due. */
   private readonly gaps = new MessageGaps({
     window: (conversationID) => this.host.conversations.get(conversationID),
@@ -163,6 +175,7 @@ export class Synchronizer {
       for (const wire of snapshot.conversationList) this.applyServerConversation(wire);
       this.changes.position = snapshot.position;
       this.snapshotTaken = true;
+      this.snapshotComplete = snapshot.conversationList.length < SNAPSHOT_LIMIT;
       const { groupList } = await this.call(generation, 'getGroupList', {});
       this.host.groups.replaceAll(groupList);
       this.host.conversations.refreshGroupProfiles();
@@ -322,16 +335,24 @@ export class Synchronizer {
     const conversationID = message.conversationID;
     const known = this.host.conversations.get(conversationID);
     if (known) return known;
-    if (this.snapshotTaken && messageInternals(message).countedIndex !== undefined) {
-      // A C2C conversation met for the first time is new: nothing in it was read yet. A group's
-      // read mark comes with its `groupJoined` change.
-      const readCountedIndex = this.readMarksOfUnlisted.get(conversationID) ?? 0;
+    const readMark = this.readMarksOfUnlisted.get(conversationID) ?? this.readMarkOfNewC2c(message);
+    if (this.snapshotTaken && messageInternals(message).countedIndex !== undefined && readMark) {
       this.readMarksOfUnlisted.delete(conversationID);
       this.conversationsDirty = true;
-      return this.host.conversations.startFromMessage(message, readCountedIndex);
+      return this.host.conversations.startFromMessage(message, readMark.readCountedIndex, readMark.readSequence);
     }
     await this.learnConversation(generation, conversationID, message.sequence);
     return this.host.conversations.get(conversationID);
+  }
+
+  /**
+   * The read mark of a C2C conversation the snapshot did not list: nothing read, nothing before it
+   * (the snapshot listed every conversation that had messages, unless it was cut at its limit).
+   * Undefined for a group, whose history ends where its `groupJoined` says.
+   */
+  private readMarkOfNewC2c(message: Message): UnlistedReadMark | undefined {
+    if (message.conversationType !== TYPES.CONV_C2C || !this.snapshotComplete) return undefined;
+    return { readSequence: 0, readCountedIndex: 0 };
   }
 
   /** Applies one server message: cache, counters, and delivery when it is new. */
@@ -555,7 +576,9 @@ export class Synchronizer {
         if (skipReads) return;
         if (!this.host.conversations.get(change.conversationID)) {
           // Remembered for the conversation's next push; only an older server needs the request.
-          if (change.readCountedIndex !== undefined) this.readMarksOfUnlisted.set(change.conversationID, change.readCountedIndex);
+          if (change.readCountedIndex !== undefined) {
+            this.readMarksOfUnlisted.set(change.conversationID, { readSequence: change.readSequence, readCountedIndex: change.readCountedIndex });
+          }
           else await this.learnConversation(generation, change.conversationID);
           return;
         }
@@ -579,7 +602,9 @@ export class Synchronizer {
           // Listed already when the group's first push came before this entry (it was held behind
           // a gap): its read mark then started at 0 and moves up to the join's.
           if (this.host.conversations.raiseReadMark(conversationID, change.readCountedIndex)) this.conversationsDirty = true;
-          else if (!this.host.conversations.get(conversationID)) this.readMarksOfUnlisted.set(conversationID, change.readCountedIndex);
+          else if (!this.host.conversations.get(conversationID) && change.readSequence !== undefined) {
+            this.readMarksOfUnlisted.set(conversationID, { readSequence: change.readSequence, readCountedIndex: change.readCountedIndex });
+          }
         }
         const isNew = this.host.groups.get(change.group.groupID) === undefined;
         this.host.groups.upsert(change.group);

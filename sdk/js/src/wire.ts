@@ -160,7 +160,7 @@ export interface WireGroup {
 /** `objects.rs` `Change` (internally tagged by `kind`). */
 export type WireChange =
   | { kind: 'conversationRead'; conversationID: string; readSequence: number; unreadCount: number; readCountedIndex?: number }
-  | { kind: 'groupJoined'; group: WireGroup; readCountedIndex?: number }
+  | { kind: 'groupJoined'; group: WireGroup; readSequence?: number; readCountedIndex?: number }
   | { kind: 'groupLeft'; groupID: string }
   | { kind: 'messageRevoked'; conversationID: string; messageID: string; sequence: number }
   | { kind: 'messageModified'; conversationID: string; messageID: string; sequence: number; message: WireMessage | null }

@@ -184,7 +184,7 @@ function addMember(group: Json, userID: string, role: string, joinTime: number):
   const conversationID = `GROUP${group.groupID}`;
   const messages = state.threads[conversationID]?.messages ?? [];
   (state.reads[userID] ??= {})[conversationID] = messages.length;
-  return { kind: 'groupJoined', group: groupView(group, userID), readCountedIndex: countedAt(messages, messages.length) };
+  return { kind: 'groupJoined', group: groupView(group, userID), readSequence: messages.length, readCountedIndex: countedAt(messages, messages.length) };
 }
 function requireGroup(groupID: string): Json {
   const group = state.groups[groupID];

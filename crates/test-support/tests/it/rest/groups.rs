@@ -41,7 +41,7 @@ async fn an_administrator_creates_fills_and_empties_a_group() {
     let group_id = created["GroupId"].as_str().unwrap().to_owned();
     assert!(group_id.starts_with("@TGS#"));
     let joined = next_change_where(&mut bob_events, |change| matches!(change, Change::GroupJoined { .. })).await;
-    let Change::GroupJoined { group, read_counted_index } = joined.change else { unreachable!() };
+    let Change::GroupJoined { group, read_counted_index, .. } = joined.change else { unreachable!() };
     assert_eq!(read_counted_index, 0, "a new group has counted nothing");
     assert_eq!((group.group_id.as_str(), group.owner_id.as_str(), group.member_count), (group_id.as_str(), ADMIN, 3));
     assert_eq!(group.self_info.unwrap().role, MemberRole::Member);
