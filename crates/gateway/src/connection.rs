@@ -345,6 +345,11 @@ async fn serve_session(
             }
         }
     };
+    // A request being served is finished on its own task, its reply dropped: a send that committed
+    // must still be pushed to the others (the service runs sends inline, trusting this).
+    if let Some(pending) = pending.take() {
+        gateway.tasks.spawn(pending);
+    }
     // Unregistered before the last frames: a client that does not read them is offline already.
     drop(subscription);
     let Ending { how, farewell, at_once } = ending;

@@ -14,7 +14,7 @@ use mynah_proto::requests::{SendMessageRequest, SendMessageResult};
 use mynah_store::{AppId, ConversationKey, HistoryRange, NewMessage, StoredMessage};
 
 use crate::error::{ServiceError, ServiceResult};
-use crate::send::{Append, Fanout, Sender};
+use crate::send::{Append, Fanout, Run, Sender};
 use crate::sequencer::OwnedTopic;
 use crate::{Origin, Service, convert};
 
@@ -142,7 +142,7 @@ impl Service {
             let topics = vec![OwnedTopic::User(import.to.clone()), OwnedTopic::User(import.from.clone())];
             let fanout = Fanout { topics, except_session: None };
             let (message, _duplicate) = self
-                .commit_and_publish(new_message, Append::Admin, fanout)
+                .commit_and_publish(new_message, Append::Admin, fanout, Run::Detached)
                 .await
                 .map_err(|error| ServiceError::from_store("importmsg", error, ErrorCode::OPENIM_INTERNAL))?;
             return Ok(message);

@@ -27,7 +27,8 @@
 //!
 //! The service sees only the store, bus and session-registry ports; it never names a backend and
 //! never does I/O of its own. It spawns tasks only where a request must not be able to stop work
-//! (an append and its push) and for the sequencer's gap timer, so it needs a tokio runtime.
+//! (an administrator's append and its push; a session's requests are finished by the gateway) and
+//! for the sequencer's gap timer, so it needs a tokio runtime.
 
 pub mod accounts;
 pub mod admin_groups;
