@@ -32,7 +32,7 @@ use mynah_proto::frames::Push;
 use mynah_proto::requests::Platform;
 
 pub use ids::SessionIds;
-pub use local::LocalBus;
+pub use local::{LocalBus, TopicInterest};
 pub use queue::{QueueReceiver, QueueSender, Taken};
 
 /// The SDKAppID that scopes every topic.
@@ -64,6 +64,11 @@ pub struct SharedPush {
 impl SharedPush {
     pub fn new(push: Push) -> Arc<SharedPush> {
         Arc::new(SharedPush { push, encoded: OnceLock::new() })
+    }
+
+    /// A push that arrived already encoded (from another node): `encoded` must be its encoding.
+    pub fn with_encoded(push: Push, encoded: Arc<str>) -> Arc<SharedPush> {
+        Arc::new(SharedPush { push, encoded: OnceLock::from(encoded) })
     }
 
     /// The encoded frame, computed by the first caller and shared by the rest.

@@ -23,12 +23,33 @@ pub struct LocalBus {
     registry: LocalRegistry,
 }
 
+/// Told when a topic gains its first session on this bus or loses its last one: a cluster backend
+/// that wraps a [`LocalBus`] listens to other nodes only for the topics this node has sessions in.
+///
+/// It is called with the lock that orders the topic's changes held, so the calls for one topic
+/// come in the order the changes happened; it must not block or call back into the bus.
+pub trait TopicInterest: Send + Sync + 'static {
+    fn changed(&self, app: AppId, topic: Topic<'_>, interested: bool);
+}
+
 impl Default for LocalBus {
     fn default() -> LocalBus {
+        LocalBus::build(None)
+    }
+}
+
+impl LocalBus {
+    /// A bus that tells `interest` whenever a topic gains its first session or loses its last.
+    pub fn with_interest(interest: Arc<dyn TopicInterest>) -> LocalBus {
+        LocalBus::build(Some(interest))
+    }
+
+    fn build(interest: Option<Arc<dyn TopicInterest>>) -> LocalBus {
         LocalBus {
             inner: Arc::new(Inner {
                 shards: (0..SHARDS).map(|_| Mutex::new(Shard::default())).collect(),
                 hasher: RandomState::new(),
+                interest,
             }),
             registry: LocalRegistry::default(),
         }
@@ -41,7 +62,11 @@ impl Bus for LocalBus {
         let (sender, receiver) = session_queue();
         let entry = Arc::new(Entry { session, sender, groups: Mutex::new(EntryGroups::default()) });
         let key = self.inner.key(app, Kind::User, user);
-        self.inner.lock(key.shard()).add(key, entry.clone());
+        let mut shard = self.inner.lock(key.shard());
+        if shard.add(key, entry.clone()) {
+            self.inner.tell(key, true);
+        }
+        drop(shard);
         let guard = Unsubscribe { inner: self.inner.clone(), app, user: user.to_owned(), entry };
         Subscription::new(receiver, Box::new(guard))
     }
@@ -96,7 +121,7 @@ impl Bus for LocalBus {
             Delivery::Kick { session, .. } => (None, Some(*session)),
         };
         let mut shard = self.inner.lock(key.shard());
-        shard.update(key, |entries| {
+        let emptied = shard.update(key, |entries| {
             entries.retain(|entry| {
                 if Some(entry.session) == except || only.is_some_and(|only| only != entry.session) {
                     return true;
@@ -114,6 +139,9 @@ impl Bus for LocalBus {
                 }
             })
         });
+        if emptied {
+            self.inner.tell(key, false);
+        }
     }
 }
 
@@ -181,27 +209,40 @@ impl Shard {
         bucket.iter().find(|topic| key.matches(topic)).map(|topic| &topic.entries)
     }
 
-    fn add(&mut self, key: TopicKey<'_>, entry: Arc<Entry>) {
+    /// Adds a session to the topic; true if the topic had none.
+    fn add(&mut self, key: TopicKey<'_>, entry: Arc<Entry>) -> bool {
         let bucket = self.topics.entry(key.hash).or_default();
         match bucket.iter_mut().find(|topic| key.matches(topic)) {
-            Some(topic) => topic.entries.push(entry),
+            Some(topic) => {
+                topic.entries.push(entry);
+                false
+            }
             None => {
-                bucket.push(TopicSessions { app: key.app, kind: key.kind, name: key.name.into(), entries: vec![entry] })
+                bucket.push(TopicSessions {
+                    app: key.app,
+                    kind: key.kind,
+                    name: key.name.into(),
+                    entries: vec![entry],
+                });
+                true
             }
         }
     }
 
-    /// Applies `change` to the topic's sessions, then forgets the topic if none are left.
-    fn update(&mut self, key: TopicKey<'_>, change: impl FnOnce(&mut Vec<Arc<Entry>>)) {
-        let Some(bucket) = self.topics.get_mut(&key.hash) else { return };
-        let Some(position) = bucket.iter().position(|topic| key.matches(topic)) else { return };
+    /// Applies `change` to the topic's sessions, then forgets the topic if none are left; true if
+    /// it did.
+    fn update(&mut self, key: TopicKey<'_>, change: impl FnOnce(&mut Vec<Arc<Entry>>)) -> bool {
+        let Some(bucket) = self.topics.get_mut(&key.hash) else { return false };
+        let Some(position) = bucket.iter().position(|topic| key.matches(topic)) else { return false };
         change(&mut bucket[position].entries);
-        if bucket[position].entries.is_empty() {
-            bucket.swap_remove(position);
-            if bucket.is_empty() {
-                self.topics.remove(&key.hash);
-            }
+        if !bucket[position].entries.is_empty() {
+            return false;
         }
+        bucket.swap_remove(position);
+        if bucket.is_empty() {
+            self.topics.remove(&key.hash);
+        }
+        true
     }
 }
 
@@ -249,11 +290,24 @@ impl Hasher for Prehashed {
 struct Inner {
     shards: Vec<Mutex<Shard>>,
     hasher: RandomState,
+    interest: Option<Arc<dyn TopicInterest>>,
 }
 
 impl Inner {
     fn key<'a>(&self, app: AppId, kind: Kind, name: &'a str) -> TopicKey<'a> {
         TopicKey { app, kind, name, hash: self.hasher.hash_one((kind, app, name)) }
+    }
+
+    /// Tells the interest listener, if any, that the topic gained its first session or lost its
+    /// last. Called with the topic's shard locked, so one topic's calls keep their order.
+    fn tell(&self, key: TopicKey<'_>, interested: bool) {
+        if let Some(interest) = &self.interest {
+            let topic = match key.kind {
+                Kind::User => Topic::User(key.name),
+                Kind::Group => Topic::Group(key.name),
+            };
+            interest.changed(key.app, topic, interested);
+        }
     }
 
     fn lock(&self, index: usize) -> MutexGuard<'_, Shard> {
@@ -283,9 +337,11 @@ impl Inner {
         let key = self.key(app, Kind::Group, group);
         let mut shard = self.lock(key.shard());
         if decided.member {
-            shard.add(key, entry.clone());
-        } else {
-            shard.update(key, |entries| entries.retain(|other| !Arc::ptr_eq(other, entry)));
+            if shard.add(key, entry.clone()) {
+                self.tell(key, true);
+            }
+        } else if shard.update(key, |entries| entries.retain(|other| !Arc::ptr_eq(other, entry))) {
+            self.tell(key, false);
         }
     }
 }
@@ -310,14 +366,16 @@ impl Drop for Unsubscribe {
             entry_groups.gone = true;
             entry_groups.decided.drain().filter(|(_, decided)| decided.member).map(|(group, _)| group).collect()
         };
+        let leave = |key: TopicKey<'_>| {
+            let mut shard = self.inner.lock(key.shard());
+            if shard.update(key, |entries| entries.retain(|other| !Arc::ptr_eq(other, &self.entry))) {
+                self.inner.tell(key, false);
+            }
+        };
         for group in groups {
-            let key = self.inner.key(self.app, Kind::Group, &group);
-            self.inner
-                .lock(key.shard())
-                .update(key, |entries| entries.retain(|other| !Arc::ptr_eq(other, &self.entry)));
+            leave(self.inner.key(self.app, Kind::Group, &group));
         }
-        let key = self.inner.key(self.app, Kind::User, &self.user);
-        self.inner.lock(key.shard()).update(key, |entries| entries.retain(|other| !Arc::ptr_eq(other, &self.entry)));
+        leave(self.inner.key(self.app, Kind::User, &self.user));
     }
 }
 
@@ -332,5 +390,34 @@ mod tests {
             (Arc::new(bus.clone()) as Arc<dyn Bus>, Arc::new(bus) as Arc<dyn SessionRegistry>)
         })
         .await;
+    }
+
+    #[derive(Default)]
+    struct Recorded(Mutex<Vec<String>>);
+
+    impl TopicInterest for Recorded {
+        fn changed(&self, app: AppId, topic: Topic<'_>, interested: bool) {
+            lock(&self.0).push(format!("{app} {topic:?} {interested}"));
+        }
+    }
+
+    #[tokio::test]
+    async fn interest_is_told_of_a_topics_first_and_last_session() {
+        let recorded = Arc::new(Recorded::default());
+        let bus = LocalBus::with_interest(recorded.clone());
+        let take = || std::mem::take(&mut *lock(&recorded.0));
+        let web = bus.subscribe(1, "alice", 1).await;
+        let phone = bus.subscribe(1, "alice", 2).await;
+        assert_eq!(take(), ["1 User(\"alice\") true"]);
+        bus.join_group(1, "alice", "g", 1).await;
+        bus.join_group(1, "alice", "g", 2).await;
+        assert_eq!(take(), ["1 Group(\"g\") true"]);
+        drop(web);
+        assert!(take().is_empty(), "the phone still listens");
+        bus.leave_group(1, "alice", "g", 3).await;
+        assert_eq!(take(), ["1 Group(\"g\") false"]);
+        bus.join_group(1, "alice", "h", 4).await;
+        drop(phone);
+        assert_eq!(take(), ["1 Group(\"h\") true", "1 Group(\"h\") false", "1 User(\"alice\") false"]);
     }
 }
