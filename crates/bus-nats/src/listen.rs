@@ -10,6 +10,9 @@ use mynah_bus::{AppId, Bus, Delivery, LocalBus, Topic, TopicInterest};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
+/// How long a subscribe or group load waits for the NATS server to confirm its subscriptions.
+const SETTLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
 use crate::subjects::Subjects;
 use crate::wire::{Message, push_delivery};
 
@@ -54,6 +57,16 @@ impl TopicInterest for Forward {
 /// A subject's reader; dropping it stops the reader, which drops (unsubscribes) its subscription.
 struct Reader(JoinHandle<()>);
 
+impl Reader {
+    /// Stops the reader and waits until its subscription is dropped, so the unsubscription is
+    /// queued on the connection before anything the listener sends next (a settle round trip).
+    async fn stop(mut self) {
+        self.0.abort();
+        // An aborted task's handle resolves once the task is dropped; its outcome tells nothing.
+        let _ = (&mut self.0).await;
+    }
+}
+
 impl Drop for Reader {
     fn drop(&mut self) {
         self.0.abort();
@@ -68,37 +81,65 @@ pub(crate) async fn run(
     local: LocalBus,
 ) {
     let mut readers: HashMap<String, Reader> = HashMap::new();
-    while let Some(command) = commands.recv().await {
-        match command {
-            Command::Interest { app, kind, name, interested } => {
-                let subject = subjects.topic(app, kind.topic(&name));
-                if !interested {
-                    readers.remove(&subject);
-                    continue;
-                }
-                if readers.contains_key(&subject) {
-                    continue;
-                }
-                match client.subscribe(subject.clone()).await {
-                    Ok(subscriber) => {
-                        let reader = tokio::spawn(read(subscriber, local.clone(), app, kind, name));
-                        readers.insert(subject, Reader(reader));
+    while let Some(first) = commands.recv().await {
+        // Everything queued is applied first, then one round trip answers every settle among it:
+        // a burst of logins costs one round trip, not one each.
+        let mut waiting = Vec::new();
+        let mut next = Some(first);
+        while let Some(command) = next {
+            match command {
+                Command::Interest { app, kind, name, interested } => {
+                    let subject = subjects.topic(app, kind.topic(&name));
+                    if interested {
+                        if !readers.contains_key(&subject) {
+                            listen(&client, &local, &mut readers, subject, app, kind, name).await;
+                        }
+                    } else if let Some(reader) = readers.remove(&subject) {
+                        reader.stop().await;
                     }
-                    // Only a closed connection refuses; its sessions learn what they miss at sync.
-                    Err(error) => tracing::warn!(%error, subject, "NATS subscribe failed"),
                 }
+                Command::Settle(done) => waiting.push(done),
             }
-            Command::Settle(done) => {
-                // A request nobody answers comes back as "no responders" once the server has
-                // handled every subscription sent before it on this connection.
-                match client.request(subjects.settle(), bytes::Bytes::new()).await {
-                    Err(error) if error.kind() == async_nats::RequestErrorKind::NoResponders => {}
-                    Err(error) => tracing::warn!(%error, "NATS settle round trip failed"),
-                    Ok(_) => tracing::warn!("something answers the NATS settle subject"),
-                }
+            next = commands.try_recv().ok();
+        }
+        if !waiting.is_empty() {
+            settle(&client, &subjects).await;
+            for done in waiting {
                 let _ = done.send(());
             }
         }
+    }
+}
+
+async fn listen(
+    client: &async_nats::Client,
+    local: &LocalBus,
+    readers: &mut HashMap<String, Reader>,
+    subject: String,
+    app: AppId,
+    kind: Kind,
+    name: Box<str>,
+) {
+    match client.subscribe(subject.clone()).await {
+        Ok(subscriber) => {
+            let reader = tokio::spawn(read(subscriber, local.clone(), app, kind, name));
+            readers.insert(subject, Reader(reader));
+        }
+        // Only a closed connection refuses; its sessions learn what they miss at sync.
+        Err(error) => tracing::warn!(%error, subject, "NATS subscribe failed"),
+    }
+}
+
+/// Waits until the server has handled everything this connection sent so far: a request nobody
+/// answers comes back as "no responders" after it. Bounded, so a NATS outage delays a login by
+/// at most `SETTLE_TIMEOUT` (its sessions then learn what they miss at their next sync).
+async fn settle(client: &async_nats::Client, subjects: &Subjects) {
+    let request = client.request(subjects.settle(), bytes::Bytes::new());
+    match tokio::time::timeout(SETTLE_TIMEOUT, request).await {
+        Ok(Err(error)) if error.kind() == async_nats::RequestErrorKind::NoResponders => {}
+        Ok(Err(error)) => tracing::warn!(%error, "NATS settle round trip failed"),
+        Ok(Ok(_)) => tracing::warn!("something answers the NATS settle subject"),
+        Err(_) => tracing::warn!("NATS settle round trip timed out"),
     }
 }
 

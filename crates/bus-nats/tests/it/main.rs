@@ -3,4 +3,5 @@
 
 mod common;
 mod conformance;
+mod interest;
 mod two_nodes;

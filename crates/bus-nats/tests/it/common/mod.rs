@@ -9,6 +9,7 @@ use mynah_bus_nats::NatsBus;
 pub struct NatsServer {
     child: Child,
     pub url: String,
+    monitor_port: u16,
 }
 
 impl NatsServer {
@@ -22,15 +23,16 @@ impl NatsServer {
             eprintln!("SKIPPED: nats-server not installed (apt-get install nats-server)");
             return None;
         };
-        // A free port: bound by the OS, released for the server to take.
-        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        // Free ports: bound by the OS, released for the server to take.
+        let free_port = || TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let (port, monitor_port) = (free_port(), free_port());
         let child = Command::new(binary)
-            .args(["-a", "127.0.0.1", "-p", &port.to_string()])
+            .args(["-a", "127.0.0.1", "-p", &port.to_string(), "-m", &monitor_port.to_string()])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .expect("nats-server starts");
-        let server = NatsServer { child, url: format!("nats://127.0.0.1:{port}") };
+        let server = NatsServer { child, url: format!("nats://127.0.0.1:{port}"), monitor_port };
         for _ in 0..100 {
             if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
                 return Some(server);
@@ -42,6 +44,20 @@ impl NatsServer {
 
     pub async fn node(&self) -> NatsBus {
         NatsBus::connect(&self.url).await.expect("connects to the test nats-server")
+    }
+}
+
+impl NatsServer {
+    /// How many subscriptions the server holds, from its monitoring endpoint (`/subsz`).
+    pub async fn subscriptions(&self) -> u64 {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", self.monitor_port)).await.unwrap();
+        stream.write_all(b"GET /subsz HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").await.unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).await.unwrap();
+        let body = &response[response.find("\r\n\r\n").expect("an HTTP response") + 4..];
+        let subsz: serde_json::Value = serde_json::from_str(body).expect("JSON from /subsz");
+        subsz["num_subscriptions"].as_u64().expect("num_subscriptions")
     }
 }
 
