@@ -32,6 +32,9 @@ use crate::listen::{Command, Forward};
 use crate::subjects::Subjects;
 use crate::wire::Message;
 
+/// How long a publish may wait for room in the NATS client's queue.
+const PUBLISH_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(100);
+
 /// Why a [`NatsBus`] could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum NatsBusError {
@@ -90,11 +93,21 @@ impl NatsBus {
         }
     }
 
+    /// Sends a message to other nodes. Never waits long on NATS: while the connection is down the
+    /// message is dropped (the client's command queue would fill and stall every publisher), and a
+    /// publish stuck behind a full queue gives up after `PUBLISH_TIMEOUT`. Other nodes' sessions
+    /// find what they missed at their next sync.
     async fn send(&self, app: AppId, topic: Topic<'_>, message: &Message<'_>) {
+        let client = &self.shared.client;
+        if client.connection_state() != async_nats::connection::State::Connected {
+            tracing::debug!("NATS is disconnected: a bus message stays on this node");
+            return;
+        }
         let subject = self.shared.subjects.topic(app, topic);
-        if let Err(error) = self.shared.client.publish(subject, message.encode()).await {
-            // Other nodes' sessions miss this notification and find it at their next sync.
-            tracing::warn!(%error, "NATS publish failed");
+        match tokio::time::timeout(PUBLISH_TIMEOUT, client.publish(subject, message.encode())).await {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => tracing::warn!(%error, "NATS publish failed"),
+            Err(_) => tracing::warn!("NATS publish timed out"),
         }
     }
 }
