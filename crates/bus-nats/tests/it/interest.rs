@@ -3,9 +3,7 @@
 
 use mynah_bus::Bus;
 
-use crate::common::NatsServer;
-
-const APP: u64 = 1;
+use crate::common::{APP, NatsServer};
 
 #[tokio::test]
 async fn a_node_listens_only_to_the_topics_its_sessions_are_in() {

@@ -4,4 +4,5 @@
 mod common;
 mod conformance;
 mod interest;
+mod outage;
 mod two_nodes;

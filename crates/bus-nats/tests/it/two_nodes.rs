@@ -1,38 +1,11 @@
 //! Two `NatsBus` nodes on one NATS server: what one node publishes or changes reaches the other
 //! node's sessions, once each and in order.
 
-use std::time::Duration;
-
-use mynah_bus::{Bus, Delivery, SharedPush, Subscription, Topic};
+use mynah_bus::{Bus, Delivery, Subscription, Topic};
 use mynah_bus_nats::NatsBus;
 use mynah_proto::codes::KickReason;
-use mynah_proto::frames::Push;
-use mynah_proto::requests::Kicked;
 
-use crate::common::NatsServer;
-
-const APP: u64 = 1;
-/// Long enough for a message to cross a loopback NATS server many times over.
-const SETTLE: Duration = Duration::from_millis(300);
-
-/// A push told apart by its `except_session`, which names no real session.
-fn marked(marker: u64) -> Delivery {
-    let push = SharedPush::new(Push::Kicked(Kicked { reason: KickReason::RestApi }));
-    Delivery::Push { push, except_session: Some(1_000_000 + marker) }
-}
-
-/// The markers of the pushes (and the sessions of the kicks) that arrived within `SETTLE`.
-async fn received(subscription: &mut Subscription) -> Vec<String> {
-    tokio::time::sleep(SETTLE).await;
-    let mut seen = Vec::new();
-    while let Some(delivery) = subscription.receiver.try_recv() {
-        seen.push(match delivery {
-            Delivery::Push { except_session, .. } => format!("push {}", except_session.unwrap_or(0) - 1_000_000),
-            Delivery::Kick { session, .. } => format!("kick {session}"),
-        });
-    }
-    seen
-}
+use crate::common::{APP, NatsServer, marked, received};
 
 /// Publishes probes to a group topic from `node` until `subscription` gets one (`listening`) or
 /// stops getting them (`!listening`), then discards what arrived: a membership change on another
