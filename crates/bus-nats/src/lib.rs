@@ -6,7 +6,7 @@
 //!   listens on NATS only to the subjects of the topics its sessions are in.
 //! - [`subjects`]: the NATS subject of each topic, scoped by app.
 //! - [`wire`]: what travels on a subject (a push, a kick, a membership change).
-//! - [`listen`]: the task that subscribes and unsubscribes subjects as local interest comes and
+//! - `listen`: the task that subscribes and unsubscribes subjects as local interest comes and
 //!   goes, and the readers that hand what other nodes publish to the local sessions.
 //!
 //! A publish delivers to this node's sessions at once and sends one NATS message to the topic's

@@ -1,5 +1,6 @@
 //! The conformance suite of the bus and session-registry ports: one function over a factory of
-//! fresh backends, run by every backend's tests ([`LocalBus`](crate::LocalBus) today).
+//! fresh backends, run by every backend's tests ([`LocalBus`](crate::LocalBus), and `NatsBus` in
+//! `mynah-bus-nats`).
 
 use std::collections::VecDeque;
 use std::sync::Arc;

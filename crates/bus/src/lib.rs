@@ -10,7 +10,9 @@
 //! - [`SessionRegistry`]: the presence port: register a session with its platform and login start,
 //!   list a user's sessions, ask whether a user is online.
 //! - [`ids`]: session ids that are unique across nodes.
-//! - [`local`]: [`LocalBus`], the in-process backend of a single node (both ports).
+//! - [`local`]: [`LocalBus`], the in-process backend of a single node (both ports); a [`TopicInterest`]
+//!   given to it learns when a topic gains its first session or loses its last (what a cluster
+//!   backend wrapping it listens to).
 //! - [`registry`]: the registry half of [`LocalBus`].
 //! - [`queue`]: a session's bounded delivery queue, which costs almost nothing while empty.
 //! - [`conformance`]: the suite every backend of both ports must pass.
