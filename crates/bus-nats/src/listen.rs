@@ -10,11 +10,11 @@ use mynah_bus::{AppId, Bus, Delivery, LocalBus, Topic, TopicInterest};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
-/// How long a subscribe or group load waits for the NATS server to confirm its subscriptions.
-const SETTLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
-
 use crate::subjects::Subjects;
 use crate::wire::{Message, push_delivery};
+
+/// How long a subscribe or group load waits for the NATS server to confirm its subscriptions.
+const SETTLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// What the listening task is asked to do, in order.
 pub(crate) enum Command {
