@@ -1,0 +1,186 @@
+//! The schema, as hand-written migrations applied in order on start.
+//!
+//! A migration is never edited once released: a schema change is a new entry at the end of
+//! [`MIGRATIONS`]. The tables mirror the SQLite store's (`mynah-store-sqlite`'s `migrations.rs`, which
+//! documents what each row means) in PostgreSQL types; every key starts with `app` so two apps never
+//! share a row. Differences from SQLite: the column SQLite calls `user` is `user_id` (`user` is a
+//! reserved word in PostgreSQL), flags are `BOOLEAN`, numbers `BIGINT`, and the first migration
+//! already holds the columns SQLite added later (sender nick/avatar, outbox claims).
+//!
+//! # Several nodes starting at once
+//!
+//! [`migrate`] runs in one transaction that first takes a transaction-level advisory lock
+//! ([`MIGRATION_LOCK`]): a second node blocks there until the first commits, then sees the versions
+//! the first recorded in `schema_migrations` and applies nothing. The lock is released by the commit
+//! or the rollback, so a node that dies mid-migration leaves neither a lock nor a half-applied schema
+//! (PostgreSQL's DDL is transactional). `schema_migrations.version` is a primary key, so a migration
+//! can never be recorded twice.
+//!
+//! Why not sqlx's migrator: it reads migrations from a directory of `.sql` files (at build time with
+//! `migrate!`) and checksums them, while this schema lives beside its documentation as Rust constants,
+//! numbered like the SQLite store's; the locking it would add is the dozen lines below.
+
+use sqlx::postgres::PgPool;
+
+/// The migrations, oldest first. Entry `i` is recorded as version `i + 1`.
+pub const MIGRATIONS: &[&str] = &[SCHEMA_V1];
+
+/// The advisory lock key every node takes while migrating (an arbitrary constant: "mynah" in ASCII).
+pub const MIGRATION_LOCK: i64 = 0x006d_796e_6168;
+
+/// The first schema: SQLite's five migrations folded into one.
+const SCHEMA_V1: &str = "
+CREATE TABLE conversations (
+    app BIGINT NOT NULL,
+    conv_key TEXT NOT NULL,
+    last_seq BIGINT NOT NULL,
+    counted_total BIGINT NOT NULL,
+    last_visible_seq BIGINT NOT NULL,
+    updated_at_ms BIGINT NOT NULL,
+    PRIMARY KEY (app, conv_key)
+);
+
+CREATE TABLE user_conversations (
+    app BIGINT NOT NULL,
+    user_id TEXT NOT NULL,
+    conv_key TEXT NOT NULL,
+    read_seq BIGINT NOT NULL,
+    read_counted BIGINT NOT NULL,
+    updated_at_ms BIGINT NOT NULL,
+    PRIMARY KEY (app, user_id, conv_key)
+);
+
+CREATE TABLE messages (
+    app BIGINT NOT NULL,
+    conv_key TEXT NOT NULL,
+    seq BIGINT NOT NULL,
+    message_id TEXT NOT NULL,
+    sender TEXT NOT NULL,
+    receiver TEXT NOT NULL,
+    client_msg_id TEXT NOT NULL,
+    random BIGINT NOT NULL,
+    time_ms BIGINT NOT NULL,
+    body_json TEXT NOT NULL,
+    cloud_custom_data TEXT NOT NULL,
+    priority TEXT NOT NULL,
+    need_read_receipt BOOLEAN NOT NULL,
+    excluded_from_unread_count BOOLEAN NOT NULL,
+    excluded_from_last_message BOOLEAN NOT NULL,
+    counted_index BIGINT NOT NULL,
+    revoked BOOLEAN NOT NULL DEFAULT FALSE,
+    nick TEXT NOT NULL DEFAULT '',
+    avatar TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (app, conv_key, seq)
+);
+CREATE UNIQUE INDEX messages_by_id ON messages (app, message_id);
+
+CREATE TABLE changes (
+    app BIGINT NOT NULL,
+    user_id TEXT NOT NULL,
+    position BIGINT NOT NULL,
+    payload TEXT NOT NULL,
+    PRIMARY KEY (app, user_id, position)
+);
+
+CREATE TABLE chat_groups (
+    app BIGINT NOT NULL,
+    group_id TEXT NOT NULL,
+    conv_key TEXT NOT NULL,
+    group_type TEXT NOT NULL,
+    name TEXT NOT NULL,
+    owner TEXT NOT NULL,
+    created_at_ms BIGINT NOT NULL,
+    max_member_num BIGINT NOT NULL,
+    join_option TEXT NOT NULL,
+    introduction TEXT NOT NULL,
+    notification TEXT NOT NULL,
+    avatar TEXT NOT NULL,
+    member_count BIGINT NOT NULL,
+    PRIMARY KEY (app, group_id)
+);
+
+CREATE TABLE group_members (
+    app BIGINT NOT NULL,
+    group_id TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    role TEXT NOT NULL,
+    joined_at_ms BIGINT NOT NULL,
+    PRIMARY KEY (app, group_id, user_id)
+);
+CREATE INDEX group_members_by_user ON group_members (app, user_id, group_id) INCLUDE (role, joined_at_ms);
+
+CREATE TABLE accounts (
+    app BIGINT NOT NULL,
+    user_id TEXT NOT NULL,
+    created_at_ms BIGINT NOT NULL,
+    PRIMARY KEY (app, user_id)
+);
+
+CREATE TABLE profiles (
+    app BIGINT NOT NULL,
+    user_id TEXT NOT NULL,
+    fields_json TEXT NOT NULL,
+    updated_at_ms BIGINT NOT NULL,
+    nick TEXT NOT NULL DEFAULT '',
+    avatar TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (app, user_id)
+);
+
+CREATE TABLE webhook_outbox (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    app BIGINT NOT NULL,
+    command TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    attempts BIGINT NOT NULL,
+    next_attempt_ms BIGINT NOT NULL,
+    claimed_by TEXT,
+    claimed_until_ms BIGINT
+);
+CREATE INDEX webhook_outbox_due ON webhook_outbox (next_attempt_ms, id);
+";
+
+/// Brings the database up to the newest schema: all pending migrations in one transaction, under
+/// [`MIGRATION_LOCK`]. Returns how many migrations this call applied.
+pub async fn migrate(pool: &PgPool) -> Result<usize, MigrationError> {
+    let mut transaction = pool.begin().await?;
+    sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(MIGRATION_LOCK).execute(&mut *transaction).await?;
+    sqlx::raw_sql(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (
+            version BIGINT PRIMARY KEY,
+            applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
+        )",
+    )
+    .execute(&mut *transaction)
+    .await?;
+    let current: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) FROM schema_migrations")
+        .fetch_one(&mut *transaction)
+        .await?;
+    let known = MIGRATIONS.len();
+    let current = usize::try_from(current).unwrap_or(usize::MAX);
+    if current > known {
+        return Err(MigrationError::TooNew { found: current, known });
+    }
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(current) {
+        sqlx::raw_sql(*sql).execute(&mut *transaction).await?;
+        let version = i64::try_from(index + 1).expect("few migrations");
+        sqlx::query("INSERT INTO schema_migrations (version) VALUES ($1)")
+            .bind(version)
+            .execute(&mut *transaction)
+            .await?;
+    }
+    transaction.commit().await?;
+    let applied = known - current;
+    if applied > 0 {
+        tracing::info!(from = current, to = known, "applied postgres migrations");
+    }
+    Ok(applied)
+}
+
+/// Why the schema could not be brought up to date.
+#[derive(Debug, thiserror::Error)]
+pub enum MigrationError {
+    #[error("the database has schema version {found}, newer than this build knows ({known})")]
+    TooNew { found: usize, known: usize },
+    #[error("migration failed: {0}")]
+    Postgres(#[from] sqlx::Error),
+}
