@@ -35,7 +35,11 @@ impl PgServer {
             return None;
         };
         let as_postgres = running_as_root();
-        let dir = tempfile::Builder::new().prefix("mynah-pg-").tempdir().expect("temporary directory");
+        // In /tmp rather than $TMPDIR: the `postgres` user must reach it, and a unix socket's path
+        // must stay under ~100 bytes.
+        let parent = Path::new("/tmp");
+        let parent = if parent.is_dir() { parent.to_path_buf() } else { std::env::temp_dir() };
+        let dir = tempfile::Builder::new().prefix("mynah-pg-").tempdir_in(parent).expect("temporary directory");
         if as_postgres {
             run_checked(Command::new("chown").arg("postgres:postgres").arg(dir.path()), "chown");
         }
