@@ -6,6 +6,8 @@ use std::fmt::Write;
 
 use mynah_bus::{AppId, Topic};
 
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
 /// Subject names under one prefix. Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Subjects {
@@ -27,7 +29,8 @@ impl Subjects {
         // Writing to a `String` cannot fail.
         let _ = write!(subject, "{}.{app}.{kind}.x", self.prefix);
         for byte in name.bytes() {
-            let _ = write!(subject, "{byte:02x}");
+            subject.push(char::from(HEX[usize::from(byte >> 4)]));
+            subject.push(char::from(HEX[usize::from(byte & 0xf)]));
         }
         subject
     }

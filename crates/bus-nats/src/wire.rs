@@ -64,7 +64,7 @@ impl Message<'_> {
     pub fn from_delivery(delivery: &Delivery) -> Message<'static> {
         match delivery {
             Delivery::Push { push, except_session } => {
-                Message::Push { frame: push.encoded(encode_push), except_session: *except_session }
+                Message::Push { frame: push.frame(), except_session: *except_session }
             }
             Delivery::Kick { session, reason } => Message::Kick { session: *session, reason: *reason },
         }
@@ -110,14 +110,6 @@ pub fn push_delivery(frame: Arc<str>, except_session: Option<SessionId>) -> Resu
     Ok(Delivery::Push { push: SharedPush::with_encoded(push, frame), except_session })
 }
 
-/// The gateway's encoding of a push frame (`mynah_gateway::write::encode_push`): JSON.
-fn encode_push(push: &Push) -> String {
-    serde_json::to_string(push).unwrap_or_else(|error| {
-        tracing::error!(%error, "push did not encode");
-        String::from("{}")
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use mynah_proto::requests::Kicked;
@@ -133,7 +125,7 @@ mod tests {
         assert_eq!(except_session, Some(12));
         let Delivery::Push { push: received, .. } = push_delivery(frame, except_session).unwrap() else { panic!() };
         assert_eq!(received.push, push.push);
-        assert_eq!(received.encoded(|_| unreachable!()), push.encoded(encode_push));
+        assert_eq!(received.frame(), push.frame());
 
         let kick = Message::Kick { session: 3, reason: KickReason::MultipleAccount }.encode();
         assert!(matches!(

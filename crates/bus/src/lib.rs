@@ -73,10 +73,19 @@ impl SharedPush {
         Arc::new(SharedPush { push, encoded: OnceLock::from(encoded) })
     }
 
-    /// The encoded frame, computed by the first caller and shared by the rest.
-    pub fn encoded(&self, encode: impl FnOnce(&Push) -> String) -> Arc<str> {
-        self.encoded.get_or_init(|| Arc::from(encode(&self.push))).clone()
+    /// The encoded frame (JSON, as written to the WebSocket and sent between nodes), computed by the
+    /// first caller and shared by the rest.
+    pub fn frame(&self) -> Arc<str> {
+        self.encoded.get_or_init(|| Arc::from(encode_push(&self.push))).clone()
     }
+}
+
+/// Encodes a push frame. Our own types always serialize; if one ever fails, it is logged.
+pub fn encode_push(push: &Push) -> String {
+    serde_json::to_string(push).unwrap_or_else(|error| {
+        tracing::error!(%error, "push did not encode");
+        String::from("{}")
+    })
 }
 
 /// What the bus delivers to a session.

@@ -25,7 +25,7 @@ use tokio::time::{Instant, Sleep, sleep, sleep_until, timeout_at};
 
 use crate::Gateway;
 use crate::dispatch::{self, Outcome};
-use crate::write::{Farewell, WriteFailed, close_code, encode_push, say_farewell, send_within};
+use crate::write::{Farewell, WriteFailed, close_code, say_farewell, send_within};
 
 /// Serves one connection until it ends. `slot` is its place under the connection limit, given
 /// back when it ends.
@@ -428,9 +428,11 @@ impl Watch<'_> {
                     return Ending::interrupting(StateChange::Kicked, Farewell::Kick(KickReason::UserSigExpired));
                 }
                 _ = self.subscription.receiver.ready() => {
+                    // Only what was just taken is new: a stuck write must not rescan the whole buffer.
+                    let seen = self.taken.len();
                     let taken = self.subscription.receiver.take_all(self.taken);
                     let own = self.own_session;
-                    let kick = self.taken.iter().find_map(|delivery| match delivery {
+                    let kick = self.taken.range(seen..).find_map(|delivery| match delivery {
                         Delivery::Kick { session, reason } if *session == own => Some(*reason),
                         _ => None,
                     });
@@ -473,7 +475,7 @@ async fn write_pushes(socket: &mut WebSocket, waiting: &mut VecDeque<Delivery>, 
             Delivery::Kick { .. } => {}
             Delivery::Push { push, except_session } => {
                 if except_session != Some(own_session) {
-                    let frame = push.encoded(encode_push);
+                    let frame = push.frame();
                     if socket.feed(Message::Text(Utf8Bytes::from(frame.as_ref()))).await.is_err() {
                         return Written::SocketFailed;
                     }

@@ -57,21 +57,15 @@ pub async fn say_farewell(socket: &mut WebSocket, farewell: Farewell, limit: Dur
             Farewell::None => Ok(()),
             Farewell::Close { code, reason } => socket.send(close_frame(code, reason)).await,
             Farewell::Kick(reason) => {
-                socket.feed(Message::Text(Utf8Bytes::from(encode_push(&Push::Kicked(Kicked { reason }))))).await?;
+                socket
+                    .feed(Message::Text(Utf8Bytes::from(mynah_bus::encode_push(&Push::Kicked(Kicked { reason })))))
+                    .await?;
                 socket.send(close_frame(close_code::POLICY, "kicked")).await
             }
         }
     };
     // Whether it arrived changes nothing: the caller drops the socket next.
     let _ = tokio::time::timeout(limit, frames).await;
-}
-
-/// Encodes a push frame. Our own types always serialize; if one ever fails, it is logged.
-pub fn encode_push(push: &Push) -> String {
-    serde_json::to_string(push).unwrap_or_else(|error| {
-        tracing::error!(%error, "push did not encode");
-        String::from("{}")
-    })
 }
 
 fn close_frame(code: u16, reason: &'static str) -> Message {

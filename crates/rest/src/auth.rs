@@ -29,7 +29,7 @@ impl AppRateLimiter {
         AppRateLimiter { limiter: RateLimiter::keyed(Quota::per_second(rate)) }
     }
 
-    fn check(&self, app: u64) -> Result<(), RestError> {
+    pub(crate) fn check(&self, app: u64) -> Result<(), RestError> {
         self.limiter
             .check_key(&app)
             .map_err(|_| RestError::new(codes::RATE_LIMITED, "request rate over the app's limit"))
@@ -37,7 +37,7 @@ impl AppRateLimiter {
 }
 
 /// Checks the query string and returns the administrator it authenticates.
-pub fn authenticate(service: &Service, limiter: &AppRateLimiter, query: &str) -> Result<Admin, RestError> {
+pub fn authenticate(service: &Service, query: &str) -> Result<Admin, RestError> {
     let parameter = |name: &str| {
         query
             .split('&')
@@ -68,8 +68,6 @@ pub fn authenticate(service: &Service, limiter: &AppRateLimiter, query: &str) ->
     if identifier != app.admin_identifier {
         return Err(RestError::new(codes::NOT_ADMIN, format!("{identifier} is not the app's administrator")));
     }
-    // Charged only now, so a caller without the administrator's UserSig cannot spend the budget.
-    limiter.check(app_id)?;
     Ok(Admin { app: app_id, identifier })
 }
 

@@ -83,13 +83,10 @@ async fn handle(
                 "too many failed authentications from this address",
             ));
         }
-        let admin =
-            auth::authenticate(&rest.service, &rest.limiter, query.as_deref().unwrap_or("")).inspect_err(|error| {
-                // An administrator over the app's budget did authenticate: that is not a failure.
-                if error.code != mynah_proto::rest::codes::RATE_LIMITED {
-                    rest.failures.charge(peer.ip());
-                }
-            })?;
+        let admin = auth::authenticate(&rest.service, query.as_deref().unwrap_or(""))
+            .inspect_err(|_| rest.failures.charge(peer.ip()))?;
+        // Charged only once the UserSig verified, so a caller without it cannot spend the budget.
+        rest.limiter.check(admin.app)?;
         commands::dispatch(&rest.service, &admin, &service_name, &command, &body).await
     }
     .await;

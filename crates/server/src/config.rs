@@ -221,12 +221,17 @@ impl Config {
             .collect()
     }
 
+    /// How long one socket write may take, WebSocket or HTTP (at least a second).
+    fn write_timeout(&self) -> Duration {
+        Duration::from_secs(self.write_timeout_seconds.max(1))
+    }
+
     pub fn gateway(&self) -> GatewayConfig {
         GatewayConfig {
             max_connections: self.max_connections,
             login_timeout: Duration::from_secs(self.login_timeout_seconds.max(1)),
             idle_timeout: Duration::from_secs(self.idle_timeout_seconds),
-            write_timeout: Duration::from_secs(self.write_timeout_seconds.max(1)),
+            write_timeout: self.write_timeout(),
             push_flush_window: Duration::from_millis(self.push_flush_window_ms),
             ..GatewayConfig::default()
         }
@@ -238,7 +243,7 @@ impl Config {
             header_timeout: Duration::from_secs(self.http_header_timeout_seconds.max(1)),
             body_timeout: Duration::from_secs(self.http_body_timeout_seconds.max(1)),
             max_connections_per_address: self.max_connections_per_address,
-            write_timeout: self.gateway().write_timeout,
+            write_timeout: self.write_timeout(),
             send_buffer_bytes: self.send_buffer_bytes,
         }
     }

@@ -35,15 +35,8 @@ impl Service {
             .await
             .map_err(internal)?;
         let mut profiles = self.peer_profiles(session.app, &session.user, &records).await?;
-        let conversation_list = records
-            .iter()
-            .map(|record| {
-                let user_profile = peer_of(&session.user, record).map(|peer| {
-                    profiles.remove(peer).unwrap_or_else(|| Profile::from_tags(peer, std::iter::empty(), 0))
-                });
-                convert::conversation(&session.user, record, user_profile)
-            })
-            .collect();
+        let conversation_list =
+            records.iter().map(|record| conversation_view(&session.user, record, &mut profiles)).collect();
         Ok(ConversationListResult { conversation_list, position })
     }
 
@@ -94,9 +87,7 @@ impl Service {
     /// One conversation as the session's user sees it, with the peer's profile when it is C2C.
     async fn with_peer_profile(&self, session: &Session, record: &ConversationRecord) -> ServiceResult<Conversation> {
         let mut profiles = self.peer_profiles(session.app, &session.user, std::slice::from_ref(record)).await?;
-        let user_profile = peer_of(&session.user, record)
-            .map(|peer| profiles.remove(peer).unwrap_or_else(|| Profile::from_tags(peer, std::iter::empty(), 0)));
-        Ok(convert::conversation(&session.user, record, user_profile))
+        Ok(conversation_view(&session.user, record, &mut profiles))
     }
 
     /// The profiles of the peers of the C2C conversations among `records` that have an account,
@@ -112,9 +103,12 @@ impl Service {
         if peers.is_empty() {
             return Ok(HashMap::new());
         }
-        let found = self.store().profiles.get_profiles(app, peers).await.map_err(|error| {
-            ServiceError::from_store("conversation profiles", error, ErrorCode::C2C_INVALID_REQUEST)
-        })?;
+        let found = self
+            .store()
+            .profiles
+            .get_profiles(app, peers)
+            .await
+            .map_err(|error| ServiceError::from_store("conversation profiles", error, ErrorCode::C2C_INTERNAL))?;
         Ok(found.iter().map(|record| (record.user.clone(), crate::profiles::profile(record))).collect())
     }
 
@@ -205,6 +199,18 @@ impl Service {
         };
         Ok(ChangeEntry { position: appended.position, change })
     }
+}
+
+/// A conversation as `viewer` sees it, with its peer's profile taken from `profiles` (the default
+/// profile for a peer without one).
+fn conversation_view(
+    viewer: &str,
+    record: &ConversationRecord,
+    profiles: &mut HashMap<String, Profile>,
+) -> Conversation {
+    let user_profile = peer_of(viewer, record)
+        .map(|peer| profiles.remove(peer).unwrap_or_else(|| crate::profiles::default_profile(peer)));
+    convert::conversation(viewer, record, user_profile)
 }
 
 /// The other user of a C2C conversation as `viewer` sees it (`viewer` itself for a conversation

@@ -102,6 +102,11 @@ impl Service {
     }
 }
 
+/// The profile of a user who never set one: just the userID.
+pub fn default_profile(user: &str) -> Profile {
+    Profile::from_tags(user, std::iter::empty(), 0)
+}
+
 /// A stored profile as the SDK sees it.
 pub fn profile(record: &ProfileRecord) -> Profile {
     let tags = record.fields.iter().map(|(tag, value)| (tag.as_str(), value));

@@ -69,7 +69,7 @@ impl Resolved {
             return Ok(profile.clone());
         }
         let records = service.profile_records(app, vec![user.to_owned()]).await?;
-        let profile = records.first().map_or_else(|| Profile::from_tags(user, [], 0), profiles::profile);
+        let profile = records.first().map_or_else(|| profiles::default_profile(user), profiles::profile);
         self.profiles.insert(user.to_owned(), profile.clone());
         Ok(profile)
     }

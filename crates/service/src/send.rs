@@ -2,7 +2,7 @@
 //! session that should see the message (all sessions of the receivers, the sender's other sessions,
 //! never the sending one).
 
-use mynah_bus::{Delivery, SessionId, SharedPush};
+use mynah_bus::{SessionId, SharedPush};
 use mynah_proto::codes::ErrorCode;
 use mynah_proto::elements::{self, MAX_MESSAGE_BODY_BYTES, MsgElement};
 use mynah_proto::frames::Push;
@@ -195,10 +195,7 @@ impl Service {
             let message = unstored_message(sender.user, &stamp, request);
             metrics::counter!("mynah_messages_sent_total").increment(1);
             let push = SharedPush::new(Push::Message(message.clone()));
-            for topic in &topics {
-                let delivery = Delivery::Push { push: push.clone(), except_session: sender.session };
-                self.bus().publish(sender.app, topic.topic(), delivery).await;
-            }
+            Outgoing { push, topics, except_session: sender.session }.publish(self.bus(), sender.app).await;
             return Ok(SendMessageResult { message, duplicate: false, modified });
         }
         let after_send_hook =

@@ -33,6 +33,16 @@ pub(crate) struct Outgoing {
     pub except_session: Option<SessionId>,
 }
 
+impl Outgoing {
+    /// Publishes the push on each of its topics.
+    pub async fn publish(&self, bus: &dyn Bus, app: AppId) {
+        for topic in &self.topics {
+            let delivery = Delivery::Push { push: self.push.clone(), except_session: self.except_session };
+            bus.publish(app, topic.topic(), delivery).await;
+        }
+    }
+}
+
 /// A [`Topic`] that owns its name, to wait in the sequencer.
 pub(crate) enum OwnedTopic {
     User(String),
@@ -48,7 +58,8 @@ impl OwnedTopic {
     }
 }
 
-type Key = (AppId, Box<str>);
+/// Shared, so the clones a conversation's state needs cost no allocation.
+type Key = (AppId, Arc<str>);
 
 /// The sequencer of one node. Cheap to clone.
 #[derive(Clone)]
@@ -196,11 +207,7 @@ impl Inner {
     async fn drain(this: &Arc<Inner>, key: Key, mut batch: Vec<Outgoing>) {
         loop {
             for outgoing in batch {
-                for topic in &outgoing.topics {
-                    let delivery =
-                        Delivery::Push { push: outgoing.push.clone(), except_session: outgoing.except_session };
-                    this.bus.publish(key.0, topic.topic(), delivery).await;
-                }
+                outgoing.publish(this.bus.as_ref(), key.0).await;
             }
             let mut shard = this.lock(&key);
             let Some(state) = shard.get_mut(&key) else { return };

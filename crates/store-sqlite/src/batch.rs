@@ -97,11 +97,7 @@ impl std::fmt::Display for Failure {
 
 impl From<rusqlite::Error> for Failure {
     fn from(error: rusqlite::Error) -> Failure {
-        let retryable = matches!(
-            error.sqlite_error_code(),
-            Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
-        );
-        Failure { reason: error.to_string(), retryable }
+        Failure { retryable: crate::rows::is_busy(&error), reason: error.to_string() }
     }
 }
 

@@ -178,9 +178,18 @@ fn configure_writer(connection: &Connection, durability: Durability) -> rusqlite
     Ok(())
 }
 
+thread_local! {
+    /// Set while a point lookup runs on a runtime thread (`readers::without_waiting`): the busy
+    /// handler then gives up at once instead of sleeping there.
+    static NO_WAIT: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
 /// The busy handler of every connection: retries every [`BUSY_RETRY`] for up to [`BUSY_TIMEOUT`].
 /// `attempts` is how many times SQLite called it for this lock so far.
 fn retry_while_busy(attempts: i32) -> bool {
+    if NO_WAIT.get() {
+        return false;
+    }
     // Sleeps overshoot a little, so the wait is at least the timeout, never shorter.
     let slept = BUSY_RETRY.saturating_mul(u32::try_from(attempts).unwrap_or(0));
     if slept >= BUSY_TIMEOUT {

@@ -211,14 +211,8 @@ fn next_position(state: ConversationState, message: &NewMessage) -> Position {
     Position {
         seq: state.last_seq + 1,
         counted_index: state.counted_total + u64::from(!message.excluded_from_unread_count),
-        time_ms: message.time_ms.unwrap_or_else(|| now_ms().max(state.updated_at_ms)),
+        time_ms: message.time_ms.unwrap_or_else(|| crate::rows::now_ms().max(state.updated_at_ms)),
     }
-}
-
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |elapsed| u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX))
 }
 
 /// Advances a C2C conversation to the message at `seq` and moves the sender's read mark to it, so

@@ -148,10 +148,7 @@ impl GroupStore for SqliteStore {
 impl OutboxStore for SqliteStore {
     async fn enqueue(&self, app: AppId, command: &str, event: OutboxEvent) -> Result<(), StoreError> {
         let command = command.to_owned();
-        let now_ms = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|elapsed| elapsed.as_millis() as u64)
-            .unwrap_or(0);
+        let now_ms = crate::rows::now_ms();
         self.writer.write(move |connection| outbox::enqueue(connection, app, &command, &event, now_ms)).await
     }
 

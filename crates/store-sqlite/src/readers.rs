@@ -62,23 +62,21 @@ impl ReaderPool {
     }
 }
 
-/// Runs `work` with the connection's busy handler off: a lock held elsewhere fails it at once with
-/// `Busy` instead of sleeping on the calling thread. The handler is back when this returns.
+/// Runs `work` with the busy handler giving up at once (a thread-local flag it reads, so the
+/// connection itself is not touched): a lock held elsewhere fails it with `Busy` instead of sleeping
+/// on the calling thread. The flag is cleared when this returns, also when `work` panics.
 fn without_waiting<T>(
     connection: &Connection,
     work: &impl Fn(&Connection) -> Result<T, StoreError>,
 ) -> Result<T, StoreError> {
-    /// Puts the busy handler back, also when `work` panics.
-    struct Restore<'a>(&'a Connection);
-    impl Drop for Restore<'_> {
+    struct Clear;
+    impl Drop for Clear {
         fn drop(&mut self) {
-            if let Err(error) = self.0.busy_handler(Some(crate::retry_while_busy)) {
-                tracing::error!(%error, "could not restore a sqlite reader's busy handler");
-            }
+            crate::NO_WAIT.set(false);
         }
     }
-    connection.busy_handler(None).map_err(crate::rows::backend)?;
-    let _restore = Restore(connection);
+    crate::NO_WAIT.set(true);
+    let _clear = Clear;
     work(connection)
 }
 

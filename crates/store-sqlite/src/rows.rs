@@ -8,13 +8,26 @@ use rusqlite::types::Type;
 /// connection holds (`SQLITE_BUSY`, `SQLITE_LOCKED`) is retryable; an unexpected unique-key clash
 /// is a conflict; everything else (I/O, disk full, corruption) is a backend failure.
 pub(crate) fn backend(error: rusqlite::Error) -> StoreError {
+    if is_busy(&error) {
+        return StoreError::Busy(format!("sqlite: {error}"));
+    }
     match error.sqlite_error_code() {
-        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
-            StoreError::Busy(format!("sqlite: {error}"))
-        }
         Some(rusqlite::ErrorCode::ConstraintViolation) => StoreError::Conflict(format!("sqlite: {error}")),
         _ => StoreError::Backend(format!("sqlite: {error}")),
     }
+}
+
+/// Whether the error is a lock another connection holds (`SQLITE_BUSY`, `SQLITE_LOCKED`): the same
+/// work may succeed when retried.
+pub(crate) fn is_busy(error: &rusqlite::Error) -> bool {
+    matches!(error.sqlite_error_code(), Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked))
+}
+
+/// The current time in unix milliseconds.
+pub(crate) fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX))
 }
 
 /// A sequence or position as SQLite stores it. `None` above `i64::MAX`: such a value is beyond
