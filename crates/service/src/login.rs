@@ -74,8 +74,7 @@ impl Service {
         let mut subscription = self.bus().subscribe(session.app, &session.user, session.session_id).await;
         let internal = |error| ServiceError::from_store("login", error, ErrorCode::ACCOUNT_INTERNAL);
         let position = self.store().changes.head_position(session.app, &session.user).await.map_err(internal)?;
-        let groups = self.store().groups.groups_of_user(session.app, &session.user).await.map_err(internal)?;
-        let group_ids: Vec<String> = groups.into_iter().map(|(group, _)| group.group_id).collect();
+        let group_ids = self.store().groups.group_ids_of_user(session.app, &session.user).await.map_err(internal)?;
         self.bus().load_groups(session.app, &session.user, session.session_id, &group_ids, position).await;
         let registration = self
             .registry()

@@ -42,12 +42,14 @@ const GET_MEMBER: &str =
     "SELECT user, role, joined_at_ms FROM group_members WHERE app = ?1 AND group_id = ?2 AND user = ?3";
 const MEMBER_IDS: &str = "SELECT user FROM group_members WHERE app = ?1 AND group_id = ?2 ORDER BY user";
 const NEWEST: &str = "SELECT last_seq, counted_total FROM conversations WHERE app = ?1 AND conv_key = ?2";
+const GROUP_IDS_OF_USER: &str = "SELECT group_id FROM group_members WHERE app = ?1 AND user = ?2 ORDER BY group_id";
 
 /// The lookups above, for the query plan test.
 #[cfg(test)]
 pub(crate) const QUERIES: &[(&str, &str)] = &[
     ("get group", GET),
     ("groups of user", GROUPS_OF_USER),
+    ("group ids of user", GROUP_IDS_OF_USER),
     ("get member", GET_MEMBER),
     ("member ids", MEMBER_IDS),
     ("newest of group", NEWEST),
@@ -196,6 +198,12 @@ pub(crate) fn get_member(
 pub(crate) fn member_ids(connection: &Connection, app: AppId, group_id: &str) -> Result<Vec<String>, StoreError> {
     let mut statement = connection.prepare_cached(MEMBER_IDS).map_err(backend)?;
     let rows = statement.query_map(params![app, group_id], |row| row.get(0)).map_err(backend)?;
+    rows.collect::<Result<Vec<_>, _>>().map_err(backend)
+}
+
+pub(crate) fn group_ids_of_user(connection: &Connection, app: AppId, user: &str) -> Result<Vec<String>, StoreError> {
+    let mut statement = connection.prepare_cached(GROUP_IDS_OF_USER).map_err(backend)?;
+    let rows = statement.query_map(params![app, user], |row| row.get(0)).map_err(backend)?;
     rows.collect::<Result<Vec<_>, _>>().map_err(backend)
 }
 

@@ -47,4 +47,7 @@ fn read_queries_search_indexes() {
     let groups_of_user =
         plan(&connection, groups::QUERIES.iter().find(|(name, _)| *name == "groups of user").unwrap().1);
     assert!(groups_of_user[0].contains("COVERING INDEX group_members_by_user"), "{groups_of_user:?}");
+    let group_ids_of_user =
+        plan(&connection, groups::QUERIES.iter().find(|(name, _)| *name == "group ids of user").unwrap().1);
+    assert!(group_ids_of_user[0].contains("COVERING INDEX group_members_by_user"), "{group_ids_of_user:?}");
 }

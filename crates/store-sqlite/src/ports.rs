@@ -138,6 +138,11 @@ impl GroupStore for SqliteStore {
         self.readers.read(move |connection| groups::member_ids(connection, app, &group_id)).await
     }
 
+    async fn group_ids_of_user(&self, app: AppId, user: &str) -> Result<Vec<String>, StoreError> {
+        let user = user.to_owned();
+        self.readers.read(move |connection| groups::group_ids_of_user(connection, app, &user)).await
+    }
+
     async fn groups_of_user(&self, app: AppId, user: &str) -> Result<Vec<(GroupRecord, MemberRecord)>, StoreError> {
         let user = user.to_owned();
         self.readers.read(move |connection| groups::groups_of_user(connection, app, &user)).await

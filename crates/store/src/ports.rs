@@ -120,6 +120,10 @@ pub trait GroupStore: Send + Sync + 'static {
     /// The user IDs of every member.
     async fn member_ids(&self, app: AppId, group_id: &str) -> Result<Vec<String>, StoreError>;
 
+    /// The IDs of the groups the user is a member of, in ID order: what a login subscribes to, read
+    /// from the membership index alone.
+    async fn group_ids_of_user(&self, app: AppId, user: &str) -> Result<Vec<String>, StoreError>;
+
     /// The groups the user is a member of, with the membership.
     async fn groups_of_user(&self, app: AppId, user: &str) -> Result<Vec<(GroupRecord, MemberRecord)>, StoreError>;
 }

@@ -212,6 +212,9 @@ pub(super) async fn members_and_groups_of_a_user(store: Store) {
     assert_eq!(member_ids(&store, "missing").await, Vec::<String>::new());
     assert_eq!(store.groups.groups_of_user(APP, "nobody").await.unwrap(), vec![]);
     assert_eq!(store.groups.groups_of_user(APP, "carol").await.unwrap().len(), 2);
+    assert_eq!(store.groups.group_ids_of_user(APP, "bob").await.unwrap(), vec!["g1", "g2"]);
+    assert_eq!(store.groups.group_ids_of_user(APP, "carol").await.unwrap(), vec!["g2", "g3"]);
+    assert_eq!(store.groups.group_ids_of_user(APP, "nobody").await.unwrap(), Vec::<String>::new());
 }
 
 pub(super) async fn group_messages_need_a_member_sender(store: Store) {

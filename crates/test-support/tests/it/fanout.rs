@@ -60,6 +60,10 @@ impl GroupStore for CountingGroups {
         self.inner.member_ids(app, group_id).await
     }
 
+    async fn group_ids_of_user(&self, app: AppId, user: &str) -> Result<Vec<String>, StoreError> {
+        self.inner.group_ids_of_user(app, user).await
+    }
+
     async fn groups_of_user(&self, app: AppId, user: &str) -> Result<Vec<(GroupRecord, MemberRecord)>, StoreError> {
         self.inner.groups_of_user(app, user).await
     }
