@@ -1,18 +1,48 @@
 //! Mynah's cluster store: PostgreSQL shared by several `mynah` nodes.
 //!
-//! This is the groundwork only: [`PostgresStore::connect`] opens an sqlx pool and brings the schema
-//! up to date (safely when several nodes start at once, see [`migrations`]). The store ports of
-//! `mynah-store` are not implemented yet.
+//! [`PostgresStore::connect`] opens an sqlx pool and brings the schema up to date (safely when
+//! several nodes start at once, see [`migrations`]); the store implements every port of
+//! `mynah-store` and passes the same conformance suite as the SQLite store.
+//!
+//! # Layout
+//!
+//! - [`migrations`]: the schema, applied on start under an advisory lock.
+//! - `rows`: value conversions and the error mapping.
+//! - `changes`: the per-user change stream and its head rows.
+//!
+//! # Transactions and the lock order
+//!
+//! Every write is one transaction at PostgreSQL's default isolation, `READ COMMITTED`: no write
+//! is retried for a serialization failure, because none can happen. What must not race is
+//! serialized by row locks, taken by the write's own `UPDATE`/`INSERT … ON CONFLICT DO UPDATE` (or
+//! `SELECT … FOR UPDATE` where only a check is needed), and held until commit. A transaction takes
+//! them in this order, skipping what it does not need, so two transactions never wait on each other
+//! in a cycle (no deadlock):
+//!
+//! 1. the group's `chat_groups` row (membership writes, dismissal);
+//! 2. the conversation's `conversations` row (every append: it is the per-conversation sequence,
+//!    so appends to one conversation run one at a time and commit in sequence order);
+//! 3. `group_members` and `user_conversations` rows, one group or conversation at a time;
+//! 4. `change_heads` rows, in ascending user order, last (see `changes`).
+//!
+//! Inserts of new rows (messages, changes, outbox entries) take no lock anyone waits on, except
+//! that a racing insert of the same unique key waits for the first to commit: that is how racing
+//! resends of one message store it once.
 
+mod changes;
 pub mod migrations;
+mod rows;
 
 use sqlx::postgres::{PgPool, PgPoolOptions};
 
-/// The PostgreSQL store of one node.
+use crate::changes::UnknownKinds;
+
+/// The PostgreSQL store of one node. Cheap to clone.
 #[derive(Clone)]
 pub struct PostgresStore {
     pool: PgPool,
     migrations_applied: usize,
+    unknown_kinds: std::sync::Arc<UnknownKinds>,
 }
 
 /// How many connections one node's pool holds at most.
@@ -23,7 +53,7 @@ impl PostgresStore {
     pub async fn connect(url: &str) -> Result<Self, ConnectError> {
         let pool = PgPoolOptions::new().max_connections(MAX_CONNECTIONS).connect(url).await?;
         let migrations_applied = migrations::migrate(&pool).await?;
-        Ok(Self { pool, migrations_applied })
+        Ok(Self { pool, migrations_applied, unknown_kinds: Default::default() })
     }
 
     /// How many migrations this node applied when it connected (0 when another node had already).

@@ -23,7 +23,7 @@
 use sqlx::postgres::PgPool;
 
 /// The migrations, oldest first. Entry `i` is recorded as version `i + 1`.
-pub const MIGRATIONS: &[&str] = &[SCHEMA_V1];
+pub const MIGRATIONS: &[&str] = &[SCHEMA_V1, CHANGE_HEADS_V2];
 
 /// The advisory lock key every node takes while migrating (an arbitrary constant: "mynah" in ASCII).
 pub const MIGRATION_LOCK: i64 = 0x006d_796e_6168;
@@ -137,6 +137,19 @@ CREATE TABLE webhook_outbox (
     claimed_until_ms BIGINT
 );
 CREATE INDEX webhook_outbox_due ON webhook_outbox (next_attempt_ms, id);
+";
+
+/// The head of each user's change stream. SQLite takes a user's next position as its highest plus
+/// one on its single writer; with several writers that would race, so a write takes the position by
+/// incrementing this row (`INSERT … ON CONFLICT DO UPDATE … RETURNING`), which locks it until the
+/// write commits: positions are dense and become visible in order. See `changes.rs`.
+const CHANGE_HEADS_V2: &str = "
+CREATE TABLE change_heads (
+    app BIGINT NOT NULL,
+    user_id TEXT NOT NULL,
+    position BIGINT NOT NULL,
+    PRIMARY KEY (app, user_id)
+);
 ";
 
 /// Brings the database up to the newest schema: all pending migrations in one transaction, under

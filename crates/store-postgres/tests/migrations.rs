@@ -7,6 +7,7 @@ use sqlx::postgres::PgPool;
 
 const TABLES: &[&str] = &[
     "accounts",
+    "change_heads",
     "changes",
     "chat_groups",
     "conversations",
