@@ -9,6 +9,7 @@
 //! - [`migrations`]: the schema, applied on start under an advisory lock.
 //! - `rows`: value conversions and the error mapping.
 //! - `changes`: the per-user change stream and its head rows.
+//! - [`registry`]: [`PgRegistry`], the cluster-wide session registry (node leases and sessions).
 //!
 //! # Transactions and the lock order
 //!
@@ -31,11 +32,13 @@
 
 mod changes;
 pub mod migrations;
+pub mod registry;
 mod rows;
 
 use sqlx::postgres::{PgPool, PgPoolOptions};
 
 use crate::changes::UnknownKinds;
+pub use crate::registry::{PgRegistry, RegistryTimings};
 
 /// The PostgreSQL store of one node. Cheap to clone.
 #[derive(Clone)]

@@ -23,7 +23,7 @@
 use sqlx::postgres::PgPool;
 
 /// The migrations, oldest first. Entry `i` is recorded as version `i + 1`.
-pub const MIGRATIONS: &[&str] = &[SCHEMA_V1, CHANGE_HEADS_V2];
+pub const MIGRATIONS: &[&str] = &[SCHEMA_V1, CHANGE_HEADS_V2, SESSION_REGISTRY_V3];
 
 /// The advisory lock key every node takes while migrating (an arbitrary constant: "mynah" in ASCII).
 pub const MIGRATION_LOCK: i64 = 0x006d_796e_6168;
@@ -150,6 +150,27 @@ CREATE TABLE change_heads (
     position BIGINT NOT NULL,
     PRIMARY KEY (app, user_id)
 );
+";
+
+/// The cluster-wide session registry (`registry.rs`): a lease per running node, a row per session.
+/// `nodes` belongs to the cluster, not to an app, so its key is the node alone; `sessions_by_node`
+/// serves the sweep that forgets a dead node's sessions, across apps.
+const SESSION_REGISTRY_V3: &str = "
+CREATE TABLE nodes (
+    node BIGINT PRIMARY KEY,
+    lease_until TIMESTAMPTZ NOT NULL
+);
+
+CREATE TABLE sessions (
+    app BIGINT NOT NULL,
+    user_id TEXT NOT NULL,
+    session BIGINT NOT NULL,
+    node BIGINT NOT NULL,
+    platform TEXT NOT NULL,
+    login_started_ms BIGINT NOT NULL,
+    PRIMARY KEY (app, user_id, session)
+);
+CREATE INDEX sessions_by_node ON sessions (node);
 ";
 
 /// Brings the database up to the newest schema: all pending migrations in one transaction, under
