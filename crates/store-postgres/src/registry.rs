@@ -261,7 +261,7 @@ async fn renew(shared: Arc<Shared>) {
                 Err(error) => tracing::warn!(%error, node, "could not renew the node's lease"),
             }
         }
-        if round % 12 == 0 {
+        if round.is_multiple_of(12) {
             match shared.forget_dead_nodes().await {
                 Ok(0) => {}
                 Ok(sessions) => tracing::info!(sessions, "forgot the sessions of dead nodes"),
