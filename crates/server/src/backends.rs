@@ -156,8 +156,12 @@ mod tests {
             choice(Some(postgres().as_str()), Some(nats().as_str())),
             Ok((StoreChoice::Postgres(postgres()), BusChoice::Nats(nats())))
         );
-        assert!(choice(None, Some(nats().as_str())).unwrap_err().contains("SQLite in the data directory cannot be shared"));
-        assert!(choice(Some("mysql://db/mynah"), None).unwrap_err().contains("store \"mysql://db/mynah\" is not supported"));
+        assert!(
+            choice(None, Some(nats().as_str())).unwrap_err().contains("SQLite in the data directory cannot be shared")
+        );
+        assert!(
+            choice(Some("mysql://db/mynah"), None).unwrap_err().contains("store \"mysql://db/mynah\" is not supported")
+        );
         assert!(choice(None, Some("redis://cache")).unwrap_err().contains("bus \"redis://cache\" is not supported"));
     }
 

@@ -24,7 +24,6 @@ use std::time::Duration;
 use mynah_gateway::Gateway;
 use mynah_rest::Rest;
 use mynah_service::{Apps, Service, ServiceParts};
-use mynah_store::Store;
 use mynah_store_sqlite::{SqliteConfig, SqliteStore};
 use mynah_webhooks::{Webhooks, outbox};
 use tokio::net::TcpListener;
