@@ -84,6 +84,8 @@ async fn main() -> anyhow::Result<()> {
                     app.sdk_app_id, app.secret_key
                 );
             }
+            // Refuse a store or bus that cannot run before announcing an address.
+            config.backend_choice()?;
             let listener =
                 TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
             let address = listener.local_addr()?;

@@ -77,8 +77,6 @@ impl Node {
             .env("MYNAH_LOG", "warn")
             // The load tests outrun Tencent's 40 messages/s per group; the rate limit is not tested here.
             .env("MYNAH_GROUP_MESSAGES_PER_SECOND", "0")
-            .env_remove("MYNAH_STORE")
-            .env_remove("MYNAH_BUS")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .kill_on_drop(true)
