@@ -3,7 +3,8 @@
 //!
 //! - [`chat`]: users on different nodes chat one-to-one and in a group: pushes across nodes, no
 //!   self-echo, offline sync, read marks across devices on different nodes.
-//! - [`kick`]: a second login on another node kicks the first.
+//! - [`kick`]: a second login on another node kicks the first; REST on one node sees and kicks
+//!   the sessions on every node.
 //! - [`kill`]: `kill -9` of a node under load loses, duplicates and reorders no acknowledged message.
 //! - [`webhooks`]: one after-send callback per message with three nodes claiming the outbox.
 
