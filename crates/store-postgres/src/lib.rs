@@ -30,7 +30,13 @@
 //! resends of one message store it once.
 
 mod changes;
+mod conversations;
+mod group_admin;
+mod groups;
+mod messages;
 pub mod migrations;
+mod outbox;
+mod revisions;
 mod rows;
 
 use sqlx::postgres::{PgPool, PgPoolOptions};
