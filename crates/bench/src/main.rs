@@ -13,6 +13,7 @@
 //! - [`rng`]: a seeded generator for reproducible choices.
 //! - [`xmpp`]: a minimal XMPP-over-WebSocket client, for the ejabberd comparison (P9).
 
+mod cluster;
 mod procfs;
 mod raw;
 mod report;
@@ -66,6 +67,14 @@ struct RunArgs {
     /// Durability of the server under test: full (fsync per group commit) or normal.
     #[arg(long, default_value = "full")]
     durability: String,
+    /// P3 and P4: run this many `mynah` nodes sharing a throwaway PostgreSQL (fsync on) and
+    /// nats-server on this machine; clients are spread over the nodes. Implies `--cluster`
+    /// when above 1.
+    #[arg(long, default_value_t = 1)]
+    nodes: usize,
+    /// P3 and P4: run the nodes on PostgreSQL and NATS even with one node.
+    #[arg(long)]
+    cluster: bool,
 
     /// P1: idle connections held.
     #[arg(long, default_value_t = 10_000)]
@@ -194,7 +203,14 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
         binary.display()
     );
     let context = Context {
-        server: ServerOptions { binary: binary.clone(), durability: args.durability.clone(), env: Vec::new() },
+        server: ServerOptions {
+            binary: binary.clone(),
+            durability: args.durability.clone(),
+            env: Vec::new(),
+            store: None,
+            bus: None,
+        },
+        topology: cluster::Topology { nodes: args.nodes.max(1), cluster: args.cluster || args.nodes > 1 },
     };
     let machine = procfs::Machine::read();
     println!(
@@ -233,6 +249,8 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
             "machine": machine,
             "server_binary": binary.display().to_string(),
             "durability": args.durability,
+            "nodes": context.topology.nodes,
+            "cluster": context.topology.cluster,
             "scenarios": reports,
             "failures": failures,
         });

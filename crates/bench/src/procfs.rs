@@ -26,12 +26,51 @@ fn status_kib(pid: u32, field: &str) -> u64 {
 
 /// User plus system CPU time a process has used so far (`/proc/<pid>/stat` fields 14 and 15).
 pub fn cpu_time(pid: u32) -> Duration {
+    ticks_to_duration(stat_ticks(pid, &[UTIME, STIME]))
+}
+
+/// CPU time a process tree has used so far: the root, its live children, and the children of
+/// both that ended and were waited for (`cutime`, `cstime`). PostgreSQL runs one backend process
+/// per connection under its postmaster; a backend that ends during a measurement still counts,
+/// through its parent's `cutime`.
+pub fn tree_cpu_time(root: u32) -> Duration {
+    let all = [UTIME, STIME, CUTIME, CSTIME];
+    let children: u64 = std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|&pid| parent_pid(pid) == Some(root))
+        .map(|pid| stat_ticks(pid, &all))
+        .sum();
+    ticks_to_duration(stat_ticks(root, &all) + children)
+}
+
+/// Indexes of `/proc/<pid>/stat` fields counted from field 3 (the state, just after the name):
+/// field 4 (ppid) is index 1, fields 14-17 (utime, stime, cutime, cstime) are 11-14.
+const PPID: usize = 1;
+const UTIME: usize = 11;
+const STIME: usize = 12;
+const CUTIME: usize = 13;
+const CSTIME: usize = 14;
+
+/// The fields of `/proc/<pid>/stat` after the command name (empty when the process is gone).
+fn stat_fields(pid: u32) -> Vec<u64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
     // The command name (field 2) may contain spaces; the fields after it start past its ')'.
     let after_name = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or("");
-    let fields: Vec<&str> = after_name.split_whitespace().collect();
-    // After the name, field 3 (state) is index 0, so utime (14) is index 11 and stime (15) index 12.
-    let ticks: u64 = [11, 12].iter().filter_map(|&index| fields.get(index)?.parse::<u64>().ok()).sum();
+    after_name.split_whitespace().map(|field| field.parse::<u64>().unwrap_or(0)).collect()
+}
+
+fn stat_ticks(pid: u32, indexes: &[usize]) -> u64 {
+    let fields = stat_fields(pid);
+    indexes.iter().filter_map(|&index| fields.get(index)).sum()
+}
+
+fn parent_pid(pid: u32) -> Option<u32> {
+    stat_fields(pid).get(PPID).and_then(|&ppid| u32::try_from(ppid).ok())
+}
+
+fn ticks_to_duration(ticks: u64) -> Duration {
     Duration::from_secs_f64(ticks as f64 / clock_ticks_per_second() as f64)
 }
 
@@ -61,25 +100,42 @@ pub fn slab_bytes() -> u64 {
         * 1024
 }
 
+/// A process whose CPU is measured: alone, or with its children (a PostgreSQL cluster).
+#[derive(Clone, Copy, Debug)]
+pub enum Measured {
+    Process(u32),
+    Tree(u32),
+}
+
+impl Measured {
+    fn cpu_time(self) -> Duration {
+        match self {
+            Measured::Process(pid) => cpu_time(pid),
+            Measured::Tree(root) => tree_cpu_time(root),
+        }
+    }
+}
+
 /// CPU used by a set of processes over a stretch of wall time.
 pub struct CpuMeter {
-    pids: Vec<u32>,
+    measured: Vec<Measured>,
     started: Instant,
     cpu_at_start: Duration,
 }
 
 impl CpuMeter {
     pub fn start(pids: &[u32]) -> CpuMeter {
-        CpuMeter {
-            pids: pids.to_vec(),
-            started: Instant::now(),
-            cpu_at_start: pids.iter().map(|&pid| cpu_time(pid)).sum(),
-        }
+        CpuMeter::of(pids.iter().map(|&pid| Measured::Process(pid)).collect())
+    }
+
+    pub fn of(measured: Vec<Measured>) -> CpuMeter {
+        let cpu_at_start = measured.iter().map(|source| source.cpu_time()).sum();
+        CpuMeter { measured, started: Instant::now(), cpu_at_start }
     }
 
     /// CPU time used since the start.
     pub fn used(&self) -> Duration {
-        let now: Duration = self.pids.iter().map(|&pid| cpu_time(pid)).sum();
+        let now: Duration = self.measured.iter().map(|source| source.cpu_time()).sum();
         now.saturating_sub(self.cpu_at_start)
     }
 

@@ -25,6 +25,10 @@ pub struct ServerOptions {
     pub durability: String,
     /// More `MYNAH_*` settings for the server's environment, set by scenarios that need them.
     pub env: Vec<(String, String)>,
+    /// `--store` (a `postgres://` URL), `None` for the embedded SQLite store in the data directory.
+    pub store: Option<String>,
+    /// `--bus` (a `nats://` URL), `None` for the in-process bus.
+    pub bus: Option<String>,
 }
 
 /// A running server process and its data directory (deleted when this is dropped).
@@ -106,8 +110,15 @@ async fn spawn(
 ) -> anyhow::Result<(Child, SocketAddr, Duration)> {
     let started = Instant::now();
     let log = std::fs::OpenOptions::new().create(true).append(true).open(data.join("server.log"))?;
-    let mut child = Command::new(&options.binary)
-        .arg("serve")
+    let mut command = Command::new(&options.binary);
+    command.arg("serve");
+    if let Some(store) = &options.store {
+        command.arg("--store").arg(store);
+    }
+    if let Some(bus) = &options.bus {
+        command.arg("--bus").arg(bus);
+    }
+    let mut child = command
         .arg("--listen")
         .arg(listen.to_string())
         .arg("--data")

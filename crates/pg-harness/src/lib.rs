@@ -30,6 +30,16 @@ impl PgServer {
     /// not installed. Panics when PostgreSQL is installed but does not start: that is a broken test
     /// machine, not a reason to skip.
     pub fn start() -> Option<Self> {
+        Self::start_with(Durability::Off)
+    }
+
+    /// Starts a fresh cluster that fsyncs every commit, as production does (benchmarks compare it
+    /// with SQLite's `durability = full`). Tests use [`PgServer::start`], which does not.
+    pub fn start_durable() -> Option<Self> {
+        Self::start_with(Durability::Full)
+    }
+
+    fn start_with(durability: Durability) -> Option<Self> {
         let Some(bin) = find_bin_dir() else {
             eprintln!("SKIPPED: PostgreSQL not installed (no initdb on PATH or in /usr/lib/postgresql/*/bin)");
             return None;
@@ -57,9 +67,13 @@ impl PgServer {
         let mut last_failure = String::new();
         for _ in 0..5 {
             server.port = free_port();
+            let durability = match durability {
+                // Tests lose nothing that matters if the machine dies, and run faster.
+                Durability::Off => "-c fsync=off -c synchronous_commit=off -c full_page_writes=off",
+                Durability::Full => "-c fsync=on -c synchronous_commit=on -c full_page_writes=on",
+            };
             let options = format!(
-                "-c listen_addresses=127.0.0.1 -p {} -k {} -c fsync=off -c synchronous_commit=off \
-                 -c full_page_writes=off -c max_connections=200",
+                "-c listen_addresses=127.0.0.1 -p {} -k {} {durability} -c max_connections=200",
                 server.port,
                 server.dir.path().display()
             );
@@ -79,6 +93,13 @@ impl PgServer {
                 describe(&started) + &std::fs::read_to_string(server.dir.path().join("server.log")).unwrap_or_default();
         }
         panic!("PostgreSQL did not start: {last_failure}");
+    }
+
+    /// The process id of the postmaster, the parent of every backend process (from
+    /// `postmaster.pid`), for measuring the cluster's CPU.
+    pub fn postmaster_pid(&self) -> Option<u32> {
+        let pid_file = std::fs::read_to_string(self.data_dir().join("postmaster.pid")).ok()?;
+        pid_file.lines().next()?.trim().parse().ok()
     }
 
     /// The loopback port the server listens on.
@@ -123,6 +144,13 @@ impl Drop for PgServer {
     fn drop(&mut self) {
         let _ = self.command("pg_ctl").args(["stop", "-m", "immediate", "-w", "-D"]).arg(self.data_dir()).output();
     }
+}
+
+/// Whether commits reach the disk before they are acknowledged.
+#[derive(Clone, Copy)]
+enum Durability {
+    Off,
+    Full,
 }
 
 /// The directory holding `initdb` and `pg_ctl`.

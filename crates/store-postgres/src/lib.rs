@@ -9,6 +9,8 @@
 //! - [`migrations`]: the schema, applied on start under an advisory lock.
 //! - `rows`: value conversions and the error mapping.
 //! - `changes`: the per-user change stream and its head rows.
+//! - `outbox`: the webhook outbox, claimed with `FOR UPDATE SKIP LOCKED`.
+//! - `accounts`: accounts and profiles.
 //!
 //! # Transactions and the lock order
 //!
@@ -22,13 +24,15 @@
 //! 1. the group's `chat_groups` row (membership writes, dismissal);
 //! 2. the conversation's `conversations` row (every append: it is the per-conversation sequence,
 //!    so appends to one conversation run one at a time and commit in sequence order);
-//! 3. `group_members` and `user_conversations` rows, one group or conversation at a time;
+//! 3. `group_members` and `user_conversations` rows, one group or conversation at a time, and
+//!    `accounts` rows (a profile merge locks its account row);
 //! 4. `change_heads` rows, in ascending user order, last (see `changes`).
 //!
 //! Inserts of new rows (messages, changes, outbox entries) take no lock anyone waits on, except
 //! that a racing insert of the same unique key waits for the first to commit: that is how racing
 //! resends of one message store it once.
 
+mod accounts;
 mod changes;
 mod conversations;
 mod group_admin;

@@ -139,7 +139,7 @@ pub(crate) async fn append(pool: &PgPool, prepared: &PreparedMessage) -> Result<
             client_ip: hook.client_ip.clone(),
             platform: hook.platform.clone(),
         };
-        outbox::enqueue(&mut transaction, message.app, &hook.command, &event, position.time_ms).await?;
+        outbox::enqueue(&mut *transaction, message.app, &hook.command, &event, position.time_ms).await?;
     }
     transaction.commit().await.map_err(backend)?;
     Ok(Appended { message: stored(message.clone(), position), duplicate: false })

@@ -17,11 +17,11 @@ use futures_util::StreamExt;
 use memchr::memmem;
 use serde_json::json;
 
+use crate::cluster::Deployment;
 use crate::procfs::CpuMeter;
 use crate::raw::{self, RawReader, RawWriter};
 use crate::report::{LatencySummary, ScenarioReport, SharedHistogram};
 use crate::scenarios::{Context, LatencyBatch};
-use crate::server::ServerProcess;
 use crate::wire::{self, Endpoint, Frame};
 
 pub struct FanoutOptions {
@@ -67,21 +67,23 @@ pub async fn run(context: &Context, options: &FanoutOptions) -> anyhow::Result<S
     let mut report = ScenarioReport::new(
         "P4",
         "group fan-out to online members",
-        json!({"members": members, "senders": options.senders, "rates_msgs_per_s": options.rates, "step_seconds": options.step_seconds}),
+        json!({"members": members, "senders": options.senders, "rates_msgs_per_s": options.rates, "step_seconds": options.step_seconds,
+               "nodes": context.topology.nodes, "cluster": context.topology.cluster}),
     );
-    let server = ServerProcess::start(&context.server).await?;
-    let endpoint = server.endpoint();
+    let deployment = Deployment::start(&context.server, context.topology).await?;
     let names: Vec<String> = (0..members).map(|index| format!("member{index}")).collect();
-    let mut connections = connect_members(&endpoint, &names, 0, 128, None).await?;
+    // Round-robin over the nodes: senders and receivers sit on every node.
+    let mut connections = connect_members(&deployment.endpoints(), &names, 0, 128, None).await?;
     create_and_join(&mut connections, "P4").await?;
 
     let shared = Shared::new(options.rates.len());
     let mut listening = listen(connections, options.senders, &shared);
-    let server_pid = server.pid();
+    let server_processes = deployment.all_processes();
     let mut best: Option<(f64, f64)> = None;
     let mut step_rows = Vec::new();
     for (step, &rate) in options.rates.iter().enumerate() {
-        let server_cpu = CpuMeter::start(&[server_pid]);
+        let server_cpu = CpuMeter::of(server_processes.clone());
+        let node_cpu = CpuMeter::of(deployment.node_processes());
         let client_cpu = CpuMeter::start(&[std::process::id()]);
         let started_nanos = wire::unix_nanos() + 100_000_000;
         let duration = Duration::from_secs(options.step_seconds);
@@ -99,13 +101,15 @@ pub async fn run(context: &Context, options: &FanoutOptions) -> anyhow::Result<S
         let client_cores = client_cpu.cores();
         let per_delivery = |used: Duration| used.as_secs_f64() * 1e6 / delivered.max(1) as f64;
         let server_micros = per_delivery(server_cpu.used());
+        let node_micros = per_delivery(node_cpu.used());
         let client_micros = per_delivery(client_cpu.used());
         report.latency(&format!("step {}: {rate:.0} msgs/s: send → delivered", step + 1), latency.clone());
         report.latency(&format!("step {}: {rate:.0} msgs/s: send → ack", step + 1), ack);
         step_rows.push(
             json!({"offered_msgs_per_s": rate, "deliveries_per_s": throughput, "delivered_fraction": complete,
             "p99_ms": latency.p99_ms, "server_cores": server_cores, "client_cores": client_cores,
-            "server_cpu_us_per_delivery": server_micros, "client_cpu_us_per_delivery": client_micros}),
+            "server_cpu_us_per_delivery": server_micros, "node_cpu_us_per_delivery": node_micros,
+            "client_cpu_us_per_delivery": client_micros}),
         );
         report.metric(
             &format!("step {}: deliveries/s (offered {rate:.0} msgs/s)", step + 1),
@@ -123,6 +127,10 @@ pub async fn run(context: &Context, options: &FanoutOptions) -> anyhow::Result<S
             server_micros,
             &format!("µs / {client_micros:.2} µs"),
         );
+        if context.topology.cluster {
+            // The rest of the server CPU is PostgreSQL's and NATS's.
+            report.metric(&format!("step {}: mynah nodes' CPU per delivery", step + 1), node_micros, "µs");
+        }
         if complete >= 0.999
             && latency.p99_ms <= TARGET_P99_MS
             && best.is_none_or(|(best_rate, _)| throughput > best_rate)
@@ -138,7 +146,7 @@ pub async fn run(context: &Context, options: &FanoutOptions) -> anyhow::Result<S
     report.metric("member sessions dropped", closed as f64, "");
     report.parameters["steps"] = json!(step_rows);
     listening.stop();
-    server.stop().await?;
+    deployment.stop().await?;
 
     let (best_rate, best_p99) = best.unwrap_or((0.0, 0.0));
     report.metric("best step with p99 ≤ 20 ms", best_rate, "deliveries/s");
@@ -150,11 +158,11 @@ pub async fn run(context: &Context, options: &FanoutOptions) -> anyhow::Result<S
     Ok(report)
 }
 
-/// Connects and logs in `users` from source addresses `first_source..`, `concurrency` at a time,
+/// Connects and logs in `users` (round-robin over the nodes' `endpoints`) from source addresses `first_source..`, `concurrency` at a time,
 /// with `recv_buffer` bytes of socket receive buffer if set. Fails if any login fails: setup
 /// steps must be complete before anything is measured.
 pub(super) async fn connect_members(
-    endpoint: &Endpoint,
+    endpoints: &[Endpoint],
     users: &[String],
     first_source: usize,
     concurrency: usize,
@@ -162,6 +170,8 @@ pub(super) async fn connect_members(
 ) -> anyhow::Result<Vec<(RawReader, RawWriter)>> {
     let logins = futures_util::stream::iter(users.iter().enumerate())
         .map(|(index, user)| async move {
+            // Member `i` logs in to node `i % nodes`.
+            let endpoint = &endpoints[index % endpoints.len()];
             let (mut reader, mut writer) = raw::connect(endpoint.address, first_source + index, recv_buffer).await?;
             let login = endpoint.login_frame(1, user, &endpoint.user_sig(user));
             raw::call(&mut reader, &mut writer, 1, &login).await?;

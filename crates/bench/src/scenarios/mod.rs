@@ -24,6 +24,7 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 
+use crate::cluster::Topology;
 use crate::report::SharedHistogram;
 use crate::server::ServerOptions;
 use crate::wire::{self, Endpoint, Socket};
@@ -31,6 +32,8 @@ use crate::wire::{self, Endpoint, Socket};
 /// What every scenario needs.
 pub struct Context {
     pub server: ServerOptions,
+    /// The nodes P3 and P4 run on (the other scenarios run one node on SQLite).
+    pub topology: Topology,
 }
 
 /// Latencies recorded locally and added to a shared histogram in batches. The batch keeps raw
@@ -78,8 +81,19 @@ pub async fn connect_users(
     first_source: usize,
     concurrency: usize,
 ) -> anyhow::Result<Vec<Socket>> {
+    connect_users_to(std::slice::from_ref(endpoint), users, first_source, concurrency).await
+}
+
+/// Like [`connect_users`], user `i` to node `i % endpoints.len()`.
+pub async fn connect_users_to(
+    endpoints: &[Endpoint],
+    users: &[String],
+    first_source: usize,
+    concurrency: usize,
+) -> anyhow::Result<Vec<Socket>> {
     let logins = futures_util::stream::iter(users.iter().enumerate())
         .map(|(index, user)| async move {
+            let endpoint = &endpoints[index % endpoints.len()];
             let sig = endpoint.user_sig(user);
             wire::connect_and_login(endpoint, first_source + index, user, &sig).await.map(|(socket, _)| socket)
         })

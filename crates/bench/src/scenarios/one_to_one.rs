@@ -18,10 +18,10 @@ use serde_json::json;
 use tokio::sync::{Semaphore, mpsc};
 use tokio_tungstenite::tungstenite::Message;
 
+use crate::cluster::Deployment;
 use crate::procfs::CpuMeter;
 use crate::report::{LatencySummary, ScenarioReport, SharedHistogram};
-use crate::scenarios::{Context, LatencyBatch, connect_users};
-use crate::server::ServerProcess;
+use crate::scenarios::{Context, LatencyBatch, connect_users_to};
 use crate::wire::{self, Frame, Socket};
 
 pub struct OneToOneOptions {
@@ -202,12 +202,13 @@ pub async fn run(context: &Context, options: &OneToOneOptions) -> anyhow::Result
         "P3",
         "one-to-one messages persisted before the ack",
         json!({"online_users": users, "window_per_connection": options.window, "peak_seconds": options.peak_seconds,
-               "half_rate_seconds": options.half_seconds, "fill_rows": options.rows, "durability": context.server.durability}),
+               "half_rate_seconds": options.half_seconds, "fill_rows": options.rows, "durability": context.server.durability,
+               "nodes": context.topology.nodes, "cluster": context.topology.cluster}),
     );
-    let server = ServerProcess::start(&context.server).await?;
-    let endpoint = server.endpoint();
+    let deployment = Deployment::start(&context.server, context.topology).await?;
     let names: Vec<String> = (0..users).map(|index| format!("pair{index}")).collect();
-    let sockets = connect_users(&endpoint, &names, 0, 128).await?;
+    // Round-robin over the nodes: with two or more nodes, partners sit on different nodes.
+    let sockets = connect_users_to(&deployment.endpoints(), &names, 0, 128).await?;
 
     let shared = Arc::new(Shared { phases: Default::default(), closed: AtomicU64::new(0) });
     let mut senders = Vec::new();
@@ -219,12 +220,12 @@ pub async fn run(context: &Context, options: &OneToOneOptions) -> anyhow::Result
         readers.push(tokio::spawn(read(stream, pending_receiver, window.clone(), shared.clone())));
         senders.push(Sender { sink, pending, window, index, partner: names[index ^ 1].clone(), sent: 0 });
     }
-    let server_pid = server.pid();
+    let server_processes = deployment.all_processes();
     let this_pid = std::process::id();
 
     // Phase 1: fill the store.
     if options.rows > 0 {
-        let meter = CpuMeter::start(&[server_pid]);
+        let meter = CpuMeter::of(server_processes.clone());
         let started = Instant::now();
         let until = started + Duration::from_secs(900);
         senders = run_phase(senders, |sender| sender.closed_loop(shared.clone(), FILL, until, options.rows)).await;
@@ -236,7 +237,8 @@ pub async fn run(context: &Context, options: &OneToOneOptions) -> anyhow::Result
     }
 
     // Phase 2: peak throughput, closed loop.
-    let server_cpu = CpuMeter::start(&[server_pid]);
+    let server_cpu = CpuMeter::of(server_processes.clone());
+    let node_cpu = CpuMeter::of(deployment.node_processes());
     let client_cpu = CpuMeter::start(&[this_pid]);
     let started_nanos = wire::unix_nanos();
     let until = Instant::now() + Duration::from_secs(options.peak_seconds);
@@ -248,12 +250,13 @@ pub async fn run(context: &Context, options: &OneToOneOptions) -> anyhow::Result
     let peak_rate = peak_acked as f64 / peak_seconds.max(0.001);
     let peak_server_cores = server_cpu.cores();
     let peak_server_cpu = server_cpu.used();
+    let peak_node_cpu = node_cpu.used();
     let peak_client_cores = client_cpu.cores();
 
     // Phase 3: half the peak rate, open loop.
     let half_rate = (peak_rate / 2.0).max(1.0);
     let interval = Duration::from_secs_f64(users as f64 / half_rate);
-    let server_cpu = CpuMeter::start(&[server_pid]);
+    let server_cpu = CpuMeter::of(server_processes.clone());
     let client_cpu = CpuMeter::start(&[this_pid]);
     let duration = Duration::from_secs(options.half_seconds);
     let count = senders.len();
@@ -277,7 +280,7 @@ pub async fn run(context: &Context, options: &OneToOneOptions) -> anyhow::Result
     for reader in readers {
         reader.abort();
     }
-    server.stop().await?;
+    deployment.stop().await?;
 
     for (phase, name) in PHASE_NAMES.iter().enumerate().skip(if options.rows > 0 { 0 } else { 1 }) {
         let stats = &shared.phases[phase];
@@ -288,6 +291,11 @@ pub async fn run(context: &Context, options: &OneToOneOptions) -> anyhow::Result
     report.metric("peak: throughput", peak_rate, "msgs/s");
     report.metric("peak: server CPU", peak_server_cores * 100.0, "% of a core");
     report.metric("peak: server CPU per message", peak_server_cpu.as_secs_f64() * 1e6 / peak_acked.max(1) as f64, "µs");
+    if context.topology.cluster {
+        // The rest of the server CPU is PostgreSQL's and NATS's.
+        let per_message = peak_node_cpu.as_secs_f64() * 1e6 / peak_acked.max(1) as f64;
+        report.metric("peak: mynah nodes' CPU per message", per_message, "µs");
+    }
     report.metric("peak: client CPU", peak_client_cores * 100.0, "% of a core");
     report.metric("half rate: offered", half_rate, "msgs/s");
     report.metric("half rate: achieved", half_achieved, "msgs/s");

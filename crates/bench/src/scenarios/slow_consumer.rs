@@ -67,9 +67,11 @@ pub async fn run(context: &Context, options: &SlowConsumerOptions) -> anyhow::Re
     let server = ServerProcess::start(&server_options).await?;
     let endpoint = server.endpoint();
     let names: Vec<String> = (0..members).map(|index| format!("member{index}")).collect();
-    let mut connections = fanout::connect_members(&endpoint, &names, 0, 128, None).await?;
+    let mut connections = fanout::connect_members(std::slice::from_ref(&endpoint), &names, 0, 128, None).await?;
     let slow = ["slow".to_owned()];
-    connections.extend(fanout::connect_members(&endpoint, &slow, members, 1, Some(options.recv_buffer)).await?);
+    connections.extend(
+        fanout::connect_members(std::slice::from_ref(&endpoint), &slow, members, 1, Some(options.recv_buffer)).await?,
+    );
     fanout::create_and_join(&mut connections, "P8").await?;
     let (slow_reader, _slow_writer) = connections.pop().context("the slow member")?;
 

@@ -1,0 +1,112 @@
+//! The deployment under test: one `mynah` node on its embedded store, or several nodes sharing a
+//! throwaway PostgreSQL (fsync on, as in production) and a throwaway `nats-server`, all on this
+//! machine. Scenarios spread their clients over the nodes round-robin and measure the CPU of every
+//! process of the deployment.
+
+use std::time::Duration;
+
+use anyhow::Context as _;
+use mynah_pg_harness::PgServer;
+
+use crate::procfs::Measured;
+use crate::server::{ServerOptions, ServerProcess};
+use crate::wire::Endpoint;
+
+/// What to start.
+#[derive(Clone, Copy, Debug)]
+pub struct Topology {
+    /// `mynah` nodes.
+    pub nodes: usize,
+    /// Whether the nodes share PostgreSQL and NATS (always with more than one node).
+    pub cluster: bool,
+}
+
+/// The running processes of a deployment; stopped when [`Deployment::stop`] is called or dropped.
+pub struct Deployment {
+    pub nodes: Vec<ServerProcess>,
+    postgres: Option<PgServer>,
+    nats: Option<NatsProcess>,
+}
+
+impl Deployment {
+    pub async fn start(options: &ServerOptions, topology: Topology) -> anyhow::Result<Deployment> {
+        if !topology.cluster && topology.nodes <= 1 {
+            return Ok(Deployment { nodes: vec![ServerProcess::start(options).await?], postgres: None, nats: None });
+        }
+        let postgres =
+            PgServer::start_durable().context("the cluster needs PostgreSQL (apt-get install postgresql)")?;
+        let store = postgres.create_database("mynah");
+        let nats = NatsProcess::start().await?;
+        let options = ServerOptions { store: Some(store), bus: Some(nats.url.clone()), ..options.clone() };
+        let mut nodes = Vec::new();
+        for _ in 0..topology.nodes.max(1) {
+            nodes.push(ServerProcess::start(&options).await?);
+        }
+        Ok(Deployment { nodes, postgres: Some(postgres), nats: Some(nats) })
+    }
+
+    /// Every node's endpoint, in order.
+    pub fn endpoints(&self) -> Vec<Endpoint> {
+        self.nodes.iter().map(ServerProcess::endpoint).collect()
+    }
+
+    /// The `mynah` nodes' processes.
+    pub fn node_processes(&self) -> Vec<Measured> {
+        self.nodes.iter().map(|node| Measured::Process(node.pid())).collect()
+    }
+
+    /// PostgreSQL's and NATS's processes (none for a single node on SQLite).
+    pub fn backing_processes(&self) -> Vec<Measured> {
+        let postgres = self.postgres.as_ref().and_then(PgServer::postmaster_pid).map(Measured::Tree);
+        let nats = self.nats.as_ref().map(|nats| Measured::Process(nats.pid()));
+        postgres.into_iter().chain(nats).collect()
+    }
+
+    /// Every process of the deployment.
+    pub fn all_processes(&self) -> Vec<Measured> {
+        let mut all = self.node_processes();
+        all.extend(self.backing_processes());
+        all
+    }
+
+    /// Stops every node gracefully, then PostgreSQL and NATS (on drop).
+    pub async fn stop(self) -> anyhow::Result<()> {
+        for node in self.nodes {
+            node.stop().await?;
+        }
+        Ok(())
+    }
+}
+
+/// A `nats-server` on a free loopback port, killed when dropped.
+struct NatsProcess {
+    child: tokio::process::Child,
+    url: String,
+}
+
+impl NatsProcess {
+    async fn start() -> anyhow::Result<NatsProcess> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let binary = ["nats-server", "/usr/sbin/nats-server"]
+            .into_iter()
+            .find(|binary| std::process::Command::new(binary).arg("--version").output().is_ok())
+            .context("the cluster needs nats-server (apt-get install nats-server)")?;
+        let child = tokio::process::Command::new(binary)
+            .args(["-a", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .kill_on_drop(true)
+            .spawn()?;
+        for _ in 0..100 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+                return Ok(NatsProcess { child, url: format!("nats://127.0.0.1:{port}") });
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        anyhow::bail!("nats-server did not listen on port {port}")
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id().unwrap_or(0)
+    }
+}
