@@ -149,17 +149,16 @@ pub(crate) async fn add_members(
         .ok_or_else(|| StoreError::Backend(format!("group {group_id} vanished while locked")))?;
     let members = distinct(members);
     let named: Vec<&str> = members.iter().map(|member| member.user.as_str()).collect();
-    let present: HashSet<String> = sqlx::query_scalar(
-        "SELECT user_id FROM group_members WHERE app = $1 AND group_id = $2 AND user_id = ANY($3)",
-    )
-    .bind(int(app))
-    .bind(group_id)
-    .bind(&named)
-    .fetch_all(&mut *transaction)
-    .await
-    .map_err(backend)?
-    .into_iter()
-    .collect();
+    let present: HashSet<String> =
+        sqlx::query_scalar("SELECT user_id FROM group_members WHERE app = $1 AND group_id = $2 AND user_id = ANY($3)")
+            .bind(int(app))
+            .bind(group_id)
+            .bind(&named)
+            .fetch_all(&mut *transaction)
+            .await
+            .map_err(backend)?
+            .into_iter()
+            .collect();
     let (already, joining): (Vec<&NewMember>, Vec<&NewMember>) =
         members.into_iter().partition(|member| present.contains(&member.user));
     if exceeds_cap(group.max_member_num, group.member_count, joining.len()) {
@@ -199,7 +198,9 @@ pub(crate) async fn remove_member(
     user: &str,
 ) -> Result<Option<AppendedChange>, StoreError> {
     let mut transaction = pool.begin().await.map_err(backend)?;
-    if !lock(&mut transaction, app, group_id, GroupLock::Exclusive).await? || !leave(&mut transaction, app, group_id, user).await? {
+    if !lock(&mut transaction, app, group_id, GroupLock::Exclusive).await?
+        || !leave(&mut transaction, app, group_id, user).await?
+    {
         return Ok(None);
     }
     sqlx::query("UPDATE chat_groups SET member_count = member_count - 1 WHERE app = $1 AND group_id = $2")

@@ -33,7 +33,10 @@ const MODIFY: &str = concat!(
 enum Change {
     Revoke,
     /// The new body as JSON and the new custom data; `None` keeps the current value.
-    Modify { body_json: Option<String>, cloud_custom_data: Option<String> },
+    Modify {
+        body_json: Option<String>,
+        cloud_custom_data: Option<String>,
+    },
 }
 
 /// Revokes or edits the message at `seq` and tells its participants, in one transaction.

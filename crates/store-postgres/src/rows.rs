@@ -24,11 +24,6 @@ pub(crate) fn backend(error: sqlx::Error) -> StoreError {
     }
 }
 
-/// Whether the error is a unique-key clash (the caller may expect one, e.g. a resend).
-pub(crate) fn is_unique_violation(error: &sqlx::Error) -> bool {
-    matches!(error, sqlx::Error::Database(database) if database.code().as_deref() == Some("23505"))
-}
-
 /// The current time in unix milliseconds.
 pub(crate) fn now_ms() -> u64 {
     std::time::SystemTime::now()
