@@ -48,9 +48,10 @@ fn message(conversation: ConversationKey, sender: &str, receiver: &str, client_m
 /// same task on both nodes (a resend racing across nodes); the others are the node's own. Even
 /// messages go to the C2C conversation, odd ones to the group.
 fn nth(node: usize, task: usize, index: usize) -> NewMessage {
-    let id = if index % 5 == 0 { format!("shared-t{task}-m{index}") } else { format!("n{node}-t{task}-m{index}") };
-    if index % 2 == 0 {
-        let (from, to) = if task % 2 == 0 { ("alice", "bob") } else { ("bob", "alice") };
+    let id =
+        if index.is_multiple_of(5) { format!("shared-t{task}-m{index}") } else { format!("n{node}-t{task}-m{index}") };
+    if index.is_multiple_of(2) {
+        let (from, to) = if task.is_multiple_of(2) { ("alice", "bob") } else { ("bob", "alice") };
         message(ConversationKey::c2c(from, to), from, to, id)
     } else {
         message(ConversationKey::group("g1"), SENDERS[task % SENDERS.len()], "g1", id)
