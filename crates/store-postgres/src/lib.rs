@@ -11,7 +11,13 @@
 //! - `changes`: the per-user change stream and its head rows.
 //! - `outbox`: the webhook outbox, claimed with `FOR UPDATE SKIP LOCKED`.
 //! - `accounts`: accounts and profiles.
+//! - `messages`: the append (sequence, dedup, read marks, after-send event) and history reads.
+//! - `conversations`: the conversation list, read marks and unread counts.
+//! - `groups`: groups and memberships; `group_admin`: removal, dismissal, notices.
+//! - `revisions`: administrators' sends, recall and edit.
 //! - [`registry`]: [`PgRegistry`], the cluster-wide session registry (node leases and sessions).
+//!
+//! Each aggregate's file ends with its port's impl; reads use the pool, writes one transaction.
 //!
 //! # Transactions and the lock order
 //!
@@ -22,12 +28,23 @@
 //! them in this order, skipping what it does not need, so two transactions never wait on each other
 //! in a cycle (no deadlock):
 //!
-//! 1. the group's `chat_groups` row (membership writes, dismissal);
+//! 1. the group's `chat_groups` row: `FOR UPDATE` by membership writes and dismissal, so one
+//!    group's membership changes one write at a time (exact "already a member" answers and member
+//!    cap); `FOR SHARE` by notices and recalls/edits of its messages, so the members they tell hold
+//!    still;
 //! 2. the conversation's `conversations` row (every append: it is the per-conversation sequence,
-//!    so appends to one conversation run one at a time and commit in sequence order);
-//! 3. `group_members` and `user_conversations` rows, one group or conversation at a time, and
-//!    `accounts` rows (a profile merge locks its account row);
-//! 4. `change_heads` rows, in ascending user order, last (see `changes`).
+//!    so appends to one conversation run one at a time and commit in sequence order; a dismissal
+//!    deletes it, waiting for the appends in flight);
+//! 3. `group_members` and `user_conversations` rows, one group or conversation at a time (an
+//!    append moves its sender's read mark, a read mark locks its row `FOR UPDATE`; writes touching
+//!    several of one group's rows hold its `chat_groups` row), and `accounts` rows (a profile
+//!    merge locks its account row);
+//! 4. a `messages` row (a recall or an edit updates it; a dismissal deletes the group's);
+//! 5. `change_heads` rows, in ascending user order, last (see `changes`).
+//!
+//! Reads inside a write (a conversation's newest sequence, the member list) take no lock: under
+//! `READ COMMITTED` each statement sees what was committed when it began, so a read after a lock
+//! sees every write that held the lock before.
 //!
 //! Inserts of new rows (messages, changes, outbox entries) take no lock anyone waits on, except
 //! that a racing insert of the same unique key waits for the first to commit: that is how racing
@@ -38,9 +55,14 @@
 
 mod accounts;
 mod changes;
+mod conversations;
+mod group_admin;
+mod groups;
+mod messages;
 pub mod migrations;
 mod outbox;
 pub mod registry;
+mod revisions;
 mod rows;
 
 use sqlx::postgres::{PgPool, PgPoolOptions};

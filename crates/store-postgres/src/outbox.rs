@@ -8,21 +8,26 @@ use sqlx::{Executor, Postgres};
 use crate::PostgresStore;
 use crate::rows::{backend, int, json, text, to_json, unsigned};
 
-/// Claims due entries nobody holds, in one statement. The `due` rows are locked `FOR UPDATE SKIP
-/// LOCKED`, so two nodes claiming at once take disjoint rows instead of waiting on each other; a
-/// row another claimant updated meanwhile is checked again against the `WHERE` clause on its new
+/// Claims due entries nobody holds, in one statement. `candidates` ranks the oldest due rows per
+/// app without locking anything; `chosen` then locks, in age order, only the rows it takes (`FOR
+/// UPDATE … SKIP LOCKED` with a `LIMIT` stops locking once it has enough), skipping rows another
+/// node's claim is locking at this moment. So two nodes claiming at once take disjoint rows
+/// without waiting on each other, and each still gets a full batch when there is enough. A row
+/// another claimant updated meanwhile is checked again against the lease condition on its new
 /// version (PostgreSQL re-reads a locked row under `READ COMMITTED`), so a live claim is never
 /// taken over. Parameters: claimant, lease end, now, apps to skip, rows to scan, per app, limit.
-const CLAIM: &str = "WITH due AS ( \
-         SELECT id, app, next_attempt_ms FROM webhook_outbox \
-         WHERE next_attempt_ms <= $3 AND (claimed_until_ms IS NULL OR claimed_until_ms <= $3) \
-           AND app <> ALL($4::BIGINT[]) \
-         ORDER BY next_attempt_ms, id LIMIT $5 \
-         FOR UPDATE SKIP LOCKED), \
-     ranked AS ( \
+const CLAIM: &str = "WITH candidates AS ( \
          SELECT id, next_attempt_ms, ROW_NUMBER() OVER (PARTITION BY app ORDER BY next_attempt_ms, id) AS rank \
-         FROM due), \
-     chosen AS (SELECT id FROM ranked WHERE rank <= $6 ORDER BY next_attempt_ms, id LIMIT $7) \
+         FROM (SELECT id, app, next_attempt_ms FROM webhook_outbox \
+               WHERE next_attempt_ms <= $3 AND (claimed_until_ms IS NULL OR claimed_until_ms <= $3) \
+                 AND app <> ALL($4::BIGINT[]) \
+               ORDER BY next_attempt_ms, id LIMIT $5) AS due), \
+     chosen AS ( \
+         SELECT o.id FROM webhook_outbox o JOIN candidates c ON c.id = o.id \
+         WHERE c.rank <= $6 AND o.next_attempt_ms <= $3 \
+           AND (o.claimed_until_ms IS NULL OR o.claimed_until_ms <= $3) \
+         ORDER BY c.next_attempt_ms, c.id LIMIT $7 \
+         FOR UPDATE OF o SKIP LOCKED) \
      UPDATE webhook_outbox o SET claimed_by = $1, claimed_until_ms = $2 FROM chosen WHERE o.id = chosen.id \
      RETURNING o.id, o.app, o.command, o.payload, o.attempts";
 

@@ -24,11 +24,6 @@ pub(crate) fn backend(error: sqlx::Error) -> StoreError {
     }
 }
 
-/// Whether the error is a unique-key clash (the caller may expect one, e.g. a resend).
-pub(crate) fn is_unique_violation(error: &sqlx::Error) -> bool {
-    matches!(error, sqlx::Error::Database(database) if database.code().as_deref() == Some("23505"))
-}
-
 /// The current time in unix milliseconds.
 pub(crate) fn now_ms() -> u64 {
     std::time::SystemTime::now()
@@ -52,6 +47,11 @@ pub(crate) fn int(value: u64) -> i64 {
 pub(crate) fn unsigned(row: &PgRow, column: &str) -> Result<u64, StoreError> {
     let value: i64 = row.try_get(column).map_err(backend)?;
     u64::try_from(value).map_err(|_| corrupt(column, format!("negative value {value}")))
+}
+
+/// Reads a `BIGINT` column holding a `u32` (a count, a cap, a `random`).
+pub(crate) fn unsigned32(row: &PgRow, column: &str) -> Result<u32, StoreError> {
+    u32::try_from(unsigned(row, column)?).map_err(|_| corrupt(column, "above u32".to_owned()))
 }
 
 /// Reads a `TEXT` column.
@@ -104,7 +104,7 @@ pub(crate) fn message_from_row(row: &PgRow) -> Result<StoredMessage, StoreError>
         sender: text(row, "sender")?,
         receiver: text(row, "receiver")?,
         client_msg_id: text(row, "client_msg_id")?,
-        random: u32::try_from(unsigned(row, "random")?).map_err(|_| corrupt("random", "above u32".to_owned()))?,
+        random: unsigned32(row, "random")?,
         time_ms: unsigned(row, "time_ms")?,
         body: json(row, "body_json")?,
         cloud_custom_data: text(row, "cloud_custom_data")?,
