@@ -94,15 +94,21 @@ fn has_scheme(url: &BackendUrl, schemes: &[&str]) -> bool {
 /// Opened backends, and what must be closed after serving.
 pub struct Opened {
     pub backends: Backends,
-    /// SQLite, flushed on shutdown; PostgreSQL and NATS need nothing beyond dropping.
-    pub sqlite: Option<Arc<SqliteStore>>,
+    /// SQLite, flushed on shutdown.
+    sqlite: Option<Arc<SqliteStore>>,
+    /// The cluster-wide registry, whose lease ends on shutdown. PostgreSQL and NATS themselves need
+    /// nothing beyond dropping.
+    registry: Option<PgRegistry>,
 }
 
 impl Opened {
-    /// Flushes what must be flushed before the process ends.
+    /// Flushes and ends what must be before the process exits.
     pub async fn close(self) {
         if let Some(sqlite) = self.sqlite {
             sqlite.close().await;
+        }
+        if let Some(registry) = self.registry {
+            registry.close().await;
         }
     }
 }
@@ -114,23 +120,23 @@ pub async fn open(config: &Config) -> Result<Opened, ServerError> {
     let StoreChoice::Postgres(store_url) = store else {
         let sqlite = crate::open_sqlite(config)?;
         let backends = Backends::local(Store::from_backend(sqlite.clone()));
-        return Ok(Opened { backends, sqlite: Some(sqlite) });
+        return Ok(Opened { backends, sqlite: Some(sqlite), registry: None });
     };
     let postgres = PostgresStore::connect(store_url.as_str())
         .await
         .map_err(|error| ServerError::Backend(format!("store {store_url}: {error}")))?;
     let store = Store::from_backend(Arc::new(postgres.clone()));
-    let backends = match bus {
-        BusChoice::Local => Backends::local(store),
+    match bus {
+        BusChoice::Local => Ok(Opened { backends: Backends::local(store), sqlite: None, registry: None }),
         BusChoice::Nats(bus_url) => {
             let nats = NatsBus::connect(bus_url.as_str())
                 .await
                 .map_err(|error| ServerError::Backend(format!("bus {bus_url}: {error}")))?;
             let registry = PgRegistry::start(postgres.pool().clone(), RegistryTimings::default());
-            Backends { store, bus: Arc::new(nats), registry: Arc::new(registry) }
+            let backends = Backends { store, bus: Arc::new(nats), registry: Arc::new(registry.clone()) };
+            Ok(Opened { backends, sqlite: None, registry: Some(registry) })
         }
-    };
-    Ok(Opened { backends, sqlite: None })
+    }
 }
 
 #[cfg(test)]

@@ -18,6 +18,7 @@
 //! - This node's own sessions are read from an in-process [`LocalRegistry`], not from the table: a
 //!   session that just ended is gone at once for its own node (its row's delete may still be on
 //!   its way), and they stay listed when PostgreSQL is unreachable.
+//! - A node stopping gracefully ends its lease and deletes its rows ([`PgRegistry::close`]).
 //!
 //! The port cannot fail: a registry error is logged and the login goes on. A session whose row
 //! could not be written is unknown to other nodes (a second login there kicks nobody); a list that
@@ -65,7 +66,7 @@ impl Default for RegistryTimings {
 #[derive(Clone)]
 pub struct PgRegistry {
     shared: Arc<Shared>,
-    _renewer: Arc<Renewer>,
+    renewer: Arc<Renewer>,
 }
 
 struct Shared {
@@ -92,7 +93,27 @@ impl PgRegistry {
         let shared =
             Arc::new(Shared { pool, timings, local: LocalRegistry::default(), own_nodes: Mutex::new(HashSet::new()) });
         let renewer = Renewer(tokio::spawn(renew(shared.clone())));
-        PgRegistry { shared, _renewer: Arc::new(renewer) }
+        PgRegistry { shared, renewer: Arc::new(renewer) }
+    }
+}
+
+impl PgRegistry {
+    /// For a graceful shutdown, once the node's sessions have ended: stops renewing, and deletes this
+    /// node's lease and session rows, so other nodes stop counting them at once rather than within a
+    /// lease (the deletes spawned as the sessions ended may not run before the process exits).
+    pub async fn close(&self) {
+        self.renewer.0.abort();
+        let nodes = self.shared.own_nodes();
+        let deleted = sqlx::query(
+            "WITH gone AS (DELETE FROM nodes WHERE node = ANY($1) RETURNING node)
+             DELETE FROM sessions WHERE node IN (SELECT node FROM gone)",
+        )
+        .bind(&nodes)
+        .execute(&self.shared.pool)
+        .await;
+        if let Err(error) = deleted {
+            tracing::warn!(%error, "could not end this node's lease: its sessions count until it lapses");
+        }
     }
 }
 

@@ -114,3 +114,18 @@ async fn a_node_that_stops_renewing_its_lease_stops_counting_and_is_forgotten() 
     }
     drop(kept);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_that_closes_stops_counting_at_once() {
+    let Some(server) = PgServer::start() else { return };
+    let pool = store(&server).await.pool().clone();
+    let (staying, leaving) = (PgRegistry::start(pool.clone(), FAST), PgRegistry::start(pool, FAST));
+    let kept = SessionIds::with_node(3).next();
+    let _kept = staying.register(APP, "carol", info(kept, Platform::Web, 1)).await;
+    let gone = SessionIds::with_node(4).next();
+    // A session whose end the shutdown outran: its own delete never ran.
+    std::mem::forget(leaving.register(APP, "carol", info(gone, Platform::Web, 2)).await);
+    assert_eq!(ids(&staying.sessions(APP, "carol").await), [kept, gone]);
+    leaving.close().await;
+    assert_eq!(ids(&staying.sessions(APP, "carol").await), [kept]);
+}

@@ -103,6 +103,15 @@ impl Node {
         self.child.wait().await.expect("reap");
     }
 
+    /// `kill -TERM`: a graceful shutdown. Waits for the process to exit and checks it exited well.
+    pub async fn terminate(&mut self) {
+        let pid = self.child.id().expect("running").to_string();
+        let sent = std::process::Command::new("kill").args(["-TERM", &pid]).status().expect("run kill");
+        assert!(sent.success(), "kill -TERM {pid}");
+        let status = tokio::time::timeout(Duration::from_secs(15), self.child.wait()).await.expect("exits in time");
+        assert!(status.expect("reap").success(), "a graceful shutdown exits with 0");
+    }
+
     pub fn ws_url(&self) -> String {
         format!("ws://{}/ws", self.address)
     }

@@ -1,6 +1,7 @@
 //! The multi-device policy across nodes: a second login of a user on the same platform on another
 //! node kicks the first session, wherever it is; another platform kicks nobody. REST on any node
-//! sees who is online on every node and kicks them there.
+//! sees who is online on every node and kicks them there. A node that stops gracefully takes its
+//! sessions out of the registry at once.
 
 use std::time::Duration;
 
@@ -56,4 +57,18 @@ async fn rest_on_one_node_sees_and_kicks_the_sessions_on_every_node() {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_stopped_gracefully_stops_counting_its_sessions_at_once() {
+    let Some(mut cluster) = Cluster::start(2, "").await else { return };
+    let (_session, _events) = cluster.node(0).client("gina", Platform::Web).await;
+    let query = serde_json::json!({ "To_Account": ["gina"], "IsNeedDetail": 1 });
+    let online = cluster.node(1).rest("openim/query_online_status", query.clone()).await;
+    assert_eq!(online["QueryResult"][0]["Status"], "Online", "{online}");
+
+    cluster.nodes[0].terminate().await;
+    // No waiting for a lease to lapse: the node ended its lease as it stopped.
+    let after = cluster.node(1).rest("openim/query_online_status", query).await;
+    assert_ne!(after["QueryResult"][0]["Status"], "Online", "{after}");
 }
