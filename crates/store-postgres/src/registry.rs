@@ -124,7 +124,8 @@ impl Shared {
         nodes.iter().map(|&node| to_i64(node)).collect()
     }
 
-    /// Takes or extends `node`'s lease. Returns whether the node had no row (first start, or swept).
+    /// Takes or extends `node`'s lease. Returns whether the node had no row (first start, or swept):
+    /// `xmax` is 0 on a row this statement inserted, and set on one it updated.
     async fn renew_lease(&self, node: i64) -> Result<bool, sqlx::Error> {
         sqlx::query_scalar(
             "INSERT INTO nodes (node, lease_until) VALUES ($1, now() + $2 * INTERVAL '1 millisecond')
