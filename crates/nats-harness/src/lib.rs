@@ -37,6 +37,11 @@ impl NatsServer {
         Some(server)
     }
 
+    /// The server's process id, for measuring its CPU.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Stops the server (as a crash would), then starts a new one on the same ports.
     pub async fn restart(&mut self, down_for: Duration) {
         let _ = self.child.kill();

@@ -23,7 +23,7 @@
 use sqlx::postgres::PgPool;
 
 /// The migrations, oldest first. Entry `i` is recorded as version `i + 1`.
-pub const MIGRATIONS: &[&str] = &[SCHEMA_V1, CHANGE_HEADS_V2, SESSION_REGISTRY_V3];
+pub const MIGRATIONS: &[&str] = &[SCHEMA_V1, CHANGE_HEADS_V2, SESSION_REGISTRY_V3, BYTE_ORDER_KEYS_V4];
 
 /// The advisory lock key every node takes while migrating (an arbitrary constant: "mynah" in ASCII).
 pub const MIGRATION_LOCK: i64 = 0x006d_796e_6168;
@@ -172,6 +172,32 @@ CREATE TABLE sessions (
 );
 CREATE INDEX sessions_by_node ON sessions (node);
 ";
+
+/// Every key column compares as bytes (`COLLATE "C"`), whatever the database's default collation:
+/// lists ordered or tie-broken by an ID (members by user, groups by ID, conversations by key) come
+/// out in the same order as from the SQLite store, which compares text as bytes, and IDs that a
+/// locale would call equal or reorder (case, accents) stay distinct and stable. The test harness's
+/// databases are `C` already; a production database created with `en_US.UTF-8` is not.
+const BYTE_ORDER_KEYS_V4: &str = r#"
+ALTER TABLE conversations ALTER COLUMN conv_key TYPE TEXT COLLATE "C";
+ALTER TABLE user_conversations ALTER COLUMN user_id TYPE TEXT COLLATE "C",
+    ALTER COLUMN conv_key TYPE TEXT COLLATE "C";
+ALTER TABLE messages ALTER COLUMN conv_key TYPE TEXT COLLATE "C",
+    ALTER COLUMN message_id TYPE TEXT COLLATE "C",
+    ALTER COLUMN sender TYPE TEXT COLLATE "C",
+    ALTER COLUMN receiver TYPE TEXT COLLATE "C",
+    ALTER COLUMN client_msg_id TYPE TEXT COLLATE "C";
+ALTER TABLE changes ALTER COLUMN user_id TYPE TEXT COLLATE "C";
+ALTER TABLE change_heads ALTER COLUMN user_id TYPE TEXT COLLATE "C";
+ALTER TABLE chat_groups ALTER COLUMN group_id TYPE TEXT COLLATE "C",
+    ALTER COLUMN conv_key TYPE TEXT COLLATE "C",
+    ALTER COLUMN owner TYPE TEXT COLLATE "C";
+ALTER TABLE group_members ALTER COLUMN group_id TYPE TEXT COLLATE "C",
+    ALTER COLUMN user_id TYPE TEXT COLLATE "C";
+ALTER TABLE accounts ALTER COLUMN user_id TYPE TEXT COLLATE "C";
+ALTER TABLE profiles ALTER COLUMN user_id TYPE TEXT COLLATE "C";
+ALTER TABLE sessions ALTER COLUMN user_id TYPE TEXT COLLATE "C";
+"#;
 
 /// Brings the database up to the newest schema: all pending migrations in one transaction, under
 /// [`MIGRATION_LOCK`]. Returns how many migrations this call applied.

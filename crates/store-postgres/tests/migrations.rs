@@ -83,6 +83,40 @@ async fn connect_creates_the_schema_and_every_key_starts_with_app() {
 }
 
 #[tokio::test]
+async fn key_columns_compare_as_bytes_on_a_database_with_a_locale() {
+    let Some(server) = PgServer::start() else { return };
+    // A database whose default collation is not byte order, as production databases often are.
+    let admin = PgPool::connect(&server.url("postgres")).await.unwrap();
+    let locale: Option<String> = sqlx::query_scalar(
+        "SELECT collname::TEXT FROM pg_collation WHERE collname IN ('en_US.utf8', 'C.utf8', 'und-x-icu') LIMIT 1",
+    )
+    .fetch_optional(&admin)
+    .await
+    .unwrap();
+    let create = match &locale {
+        Some(locale) if locale != "und-x-icu" => {
+            format!("CREATE DATABASE localized TEMPLATE template0 LC_COLLATE '{locale}' LC_CTYPE '{locale}'")
+        }
+        _ => "CREATE DATABASE localized".to_owned(),
+    };
+    sqlx::raw_sql(sqlx::AssertSqlSafe(create)).execute(&admin).await.unwrap();
+    let store = PostgresStore::connect(&server.url("localized")).await.unwrap();
+    let keys: Vec<(String, String, Option<String>)> = sqlx::query_as(
+        "SELECT table_name::TEXT, column_name::TEXT, collation_name::TEXT FROM information_schema.columns
+         WHERE table_schema = 'public' AND column_name IN
+             ('conv_key', 'user_id', 'group_id', 'message_id', 'sender', 'receiver', 'client_msg_id', 'owner')
+         ORDER BY 1, 2",
+    )
+    .fetch_all(store.pool())
+    .await
+    .unwrap();
+    assert!(keys.len() >= 17, "{keys:?}");
+    for (table, column, collation) in &keys {
+        assert_eq!(collation.as_deref(), Some("C"), "{table}.{column}");
+    }
+}
+
+#[tokio::test]
 async fn migrating_again_is_a_no_op_and_a_newer_database_is_refused() {
     let Some(server) = PgServer::start() else { return };
     let url = server.create_database("mynah");
