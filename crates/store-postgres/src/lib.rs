@@ -17,7 +17,8 @@
 //! - `revisions`: administrators' sends, recall and edit.
 //! - [`registry`]: [`PgRegistry`], the cluster-wide session registry (node leases and sessions).
 //!
-//! Each aggregate's file ends with its port's impl; reads use the pool, writes one transaction.
+//! Each aggregate's file ends with its port's impl; reads use the pool, writes one transaction
+//! (a message append: one statement, the server-side function of migration 5).
 //!
 //! # Transactions and the lock order
 //!
@@ -32,7 +33,7 @@
 //!    group's membership changes one write at a time (exact "already a member" answers and member
 //!    cap); `FOR SHARE` by notices and recalls/edits of its messages, so the members they tell hold
 //!    still;
-//! 2. the conversation's `conversations` row (every append: it is the per-conversation sequence,
+//! 2. the conversation's `conversations` row (every append, first: it is the per-conversation sequence,
 //!    so appends to one conversation run one at a time and commit in sequence order; a dismissal
 //!    deletes it, waiting for the appends in flight);
 //! 3. `group_members` and `user_conversations` rows, one group or conversation at a time (an
