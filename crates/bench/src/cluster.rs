@@ -54,17 +54,21 @@ impl Deployment {
         self.nodes.iter().map(|node| Measured::Process(node.pid())).collect()
     }
 
-    /// PostgreSQL's and NATS's processes (none for a single node on SQLite).
-    pub fn backing_processes(&self) -> Vec<Measured> {
-        let postgres = self.postgres.as_ref().and_then(PgServer::postmaster_pid).map(Measured::Tree);
-        let nats = self.nats.as_ref().map(|nats| Measured::Process(nats.pid()));
-        postgres.into_iter().chain(nats).collect()
+    /// PostgreSQL's processes: the postmaster and its backends (none for a single node on SQLite).
+    pub fn postgres_processes(&self) -> Vec<Measured> {
+        self.postgres.as_ref().and_then(PgServer::postmaster_pid).map(Measured::Tree).into_iter().collect()
+    }
+
+    /// NATS's process (none for a single node on SQLite).
+    pub fn nats_processes(&self) -> Vec<Measured> {
+        self.nats.as_ref().map(|nats| Measured::Process(nats.pid())).into_iter().collect()
     }
 
     /// Every process of the deployment.
     pub fn all_processes(&self) -> Vec<Measured> {
         let mut all = self.node_processes();
-        all.extend(self.backing_processes());
+        all.extend(self.postgres_processes());
+        all.extend(self.nats_processes());
         all
     }
 
