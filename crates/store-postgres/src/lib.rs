@@ -68,8 +68,8 @@ mod rows;
 
 use sqlx::postgres::{PgPool, PgPoolOptions};
 
-use crate::changes::UnknownKinds;
 pub use crate::registry::{PgRegistry, RegistryTimings};
+use mynah_store::backend::UnknownKinds;
 
 /// The PostgreSQL store of one node. Cheap to clone.
 #[derive(Clone)]

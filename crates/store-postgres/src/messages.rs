@@ -9,9 +9,9 @@
 //! and a live message is never stamped earlier than the message before it, whichever node sends it.
 
 use mynah_proto::ids::ConversationType;
+use mynah_store::backend::PreparedMessage;
 use mynah_store::{
     AppId, Appended, ConversationKey, HistoryRange, MessageStore, NewMessage, OutboxEvent, StoreError, StoredMessage,
-    message_id,
 };
 use sqlx::Executor;
 use sqlx::postgres::{PgPool, Postgres};
@@ -39,38 +39,6 @@ const APPEND: &str = "SELECT seq, counted_index, time_ms FROM mynah_append_messa
 const NO_GROUP: &str = "MYNA1";
 const NOT_MEMBER: &str = "MYNA2";
 const UNIQUE_VIOLATION: &str = "23505";
-
-/// A message with its ID and encoded body computed before the statement runs.
-pub(crate) struct PreparedMessage {
-    message: NewMessage,
-    message_id: String,
-    body_json: String,
-    /// Whether a group message's sender must be a member (an administrator's need not).
-    sender_must_be_member: bool,
-}
-
-impl PreparedMessage {
-    /// Encodes the body and checks that a C2C message names its pair's conversation.
-    pub(crate) fn new(message: NewMessage) -> Result<PreparedMessage, StoreError> {
-        if message.conversation.conversation_type() == ConversationType::C2c
-            && message.conversation != ConversationKey::c2c(&message.sender, &message.receiver)
-        {
-            return Err(StoreError::Backend(format!(
-                "message from {} to {} names another conversation",
-                message.sender, message.receiver
-            )));
-        }
-        let body_json = to_json(&message.body)?;
-        let message_id = message_id(&message.sender, &message.client_msg_id);
-        Ok(PreparedMessage { message, message_id, body_json, sender_must_be_member: true })
-    }
-
-    /// Like [`PreparedMessage::new`], for an administrator's message: a group message's sender need
-    /// not be a member.
-    pub(crate) fn from_administrator(message: NewMessage) -> Result<PreparedMessage, StoreError> {
-        Ok(PreparedMessage { sender_must_be_member: false, ..PreparedMessage::new(message)? })
-    }
-}
 
 /// Where an appended message goes: its sequence, its unread-counted index and its send time, all
 /// assigned by the step that advances the conversation.

@@ -9,10 +9,10 @@ use mynah_store::{
     StoreError,
 };
 
-use crate::messages::PreparedMessage;
 use crate::revisions::PreparedEdit;
 use crate::rows::to_json;
 use crate::{SqliteStore, accounts, group_admin, messages, revisions};
+use mynah_store::backend::PreparedMessage;
 
 #[async_trait]
 impl AccountStore for SqliteStore {
