@@ -188,6 +188,15 @@ impl Client {
         .await
     }
 
+    /// Pins or unpins a conversation; the user's sessions get a `conversationPinned` change.
+    pub async fn pin_conversation(&self, conversation_id: &str, is_pinned: bool) -> Result<Conversation, ClientError> {
+        self.request(Request::PinConversation(PinConversationRequest {
+            conversation_id: conversation_id.to_owned(),
+            is_pinned,
+        }))
+        .await
+    }
+
     pub async fn get_conversation_list(&self) -> Result<ConversationListResult, ClientError> {
         self.request(Request::GetConversationList(Empty {})).await
     }

@@ -126,6 +126,9 @@ pub struct Conversation {
     /// default profile with its userID); null for a group.
     #[serde(default)]
     pub user_profile: Option<Profile>,
+    /// Whether the user pinned the conversation; pinned conversations list first.
+    #[serde(default)]
+    pub is_pinned: bool,
 }
 
 /// A group type, the SDK's `TYPES.GRP_*` values.
@@ -304,6 +307,13 @@ pub enum Change {
         /// The `countedIndex` at the new read mark.
         #[serde(default)]
         read_counted_index: u64,
+    },
+    /// The user pinned or unpinned a conversation (possibly on another device).
+    #[serde(rename_all = "camelCase")]
+    ConversationPinned {
+        #[serde(rename = "conversationID")]
+        conversation_id: String,
+        is_pinned: bool,
     },
     /// The user became a member of a group. `readCountedIndex` is the user's read mark in the
     /// group's conversation (a new member has read everything sent before it joined).

@@ -23,6 +23,7 @@ pub enum Request {
     GetMessageList(GetMessageListRequest),
     FindMessage(FindMessageRequest),
     SetMessageRead(SetMessageReadRequest),
+    PinConversation(PinConversationRequest),
     GetConversationList(Empty),
     GetConversation(ConversationRequest),
     GetTotalUnreadMessageCount(Empty),
@@ -47,6 +48,7 @@ impl Request {
             Request::GetMessageList(_) => "getMessageList",
             Request::FindMessage(_) => "findMessage",
             Request::SetMessageRead(_) => "setMessageRead",
+            Request::PinConversation(_) => "pinConversation",
             Request::GetConversationList(_) => "getConversationList",
             Request::GetConversation(_) => "getConversation",
             Request::GetTotalUnreadMessageCount(_) => "getTotalUnreadMessageCount",
@@ -208,6 +210,15 @@ pub struct SetMessageReadRequest {
     /// Read up to this sequence; the newest message when absent.
     #[serde(default)]
     pub sequence: Option<u64>,
+}
+
+/// Pins or unpins one of the user's conversations (the SDK's `pinConversation`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PinConversationRequest {
+    #[serde(rename = "conversationID")]
+    pub conversation_id: String,
+    pub is_pinned: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

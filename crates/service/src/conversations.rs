@@ -85,7 +85,11 @@ impl Service {
     }
 
     /// One conversation as the session's user sees it, with the peer's profile when it is C2C.
-    async fn with_peer_profile(&self, session: &Session, record: &ConversationRecord) -> ServiceResult<Conversation> {
+    pub(crate) async fn with_peer_profile(
+        &self,
+        session: &Session,
+        record: &ConversationRecord,
+    ) -> ServiceResult<Conversation> {
         let mut profiles = self.peer_profiles(session.app, &session.user, std::slice::from_ref(record)).await?;
         Ok(conversation_view(&session.user, record, &mut profiles))
     }
@@ -188,6 +192,9 @@ impl Service {
                 }
             }
             ChangeRecord::GroupLeft { group_id } => Change::GroupLeft { group_id: group_id.clone() },
+            ChangeRecord::ConversationPinned { conversation, pinned } => {
+                crate::conversation_attributes::pinned_change(&appended.user, conversation, *pinned)
+            }
             other => match self.administration_change(app, appended, resolved).await? {
                 Some(change) => change,
                 None => {
@@ -229,5 +236,6 @@ fn empty_conversation(conversation: ConversationKey) -> ConversationRecord {
         unread_count: 0,
         last_message: None,
         updated_at_ms: 0,
+        pinned: false,
     }
 }

@@ -46,6 +46,7 @@ pub fn conversation(viewer: &str, record: &ConversationRecord, user_profile: Opt
         read_counted_index: record.read_counted,
         updated_at_ms: record.updated_at_ms,
         user_profile,
+        is_pinned: record.pinned,
     }
 }
 

@@ -15,6 +15,7 @@
 //! - [`history`]: history paging and message lookup.
 //! - [`hooks`]: the webhook port (before-send verdicts, after-events for the outbox).
 //! - [`conversations`]: conversation list, read marks, unread counts, change-stream sync.
+//! - [`conversation_attributes`]: a user's own attributes of a conversation (pinning).
 //! - [`groups`]: creating, joining, quitting and listing groups.
 //! - [`accounts`]: accounts (REST import, delete, check; recorded at a user's first login).
 //! - [`profiles`]: user profiles, from the SDK and the REST API.
@@ -35,6 +36,7 @@ pub mod admin_groups;
 pub mod admin_messages;
 pub mod apps;
 mod change_entries;
+pub mod conversation_attributes;
 pub mod conversations;
 pub mod convert;
 pub mod error;

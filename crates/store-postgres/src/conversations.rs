@@ -5,7 +5,8 @@
 //! so no write ever touches a row per recipient.
 
 use mynah_store::{
-    AppId, ChangeRecord, ConversationKey, ConversationRecord, ConversationStore, ReadMarked, StoreError,
+    AppId, ChangeRecord, ConversationChanged, ConversationKey, ConversationRecord, ConversationStore, ReadMarked,
+    StoreError,
 };
 use sqlx::postgres::{PgPool, PgRow};
 use sqlx::{Executor, Postgres, Row};
@@ -23,6 +24,7 @@ macro_rules! select_records {
             "SELECT c.conv_key AS record_key, c.last_seq AS record_last_seq, u.read_seq AS record_read_seq, ",
             "c.counted_total - u.read_counted AS record_unread, ",
             "GREATEST(c.updated_at_ms, u.updated_at_ms) AS record_updated, u.read_counted AS record_read_counted, ",
+            "u.pinned AS record_pinned, ",
             message_columns!(),
             " FROM user_conversations u JOIN conversations c ON c.app = u.app AND c.conv_key = u.conv_key",
             " LEFT JOIN messages m ON m.app = c.app AND m.conv_key = c.conv_key AND m.seq = c.last_visible_seq",
@@ -32,7 +34,7 @@ macro_rules! select_records {
     };
 }
 
-const LIST: &str = select_records!("ORDER BY record_updated DESC, c.conv_key LIMIT $3");
+const LIST: &str = select_records!("ORDER BY u.pinned DESC, record_updated DESC, c.conv_key LIMIT $3");
 const GET: &str = select_records!("AND u.conv_key = $3");
 const TOTAL_UNREAD: &str = "SELECT COALESCE(SUM(c.counted_total - u.read_counted), 0)::BIGINT AS total \
      FROM user_conversations u JOIN conversations c ON c.app = u.app AND c.conv_key = u.conv_key \
@@ -139,6 +141,44 @@ pub(crate) async fn mark_read(
     Ok(ReadMarked { conversation: record, change })
 }
 
+/// Pins or unpins the user's conversation in one transaction, appending a `ConversationPinned`
+/// change when that changed it. The `UPDATE` locks the user's row (lock order step 3) before the
+/// change head (step 5), so two pins of one conversation run one at a time and only the one that
+/// changed the value reports a change.
+pub(crate) async fn set_pinned(
+    pool: &PgPool,
+    app: AppId,
+    user: &str,
+    conversation: &ConversationKey,
+    pinned: bool,
+) -> Result<ConversationChanged, StoreError> {
+    let key = conversation.as_str();
+    let mut transaction = pool.begin().await.map_err(backend)?;
+    let changed = sqlx::query(
+        "UPDATE user_conversations SET pinned = $4 \
+         WHERE app = $1 AND user_id = $2 AND conv_key = $3 AND pinned <> $4",
+    )
+    .bind(int(app))
+    .bind(user)
+    .bind(key)
+    .bind(pinned)
+    .execute(&mut *transaction)
+    .await
+    .map_err(backend)?
+    .rows_affected();
+    let record = get(&mut *transaction, app, user, conversation)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("conversation {key:?} of {user}")))?;
+    let change = if changed > 0 {
+        let change = ChangeRecord::ConversationPinned { conversation: key.to_owned(), pinned };
+        Some(changes::append(&mut transaction, app, user, &change).await?)
+    } else {
+        None
+    };
+    transaction.commit().await.map_err(backend)?;
+    Ok(ConversationChanged { conversation: record, change })
+}
+
 /// The sum of the user's unread counts.
 pub(crate) async fn total_unread(pool: &PgPool, app: AppId, user: &str) -> Result<u64, StoreError> {
     let row = sqlx::query(TOTAL_UNREAD).bind(int(app)).bind(user).fetch_one(pool).await.map_err(backend)?;
@@ -159,6 +199,7 @@ fn record_from_row(row: &PgRow) -> Result<ConversationRecord, StoreError> {
         unread_count: unsigned(row, "record_unread")?,
         updated_at_ms: unsigned(row, "record_updated")?,
         read_counted: unsigned(row, "record_read_counted")?,
+        pinned: row.try_get("record_pinned").map_err(backend)?,
         last_message,
     })
 }
@@ -191,6 +232,16 @@ impl ConversationStore for PostgresStore {
         up_to: Option<u64>,
     ) -> Result<ReadMarked, StoreError> {
         mark_read(&self.pool, app, user, conversation, up_to).await
+    }
+
+    async fn set_pinned(
+        &self,
+        app: AppId,
+        user: &str,
+        conversation: &ConversationKey,
+        pinned: bool,
+    ) -> Result<ConversationChanged, StoreError> {
+        set_pinned(&self.pool, app, user, conversation, pinned).await
     }
 
     async fn total_unread(&self, app: AppId, user: &str) -> Result<u64, StoreError> {

@@ -24,7 +24,7 @@ use sqlx::postgres::PgPool;
 
 /// The migrations, oldest first. Entry `i` is recorded as version `i + 1`.
 pub const MIGRATIONS: &[&str] =
-    &[SCHEMA_V1, CHANGE_HEADS_V2, SESSION_REGISTRY_V3, BYTE_ORDER_KEYS_V4, APPEND_FUNCTION_V5];
+    &[SCHEMA_V1, CHANGE_HEADS_V2, SESSION_REGISTRY_V3, BYTE_ORDER_KEYS_V4, APPEND_FUNCTION_V5, CONVERSATION_PINNED_V6];
 
 /// The advisory lock key every node takes while migrating (an arbitrary constant: "mynah" in ASCII).
 pub const MIGRATION_LOCK: i64 = 0x006d_796e_6168;
@@ -286,6 +286,11 @@ BEGIN
 END
 $$;
 "#;
+
+/// The user's own attributes of a conversation: `pinned` lists it first (SQLite's migration 6).
+const CONVERSATION_PINNED_V6: &str = "
+ALTER TABLE user_conversations ADD COLUMN pinned BOOLEAN NOT NULL DEFAULT FALSE;
+";
 
 /// Brings the database up to the newest schema: all pending migrations in one transaction, under
 /// [`MIGRATION_LOCK`]. Returns how many migrations this call applied.

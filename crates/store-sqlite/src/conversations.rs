@@ -4,7 +4,9 @@
 //! `read_seq`); the conversation row keeps `counted_total`. The unread count is their difference,
 //! so no write ever touches a row per recipient.
 
-use mynah_store::{AppId, ChangeRecord, ConversationKey, ConversationRecord, ReadMarked, StoreError};
+use mynah_store::{
+    AppId, ChangeRecord, ConversationChanged, ConversationKey, ConversationRecord, ReadMarked, StoreError,
+};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use crate::changes;
@@ -18,7 +20,7 @@ macro_rules! select_records {
     ($rest:literal) => {
         concat!(
             "SELECT c.conv_key, c.last_seq, u.read_seq, c.counted_total - u.read_counted, ",
-            "max(c.updated_at_ms, u.updated_at_ms) AS updated, u.read_counted, ",
+            "max(c.updated_at_ms, u.updated_at_ms) AS updated, u.read_counted, u.pinned, ",
             message_columns!(),
             " FROM user_conversations u JOIN conversations c ON c.app = u.app AND c.conv_key = u.conv_key",
             " LEFT JOIN messages m ON m.app = c.app AND m.conv_key = c.conv_key AND m.seq = c.last_visible_seq",
@@ -28,7 +30,7 @@ macro_rules! select_records {
     };
 }
 
-const LIST: &str = select_records!("ORDER BY updated DESC, c.conv_key LIMIT ?3");
+const LIST: &str = select_records!("ORDER BY u.pinned DESC, updated DESC, c.conv_key LIMIT ?3");
 const GET: &str = select_records!("AND u.conv_key = ?3");
 const READ_MARK: &str = "SELECT u.read_seq, c.last_seq FROM user_conversations u \
      JOIN conversations c ON c.app = u.app AND c.conv_key = u.conv_key \
@@ -127,6 +129,33 @@ pub(crate) fn mark_read(
     Ok(ReadMarked { conversation: record, change })
 }
 
+/// Pins or unpins the user's conversation, appending a `ConversationPinned` change when that
+/// changed it; runs on the writer.
+pub(crate) fn set_pinned(
+    connection: &Connection,
+    app: AppId,
+    user: &str,
+    conversation: &ConversationKey,
+    pinned: bool,
+) -> Result<ConversationChanged, StoreError> {
+    let key = conversation.as_str();
+    let changed = connection
+        .prepare_cached(
+            "UPDATE user_conversations SET pinned = ?4 WHERE app = ?1 AND user = ?2 AND conv_key = ?3 AND pinned <> ?4",
+        )
+        .and_then(|mut statement| statement.execute(params![app, user, key, pinned]))
+        .map_err(backend)?;
+    let record = get(connection, app, user, conversation)?
+        .ok_or_else(|| StoreError::NotFound(format!("conversation {key:?} of {user}")))?;
+    let change = if changed > 0 {
+        let change = ChangeRecord::ConversationPinned { conversation: key.to_owned(), pinned };
+        Some(changes::append(connection, app, user, &change)?)
+    } else {
+        None
+    };
+    Ok(ConversationChanged { conversation: record, change })
+}
+
 /// The sum of the user's unread counts.
 pub(crate) fn total_unread(connection: &Connection, app: AppId, user: &str) -> Result<u64, StoreError> {
     connection
@@ -136,9 +165,9 @@ pub(crate) fn total_unread(connection: &Connection, app: AppId, user: &str) -> R
 }
 
 fn record_from_row(row: &Row<'_>) -> rusqlite::Result<ConversationRecord> {
-    // Column 6 onwards is the last visible message, all NULL when there is none.
-    let last_message = match row.get::<_, Option<u64>>(6)? {
-        Some(_) => Some(message_from_row(row, 6)?),
+    // Column 7 onwards is the last visible message, all NULL when there is none.
+    let last_message = match row.get::<_, Option<u64>>(7)? {
+        Some(_) => Some(message_from_row(row, 7)?),
         None => None,
     };
     Ok(ConversationRecord {
@@ -148,6 +177,7 @@ fn record_from_row(row: &Row<'_>) -> rusqlite::Result<ConversationRecord> {
         unread_count: row.get(3)?,
         updated_at_ms: row.get(4)?,
         read_counted: row.get(5)?,
+        pinned: row.get(6)?,
         last_message,
     })
 }

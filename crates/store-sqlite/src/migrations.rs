@@ -12,6 +12,7 @@ const MIGRATIONS: &[&str] = &[
     SCHEMA_V3_WEBHOOK_OUTBOX,
     SCHEMA_V4_MESSAGE_SENDER_PROFILE,
     SCHEMA_V5_WEBHOOK_OUTBOX_CLAIMS,
+    SCHEMA_V6_CONVERSATION_PINNED,
 ];
 
 /// Accounts and profiles (administration; unreleased, so it may still change).
@@ -77,6 +78,11 @@ UPDATE profiles SET
 const SCHEMA_V5_WEBHOOK_OUTBOX_CLAIMS: &str = "
 ALTER TABLE webhook_outbox ADD COLUMN claimed_by TEXT;
 ALTER TABLE webhook_outbox ADD COLUMN claimed_until_ms INTEGER;
+";
+
+/// The user's own attributes of a conversation: `pinned` (0 or 1) lists it first.
+const SCHEMA_V6_CONVERSATION_PINNED: &str = "
+ALTER TABLE user_conversations ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0;
 ";
 
 /// The first schema.

@@ -4,9 +4,10 @@
 
 use async_trait::async_trait;
 use mynah_store::{
-    AppId, Appended, AppendedChange, ChangeStore, ConversationKey, ConversationRecord, ConversationStore, GroupCreated,
-    GroupRecord, GroupStore, HistoryRange, MemberRecord, MembersAdded, MessageStore, NewGroup, NewMember, NewMessage,
-    OutboxClaim, OutboxEvent, OutboxItem, OutboxStore, ReadMarked, StoreError, StoredMessage,
+    AppId, Appended, AppendedChange, ChangeStore, ConversationChanged, ConversationKey, ConversationRecord,
+    ConversationStore, GroupCreated, GroupRecord, GroupStore, HistoryRange, MemberRecord, MembersAdded, MessageStore,
+    NewGroup, NewMember, NewMessage, OutboxClaim, OutboxEvent, OutboxItem, OutboxStore, ReadMarked, StoreError,
+    StoredMessage,
 };
 
 use crate::{SqliteStore, changes, conversations, groups, messages, outbox};
@@ -69,6 +70,19 @@ impl ConversationStore for SqliteStore {
         let (user, conversation) = (user.to_owned(), conversation.clone());
         self.writer
             .write(move |connection| conversations::mark_read(connection, app, &user, &conversation, up_to))
+            .await
+    }
+
+    async fn set_pinned(
+        &self,
+        app: AppId,
+        user: &str,
+        conversation: &ConversationKey,
+        pinned: bool,
+    ) -> Result<ConversationChanged, StoreError> {
+        let (user, conversation) = (user.to_owned(), conversation.clone());
+        self.writer
+            .write(move |connection| conversations::set_pinned(connection, app, &user, &conversation, pinned))
             .await
     }
 

@@ -10,6 +10,7 @@
 //! - `concurrency`: racing appends, racing resends, the change stream under racing writes, send
 //!   times in sequence order.
 //! - `conversations`: the conversation list, unread counts and read marks.
+//! - `conversation_attributes`: a user's own attributes of a conversation (pinning).
 //! - `changes`: the per-user change stream.
 //! - `groups`: groups and memberships.
 //! - `isolation`: two apps with the same IDs never see each other's rows.
@@ -21,6 +22,7 @@
 mod accounts;
 mod changes;
 mod concurrency;
+mod conversation_attributes;
 mod conversations;
 mod group_admin;
 mod groups;
@@ -69,6 +71,9 @@ where
         conversations::conversations_list_newest_first,
         conversations::a_group_message_moves_the_group_up_for_every_member,
         conversations::total_unread_sums_every_conversation,
+        conversation_attributes::pinned_conversations_list_first,
+        conversation_attributes::pinning_again_appends_nothing,
+        conversation_attributes::pinning_needs_a_conversation_row,
         changes::positions_are_dense_per_user,
         changes::changes_since_pages_the_stream,
         groups::create_group_adds_members_and_conversations,

@@ -42,7 +42,8 @@ pub trait MessageStore: Send + Sync + 'static {
 /// Per-user conversation state: read marks and unread counts.
 #[async_trait]
 pub trait ConversationStore: Send + Sync + 'static {
-    /// The user's conversations, most recently updated first, at most `limit`.
+    /// The user's conversations, pinned ones first, each part most recently updated first, at most
+    /// `limit`.
     async fn list_conversations(
         &self,
         app: AppId,
@@ -68,6 +69,16 @@ pub trait ConversationStore: Send + Sync + 'static {
         conversation: &ConversationKey,
         up_to: Option<u64>,
     ) -> Result<ReadMarked, StoreError>;
+
+    /// Pins or unpins the user's conversation and, when that changed it, appends a
+    /// `ConversationPinned` change in the same write. `NotFound` when the user has no row for it.
+    async fn set_pinned(
+        &self,
+        app: AppId,
+        user: &str,
+        conversation: &ConversationKey,
+        pinned: bool,
+    ) -> Result<ConversationChanged, StoreError>;
 
     /// The sum of the user's unread counts.
     async fn total_unread(&self, app: AppId, user: &str) -> Result<u64, StoreError>;

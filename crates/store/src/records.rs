@@ -122,6 +122,8 @@ pub struct ConversationRecord {
     /// The newest message not excluded from being the last message.
     pub last_message: Option<StoredMessage>,
     pub updated_at_ms: u64,
+    /// Whether the user pinned the conversation: pinned conversations list first.
+    pub pinned: bool,
 }
 
 /// One entry of a user's change stream, as stored.
@@ -168,6 +170,11 @@ pub enum ChangeRecord {
         operator: String,
         at_ms: u64,
     },
+    /// The user pinned or unpinned one of their conversations (possibly on another device).
+    ConversationPinned {
+        conversation: String,
+        pinned: bool,
+    },
     /// The profile of `user` changed (for now always the user's own).
     ProfileUpdated {
         user: String,
@@ -191,6 +198,14 @@ pub struct AppendedChange {
 pub struct ReadMarked {
     pub conversation: ConversationRecord,
     /// The `ConversationRead` change, absent when the read mark did not move.
+    pub change: Option<AppendedChange>,
+}
+
+/// The result of changing one of a user's own attributes of a conversation (pinning it).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConversationChanged {
+    pub conversation: ConversationRecord,
+    /// The change appended for the user, absent when the attribute already had the value.
     pub change: Option<AppendedChange>,
 }
 

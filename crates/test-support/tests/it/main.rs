@@ -1,5 +1,6 @@
 //! End-to-end tests: a real server on port 0, driven through the Rust SDK.
 
+mod conversation_attributes;
 mod delivery;
 mod durability;
 mod fanout;

@@ -1,0 +1,82 @@
+//! Conformance: a user's own attributes of a conversation (pinning), their place in the list and
+//! the change each appends for the user's other devices.
+
+use super::{APP, T0, c2c, make_group, send};
+use crate::keys::ConversationKey;
+use crate::records::{AppendedChange, ChangeRecord, NewMessage};
+use crate::{Store, StoreError};
+
+/// The IDs of the user's conversations in list order.
+async fn order(store: &Store, user: &str) -> Vec<String> {
+    let listed = store.conversations.list_conversations(APP, user, 10).await.unwrap();
+    listed.iter().map(|record| record.conversation.to_ref(user).id()).collect()
+}
+
+pub(super) async fn pinned_conversations_list_first(store: Store) {
+    send(&store, NewMessage { time_ms: Some(T0 + 1), ..c2c(APP, "alice", "bob", "to-bob") }).await;
+    send(&store, NewMessage { time_ms: Some(T0 + 2), ..c2c(APP, "alice", "carol", "to-carol") }).await;
+    send(&store, NewMessage { time_ms: Some(T0 + 3), ..c2c(APP, "alice", "dave", "to-dave") }).await;
+    assert_eq!(order(&store, "alice").await, vec!["C2Cdave", "C2Ccarol", "C2Cbob"]);
+
+    let bob = ConversationKey::c2c("alice", "bob");
+    let pinned = store.conversations.set_pinned(APP, "alice", &bob, true).await.unwrap();
+    assert!(pinned.conversation.pinned);
+    let head = store.changes.head_position(APP, "alice").await.unwrap();
+    let expected = AppendedChange {
+        user: "alice".to_owned(),
+        position: head,
+        change: ChangeRecord::ConversationPinned { conversation: bob.as_str().to_owned(), pinned: true },
+    };
+    assert_eq!(pinned.change, Some(expected.clone()));
+    assert_eq!(store.changes.changes_since(APP, "alice", head - 1, 10).await.unwrap(), vec![expected]);
+
+    // Pinned first; within the pinned and the unpinned, the newest first.
+    let carol = ConversationKey::c2c("alice", "carol");
+    store.conversations.set_pinned(APP, "alice", &carol, true).await.unwrap();
+    assert_eq!(order(&store, "alice").await, vec!["C2Ccarol", "C2Cbob", "C2Cdave"]);
+    // A limited list keeps the pinned ones.
+    let limited = store.conversations.list_conversations(APP, "alice", 1).await.unwrap();
+    assert_eq!(limited.iter().map(|record| record.conversation.clone()).collect::<Vec<_>>(), vec![carol.clone()]);
+
+    // Pinning is the user's own: bob's list and row are unchanged.
+    let bobs = store.conversations.get_conversation(APP, "bob", &bob).await.unwrap().unwrap();
+    assert!(!bobs.pinned);
+    assert_eq!(store.changes.head_position(APP, "bob").await.unwrap(), 0);
+
+    // A new message keeps the pin.
+    send(&store, NewMessage { time_ms: Some(T0 + 4), ..c2c(APP, "bob", "alice", "from-bob") }).await;
+    assert!(store.conversations.get_conversation(APP, "alice", &bob).await.unwrap().unwrap().pinned);
+
+    store.conversations.set_pinned(APP, "alice", &carol, false).await.unwrap();
+    assert_eq!(order(&store, "alice").await, vec!["C2Cbob", "C2Cdave", "C2Ccarol"]);
+}
+
+pub(super) async fn pinning_again_appends_nothing(store: Store) {
+    send(&store, c2c(APP, "alice", "bob", "m1")).await;
+    let key = ConversationKey::c2c("alice", "bob");
+    let unpinned = store.conversations.set_pinned(APP, "alice", &key, false).await.unwrap();
+    assert_eq!(unpinned.change, None, "unpinning what is not pinned changes nothing");
+    store.conversations.set_pinned(APP, "alice", &key, true).await.unwrap();
+    let head = store.changes.head_position(APP, "alice").await.unwrap();
+    let again = store.conversations.set_pinned(APP, "alice", &key, true).await.unwrap();
+    assert_eq!(again.change, None);
+    assert!(again.conversation.pinned);
+    assert_eq!(store.changes.head_position(APP, "alice").await.unwrap(), head);
+}
+
+pub(super) async fn pinning_needs_a_conversation_row(store: Store) {
+    send(&store, c2c(APP, "alice", "bob", "m1")).await;
+    make_group(&store, APP, "g1", "alice", &[]).await;
+    let attempts = [
+        ("carol", ConversationKey::c2c("alice", "bob")),
+        ("alice", ConversationKey::c2c("alice", "nobody")),
+        ("bob", ConversationKey::group("g1")),
+        ("alice", ConversationKey::group("missing")),
+    ];
+    for (user, key) in attempts {
+        let result = store.conversations.set_pinned(APP, user, &key, true).await;
+        assert!(matches!(result, Err(StoreError::NotFound(_))), "{user} on {key:?}: {result:?}");
+    }
+    assert_eq!(store.changes.head_position(APP, "carol").await.unwrap(), 0);
+    assert_eq!(store.changes.head_position(APP, "bob").await.unwrap(), 0);
+}

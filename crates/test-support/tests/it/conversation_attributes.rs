@@ -1,0 +1,89 @@
+//! A user's own attributes of a conversation across devices: pinning on one device reorders the
+//! list everywhere, other devices hear it at once and at sync, and conversations the user does not
+//! have are refused with Tencent's codes.
+
+use mynah_proto::codes::ErrorCode;
+use mynah_proto::objects::{Change, GroupType};
+use mynah_proto::requests::{CreateGroupRequest, Platform};
+use mynah_test_support::TestServer;
+
+fn ids(list: &[mynah_proto::objects::Conversation]) -> Vec<&str> {
+    list.iter().map(|conversation| conversation.conversation_id.as_str()).collect()
+}
+
+#[tokio::test]
+async fn pinning_on_one_device_reorders_the_list_on_every_device() {
+    let server = TestServer::start().await;
+    let (alice, _alice_events) = server.client("alice").await;
+    let (carol, _carol_events) = server.client("carol").await;
+    let (bob_phone, mut bob_phone_events) = server.client_on("bob", Platform::Android).await;
+    let (bob_desktop, mut bob_desktop_events) = server.client_on("bob", Platform::Windows).await;
+    alice.send_text("bob", "first").await.unwrap();
+    carol.send_text("bob", "second").await.unwrap();
+    for _ in 0..2 {
+        bob_phone_events.next_message().await;
+        bob_desktop_events.next_message().await;
+    }
+    assert_eq!(ids(&bob_desktop.get_conversation_list().await.unwrap().conversation_list), ["C2Ccarol", "C2Calice"]);
+
+    let pinned = bob_phone.pin_conversation("C2Calice", true).await.unwrap();
+    assert!(pinned.is_pinned);
+    assert_eq!(pinned.conversation_id, "C2Calice");
+    let change = bob_desktop_events.next_change().await;
+    assert_eq!(change.change, Change::ConversationPinned { conversation_id: "C2Calice".to_owned(), is_pinned: true });
+    assert_eq!(bob_phone_events.next_change().await, change, "the pinning session hears it too");
+    let listed = bob_desktop.get_conversation_list().await.unwrap().conversation_list;
+    assert_eq!(ids(&listed), ["C2Calice", "C2Ccarol"], "pinned first");
+    assert!(listed[0].is_pinned && !listed[1].is_pinned);
+    // Pinning is bob's own: alice's conversation is not pinned.
+    assert!(!alice.get_conversation("C2Cbob").await.unwrap().is_pinned);
+
+    // Pinning again changes nothing and tells nobody: the next change is the unpin.
+    bob_phone.pin_conversation("C2Calice", true).await.unwrap();
+    let unpinned = bob_phone.pin_conversation("C2Calice", false).await.unwrap();
+    assert!(!unpinned.is_pinned);
+    let next = bob_desktop_events.next_change().await;
+    assert_eq!(next.position, change.position + 1);
+    assert_eq!(next.change, Change::ConversationPinned { conversation_id: "C2Calice".to_owned(), is_pinned: false });
+
+    // A device that was offline learns both through sync.
+    drop(bob_desktop);
+    let (bob_tablet, _events) = server.client_on("bob", Platform::Ios).await;
+    let synced = bob_tablet.sync(change.position - 1).await.unwrap();
+    assert_eq!(synced.changes, vec![change, next]);
+    assert_eq!(ids(&bob_tablet.get_conversation_list().await.unwrap().conversation_list), ["C2Ccarol", "C2Calice"]);
+}
+
+#[tokio::test]
+async fn pinning_refuses_conversations_the_user_does_not_have() {
+    let server = TestServer::start().await;
+    let (alice, _alice_events) = server.client("alice").await;
+    let (bob, _bob_events) = server.client("bob").await;
+    let group = alice
+        .create_group(CreateGroupRequest {
+            group_type: GroupType::Work,
+            name: "team".to_owned(),
+            group_id: None,
+            member_list: Vec::new(),
+            introduction: String::new(),
+            notification: String::new(),
+            avatar: String::new(),
+            join_option: None,
+            max_member_num: None,
+        })
+        .await
+        .unwrap();
+
+    let code = |result: Result<_, mynah_client::ClientError>| result.unwrap_err().code();
+    assert_eq!(code(bob.pin_conversation("", true).await), Some(ErrorCode::C2C_INVALID_REQUEST));
+    assert_eq!(code(bob.pin_conversation("C2C", true).await), Some(ErrorCode::C2C_INVALID_REQUEST));
+    assert_eq!(code(bob.pin_conversation("nonsense", true).await), Some(ErrorCode::C2C_INVALID_REQUEST));
+    // No message with alice yet: bob has no such conversation.
+    assert_eq!(code(bob.pin_conversation("C2Calice", true).await), Some(ErrorCode::C2C_INVALID_REQUEST));
+    let group_conversation = format!("GROUP{}", group.group_id);
+    assert_eq!(code(bob.pin_conversation(&group_conversation, true).await), Some(ErrorCode::GROUP_NO_PERMISSION));
+    assert_eq!(code(bob.pin_conversation("GROUPno-such-group", true).await), Some(ErrorCode::GROUP_NOT_FOUND));
+    // The owner has the group's conversation from its creation.
+    assert!(alice.pin_conversation(&group_conversation, true).await.unwrap().is_pinned);
+    assert_eq!(bob.sync(0).await.unwrap().changes, Vec::new(), "nothing was appended for bob");
+}
