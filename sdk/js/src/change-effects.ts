@@ -2,7 +2,8 @@
  * The change kinds of administration, applied to the caches: recalls and edits (`MESSAGE_REVOKED`,
  * `MESSAGE_MODIFIED`), group system notices and dismissals (a `TIMGroupSystemNoticeElem` message in
  * `@TIM#SYSTEM`, and `GROUP_LIST_UPDATED` when a group is gone), and profile updates
- * (`PROFILE_UPDATED`). The synchronizer applies them in stream order and emits what they collect.
+ * (`PROFILE_UPDATED`), and the user's own conversation attributes (pinning, `CONVERSATION_LIST_UPDATED`).
+ * The synchronizer applies them in stream order and emits what they collect.
  *
  * @packageDocumentation
  */
@@ -68,6 +69,10 @@ export function applyAdministrationChange(host: EffectsHost, entry: WireChangeEn
         effects.groupsChanged = true;
       }
       effects.notices.push(notice(host, entry, change.groupID, change.groupName, WIRE_GROUP_NOTICE.DISMISSED, change.operatorID, '', change.time));
+      return true;
+    case 'conversationPinned':
+      // A conversation not listed here yet comes with its pin in the next snapshot or answer.
+      if (host.conversations.applyPinned(change.conversationID, change.isPinned)) effects.conversationsChanged = true;
       return true;
     case 'profileUpdated':
       effects.profiles.push(profileFromWire(change.profile));

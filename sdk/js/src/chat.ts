@@ -293,6 +293,11 @@ export class ChatSDK {
     return conversationApi.getConversationProfile(this.context, conversationID);
   }
 
+  /** Pins or unpins a conversation; the list re-sorts here and on the user's other devices. */
+  pinConversation(options: conversationApi.PinConversationOptions): Promise<ChatResponse<{ conversationID: string }>> {
+    return conversationApi.pinConversation(this.context, options);
+  }
+
   /** Unread messages over all conversations. */
   getTotalUnreadMessageCount(): number {
     return conversationApi.getTotalUnreadMessageCount(this.context);

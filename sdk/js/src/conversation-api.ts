@@ -1,13 +1,14 @@
 /**
- * Conversation operations: `getConversationList`, `getConversationProfile` and
- * `getTotalUnreadMessageCount`.
+ * Conversation operations: `getConversationList`, `getConversationProfile`,
+ * `getTotalUnreadMessageCount` and `pinConversation`.
  *
  * @packageDocumentation
  */
 
-import type { TypesValue } from './constants.js';
+import { TYPES, type TypesValue } from './constants.js';
 import { type ChatContext, type ChatResponse, ok } from './context.js';
 import type { Conversation } from './conversations.js';
+import { ERROR_CODE, invalidParams } from './errors.js';
 import { checkConversationID } from './message-api.js';
 
 /** The filter form of `getConversationList` options. */
@@ -79,4 +80,29 @@ export async function getConversationProfile(context: ChatContext, conversationI
 /** `getTotalUnreadMessageCount`: the sum over the synced conversations (0 before `SDK_READY`). */
 export function getTotalUnreadMessageCount(context: ChatContext): number {
   return context.isReady() ? context.conversations.totalUnread() : 0;
+}
+
+/** Options of `pinConversation`. */
+export interface PinConversationOptions {
+  /** `C2C${userID}` or `GROUP${groupID}`. */
+  conversationID: string;
+  /** true pins the conversation, false unpins it. */
+  isPinned: boolean;
+}
+
+/**
+ * `pinConversation`: pins or unpins a conversation of the user's. The list re-sorts (pinned first)
+ * here and on the user's other devices, each emitting `CONVERSATION_LIST_UPDATED`.
+ */
+export async function pinConversation(context: ChatContext, options: PinConversationOptions): Promise<ChatResponse<{ conversationID: string }>> {
+  const api = 'pinConversation';
+  const notReady = context.notReadyError(api);
+  if (notReady) throw notReady;
+  if (!options || typeof options !== 'object') throw invalidParams(ERROR_CODE.OPTIONS_IS_EMPTY, api, 'options are required');
+  const type = checkConversationID(api, options.conversationID);
+  if (type === TYPES.CONV_SYSTEM) throw invalidParams(ERROR_CODE.INVALID_CONV_ID, api, 'the system conversation cannot be pinned');
+  if (typeof options.isPinned !== 'boolean') throw invalidParams(ERROR_CODE.INVALID_OPERATION, api, 'isPinned must be a boolean');
+  const wire = await context.request(api, { conversationID: options.conversationID, isPinned: options.isPinned }, { retry: true });
+  await context.sync.pinnedHere(wire);
+  return ok({ conversationID: options.conversationID });
 }

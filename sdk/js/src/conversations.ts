@@ -65,7 +65,7 @@ export class Conversation {
   groupAtInfoList: unknown[] = [];
   /** Friend remark (not served yet). */
   remark = '';
-  /** Whether the conversation is pinned (not served yet). */
+  /** Whether the user pinned the conversation (on any device): pinned conversations list first. */
   isPinned = false;
   /** `TYPES.MSG_REMIND_*` (mute is not served yet: always accept and notify). */
   messageRemindType = TYPES.MSG_REMIND_ACPT_AND_NOTE as string;
@@ -148,9 +148,19 @@ export class ConversationStore {
     this.states.clear();
   }
 
-  /** The conversations, most recently active first. */
+  /** The conversations, pinned ones first, each part most recently active first. */
   list(): Conversation[] {
-    return [...this.states.values()].sort((left, right) => right.sortKeyMs - left.sortKeyMs).map((state) => state.view);
+    return [...this.states.values()]
+      .sort((left, right) => Number(right.view.isPinned) - Number(left.view.isPinned) || right.sortKeyMs - left.sortKeyMs)
+      .map((state) => state.view);
+  }
+
+  /** Pins or unpins a listed conversation. Returns whether it changed. */
+  applyPinned(conversationID: string, isPinned: boolean): boolean {
+    const state = this.states.get(conversationID);
+    if (!state || state.view.isPinned === isPinned) return false;
+    state.view.isPinned = isPinned;
+    return true;
   }
 
   /** Total unread over all conversations except the system conversation. */
@@ -200,6 +210,7 @@ export class ConversationStore {
     for (const sequence of state.ahead) if (sequence <= state.seenSequence) state.ahead.delete(sequence);
     state.sortKeyMs = Math.max(wire.updatedAtMs, lastMessage ? messageInternals(lastMessage).timeMs : 0);
     if (wire.userProfile) view.userProfile = profileFromWire(wire.userProfile);
+    view.isPinned = wire.isPinned ?? false;
     this.fillProfile(view);
     return state;
   }

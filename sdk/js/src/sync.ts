@@ -280,6 +280,17 @@ export class Synchronizer {
     });
   }
 
+  /** The user pinned or unpinned a conversation here (`pinConversation` result). */
+  pinnedHere(wire: WireConversation): Promise<void> {
+    return this.enqueue(async () => {
+      if (!this.host.conversations.get(wire.conversationID)) {
+        if (await this.adoptConversation(this.generation, wire)) this.conversationsDirty = true;
+        return;
+      }
+      if (this.host.conversations.applyPinned(wire.conversationID, wire.isPinned ?? false)) this.conversationsDirty = true;
+    });
+  }
+
   /**
    * A conversation's server state fetched on request (`getConversationProfile`). Resolves with the
    * listed conversation, or a detached one when it has no messages (it is not listed then).

@@ -135,6 +135,8 @@ export interface WireConversation {
   readCountedIndex?: number;
   /** The peer's profile in a C2C conversation, null for groups (absent from older servers). */
   userProfile?: WireProfile | null;
+  /** Whether the viewer pinned it (absent from older servers). */
+  isPinned?: boolean;
 }
 
 /** `objects.rs` `GroupSelfInfo`. */
@@ -160,6 +162,7 @@ export interface WireGroup {
 /** `objects.rs` `Change` (internally tagged by `kind`). */
 export type WireChange =
   | { kind: 'conversationRead'; conversationID: string; readSequence: number; unreadCount: number; readCountedIndex?: number }
+  | { kind: 'conversationPinned'; conversationID: string; isPinned: boolean }
   | { kind: 'groupJoined'; group: WireGroup; readSequence?: number; readCountedIndex?: number }
   | { kind: 'groupLeft'; groupID: string }
   | { kind: 'messageRevoked'; conversationID: string; messageID: string; sequence: number }
@@ -234,6 +237,8 @@ export interface WireGetMessageListResult { messageList: WireMessage[]; isComple
 export interface WireFindMessageRequest { messageID: string }
 /** `requests.rs` `SetMessageReadRequest`. */
 export interface WireSetMessageReadRequest { conversationID: string; sequence?: number }
+/** `requests.rs` `PinConversationRequest`. */
+export interface WirePinConversationRequest { conversationID: string; isPinned: boolean }
 /** `requests.rs` `ConversationRequest`. */
 export interface WireConversationRequest { conversationID: string }
 /** `requests.rs` `ConversationListResult`. */
@@ -271,6 +276,7 @@ export interface WireOperations {
   getMessageList: [WireGetMessageListRequest, WireGetMessageListResult];
   findMessage: [WireFindMessageRequest, WireMessage];
   setMessageRead: [WireSetMessageReadRequest, WireConversation];
+  pinConversation: [WirePinConversationRequest, WireConversation];
   getConversationList: [WireEmpty, WireConversationListResult];
   getConversation: [WireConversationRequest, WireConversation];
   getTotalUnreadMessageCount: [WireEmpty, WireTotalUnreadResult];

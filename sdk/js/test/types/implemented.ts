@@ -26,6 +26,7 @@ export const IMPLEMENTED_METHODS = [
   'setMessageRead',
   'getConversationList',
   'getConversationProfile',
+  'pinConversation',
   'getTotalUnreadMessageCount',
   'createGroup',
   'joinGroup',

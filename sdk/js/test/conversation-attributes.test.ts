@@ -1,0 +1,110 @@
+/**
+ * A user's own attributes of a conversation through the official API: `pinConversation` re-sorts
+ * the list here and on the user's other devices (each emits `CONVERSATION_LIST_UPDATED`), a device
+ * that logs in later finds the pin, and refused calls carry the client and server codes.
+ */
+
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+
+import TencentCloudChat, { type ChatSDK, type Conversation } from '../src/index.js';
+import { destroyAll, eventually, loginReady, newChat, waitForEvent } from './support/clients.js';
+import { type TestServer, serverKind, startServer } from './support/server.js';
+
+const { EVENT, TYPES } = TencentCloudChat;
+const skip = serverKind() === 'fake' ? 'the fake server has no conversation attributes' : false;
+
+function ids(list: Conversation[]): string[] {
+  return list.map((conversation) => conversation.conversationID);
+}
+
+async function listOf(chat: ChatSDK): Promise<Conversation[]> {
+  return (await chat.getConversationList()).data.conversationList;
+}
+
+describe('conversation attributes', { skip }, () => {
+  let server: TestServer;
+  const chats: ChatSDK[] = [];
+  const make = (platform: Parameters<typeof newChat>[1] = 'web'): ChatSDK => {
+    const chat = newChat(server, platform);
+    chats.push(chat);
+    return chat;
+  };
+  let alice: ChatSDK;
+  let carol: ChatSDK;
+  let bobWeb: ChatSDK;
+  let bobAndroid: ChatSDK;
+
+  before(async () => {
+    server = await startServer();
+    alice = make();
+    carol = make();
+    bobWeb = make('web');
+    bobAndroid = make('android');
+    await loginReady(alice, 'alice');
+    await loginReady(carol, 'carol');
+    await loginReady(bobWeb, 'bob');
+    await loginReady(bobAndroid, 'bob');
+    const send = (from: ChatSDK, text: string) =>
+      from.sendMessage(from.createTextMessage({ to: 'bob', conversationType: TYPES.CONV_C2C, payload: { text } }));
+    await send(alice, 'first');
+    await send(carol, 'second');
+    for (const chat of [bobWeb, bobAndroid]) {
+      await eventually('bob lists both conversations', () => chat.getTotalUnreadMessageCount() === 2);
+    }
+  });
+
+  after(async () => {
+    await destroyAll(...chats);
+    await server.dispose();
+  });
+
+  test('pinConversation re-sorts the list on this device and the user’s others', async () => {
+    assert.deepEqual(ids(await listOf(bobWeb)), ['C2Ccarol', 'C2Calice']);
+    const elsewhere = waitForEvent<Conversation[]>(bobAndroid, EVENT.CONVERSATION_LIST_UPDATED, (list) => list[0]?.isPinned === true);
+    const here = waitForEvent<Conversation[]>(bobWeb, EVENT.CONVERSATION_LIST_UPDATED, (list) => list[0]?.isPinned === true);
+    const { code, data } = await bobWeb.pinConversation({ conversationID: 'C2Calice', isPinned: true });
+    assert.equal(code, 0);
+    assert.deepEqual(data, { conversationID: 'C2Calice' });
+    assert.deepEqual(ids(await listOf(bobWeb)), ['C2Calice', 'C2Ccarol'], 're-sorted when the call resolves');
+    assert.deepEqual(ids(await here), ['C2Calice', 'C2Ccarol']);
+    const other = await elsewhere;
+    assert.deepEqual(ids(other), ['C2Calice', 'C2Ccarol']);
+    assert.deepEqual(other.map((conversation) => conversation.isPinned), [true, false]);
+    // Pinning is bob's own.
+    assert.equal((await alice.getConversationProfile('C2Cbob')).data.conversation.isPinned, false);
+
+    // A device that logs in later finds the pin in its first list.
+    const bobIos = make('ios');
+    await loginReady(bobIos, 'bob');
+    const fresh = await listOf(bobIos);
+    assert.deepEqual(ids(fresh), ['C2Calice', 'C2Ccarol']);
+    assert.equal(fresh[0]!.isPinned, true);
+
+    // A new message to an unpinned conversation does not move it above a pinned one.
+    await carol.sendMessage(carol.createTextMessage({ to: 'bob', conversationType: TYPES.CONV_C2C, payload: { text: 'third' } }));
+    await eventually('bob gets carol’s second message', () => bobAndroid.getTotalUnreadMessageCount() === 3);
+    assert.deepEqual(ids(await listOf(bobAndroid)), ['C2Calice', 'C2Ccarol']);
+
+    const unpinned = waitForEvent<Conversation[]>(bobAndroid, EVENT.CONVERSATION_LIST_UPDATED, (list) => list.every((conversation) => !conversation.isPinned));
+    await bobWeb.pinConversation({ conversationID: 'C2Calice', isPinned: false });
+    assert.deepEqual(ids(await unpinned), ['C2Ccarol', 'C2Calice'], 'back to newest first');
+    assert.deepEqual(ids(await listOf(bobWeb)), ['C2Ccarol', 'C2Calice']);
+  });
+
+  test('refused pinConversation calls carry the documented codes', async () => {
+    const pin = (options: unknown) => bobWeb.pinConversation(options as Parameters<ChatSDK['pinConversation']>[0]);
+    await assert.rejects(pin(undefined), { code: 3153 }, 'no options');
+    await assert.rejects(pin({ isPinned: true }), { code: 2503 }, 'no conversationID');
+    await assert.rejects(pin({ conversationID: 'alice', isPinned: true }), { code: 2503 }, 'not a conversationID');
+    await assert.rejects(pin({ conversationID: 'C2C', isPinned: true }), { code: 2503 }, 'an empty userID');
+    await assert.rejects(pin({ conversationID: TYPES.CONV_SYSTEM, isPinned: true }), { code: 2503 }, 'the system conversation');
+    await assert.rejects(pin({ conversationID: 'C2Calice' }), { code: 2905 }, 'no isPinned');
+    await assert.rejects(pin({ conversationID: 'C2Calice', isPinned: 'yes' }), { code: 2905 }, 'isPinned not a boolean');
+    // Server codes: a one-to-one conversation bob does not have, a group that does not exist.
+    await assert.rejects(pin({ conversationID: 'C2Cdave', isPinned: true }), { code: 20001 });
+    await assert.rejects(pin({ conversationID: 'GROUPno-such-group', isPinned: true }), { code: 10010 });
+    const { data } = await alice.createGroup({ name: 'team', type: TYPES.GRP_WORK });
+    await assert.rejects(pin({ conversationID: `GROUP${data.group.groupID}`, isPinned: true }), { code: 10007 }, 'not a member');
+  });
+});
