@@ -197,6 +197,20 @@ impl Client {
         .await
     }
 
+    /// Sets the custom data of conversations; the user's sessions get a `conversationCustomData`
+    /// change for each conversation it changed.
+    pub async fn set_conversation_custom_data(
+        &self,
+        conversation_ids: &[&str],
+        custom_data: &str,
+    ) -> Result<ConversationBatchResult, ClientError> {
+        self.request(Request::SetConversationCustomData(SetConversationCustomDataRequest {
+            conversation_id_list: conversation_ids.iter().map(|id| (*id).to_owned()).collect(),
+            custom_data: custom_data.to_owned(),
+        }))
+        .await
+    }
+
     pub async fn get_conversation_list(&self) -> Result<ConversationListResult, ClientError> {
         self.request(Request::GetConversationList(Empty {})).await
     }

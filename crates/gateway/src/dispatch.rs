@@ -29,6 +29,9 @@ pub async fn dispatch(service: Service, session: Session, id: u64, request: Requ
         Request::FindMessage(body) => encode(id, service.find_message(&session, body).await),
         Request::SetMessageRead(body) => encode(id, service.set_message_read(&session, body).await),
         Request::PinConversation(body) => encode(id, service.pin_conversation(&session, body).await),
+        Request::SetConversationCustomData(body) => {
+            encode(id, service.set_conversation_custom_data(&session, body).await)
+        }
         Request::GetConversationList(_) => encode(id, service.get_conversation_list(&session).await),
         Request::GetConversation(body) => encode(id, service.get_conversation(&session, body).await),
         Request::GetTotalUnreadMessageCount(_) => encode(id, service.get_total_unread(&session).await),

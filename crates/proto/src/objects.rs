@@ -129,6 +129,9 @@ pub struct Conversation {
     /// Whether the user pinned the conversation; pinned conversations list first.
     #[serde(default)]
     pub is_pinned: bool,
+    /// The user's own custom data of the conversation (`""` when unset).
+    #[serde(default)]
+    pub custom_data: String,
 }
 
 /// A group type, the SDK's `TYPES.GRP_*` values.
@@ -314,6 +317,13 @@ pub enum Change {
         #[serde(rename = "conversationID")]
         conversation_id: String,
         is_pinned: bool,
+    },
+    /// The user set the custom data of a conversation (possibly on another device).
+    #[serde(rename_all = "camelCase")]
+    ConversationCustomData {
+        #[serde(rename = "conversationID")]
+        conversation_id: String,
+        custom_data: String,
     },
     /// The user became a member of a group. `readCountedIndex` is the user's read mark in the
     /// group's conversation (a new member has read everything sent before it joined).

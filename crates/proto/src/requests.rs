@@ -24,6 +24,7 @@ pub enum Request {
     FindMessage(FindMessageRequest),
     SetMessageRead(SetMessageReadRequest),
     PinConversation(PinConversationRequest),
+    SetConversationCustomData(SetConversationCustomDataRequest),
     GetConversationList(Empty),
     GetConversation(ConversationRequest),
     GetTotalUnreadMessageCount(Empty),
@@ -49,6 +50,7 @@ impl Request {
             Request::FindMessage(_) => "findMessage",
             Request::SetMessageRead(_) => "setMessageRead",
             Request::PinConversation(_) => "pinConversation",
+            Request::SetConversationCustomData(_) => "setConversationCustomData",
             Request::GetConversationList(_) => "getConversationList",
             Request::GetConversation(_) => "getConversation",
             Request::GetTotalUnreadMessageCount(_) => "getTotalUnreadMessageCount",
@@ -219,6 +221,36 @@ pub struct PinConversationRequest {
     #[serde(rename = "conversationID")]
     pub conversation_id: String,
     pub is_pinned: bool,
+}
+
+/// Sets the user's custom data of several conversations (the SDK's `setConversationCustomData`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SetConversationCustomDataRequest {
+    #[serde(rename = "conversationIDList")]
+    pub conversation_id_list: Vec<String>,
+    /// At most 256 bytes; empty clears it.
+    pub custom_data: String,
+}
+
+/// Which conversations of a batch operation were changed and which were refused, and why.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConversationBatchResult {
+    #[serde(rename = "successConversationIDList")]
+    pub success_conversation_id_list: Vec<String>,
+    #[serde(rename = "failureConversationIDList")]
+    pub failure_conversation_id_list: Vec<ConversationFailure>,
+}
+
+/// One refused conversation of a batch operation.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConversationFailure {
+    #[serde(rename = "conversationID")]
+    pub conversation_id: String,
+    pub code: u32,
+    pub message: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -192,9 +192,14 @@ impl Service {
                 }
             }
             ChangeRecord::GroupLeft { group_id } => Change::GroupLeft { group_id: group_id.clone() },
-            ChangeRecord::ConversationPinned { conversation, pinned } => {
-                crate::conversation_attributes::pinned_change(&appended.user, conversation, *pinned)
-            }
+            ChangeRecord::ConversationPinned { conversation, pinned } => Change::ConversationPinned {
+                conversation_id: ConversationKey::from_stored(conversation.clone()).to_ref(&appended.user).id(),
+                is_pinned: *pinned,
+            },
+            ChangeRecord::ConversationCustomData { conversation, custom_data } => Change::ConversationCustomData {
+                conversation_id: ConversationKey::from_stored(conversation.clone()).to_ref(&appended.user).id(),
+                custom_data: custom_data.clone(),
+            },
             other => match self.administration_change(app, appended, resolved).await? {
                 Some(change) => change,
                 None => {
@@ -237,5 +242,6 @@ fn empty_conversation(conversation: ConversationKey) -> ConversationRecord {
         last_message: None,
         updated_at_ms: 0,
         pinned: false,
+        custom_data: String::new(),
     }
 }

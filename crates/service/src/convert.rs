@@ -47,6 +47,7 @@ pub fn conversation(viewer: &str, record: &ConversationRecord, user_profile: Opt
         updated_at_ms: record.updated_at_ms,
         user_profile,
         is_pinned: record.pinned,
+        custom_data: record.custom_data.clone(),
     }
 }
 

@@ -11,7 +11,7 @@ use mynah_store::{
 use sqlx::postgres::{PgPool, PgRow};
 use sqlx::{Executor, Postgres, Row};
 
-use crate::rows::{backend, int, message_columns, message_from_row, stored_int, text, unsigned};
+use crate::rows::{backend, flag, int, message_columns, message_from_row, stored_int, text, unsigned};
 use crate::{PostgresStore, changes};
 
 /// The user's conversations joined with their conversation rows and last visible messages. The
@@ -24,7 +24,7 @@ macro_rules! select_records {
             "SELECT c.conv_key AS record_key, c.last_seq AS record_last_seq, u.read_seq AS record_read_seq, ",
             "c.counted_total - u.read_counted AS record_unread, ",
             "GREATEST(c.updated_at_ms, u.updated_at_ms) AS record_updated, u.read_counted AS record_read_counted, ",
-            "u.pinned AS record_pinned, ",
+            "u.pinned AS record_pinned, u.custom_data AS record_custom_data, ",
             message_columns!(),
             " FROM user_conversations u JOIN conversations c ON c.app = u.app AND c.conv_key = u.conv_key",
             " LEFT JOIN messages m ON m.app = c.app AND m.conv_key = c.conv_key AND m.seq = c.last_visible_seq",
@@ -141,10 +141,8 @@ pub(crate) async fn mark_read(
     Ok(ReadMarked { conversation: record, change })
 }
 
-/// Pins or unpins the user's conversation in one transaction, appending a `ConversationPinned`
-/// change when that changed it. The `UPDATE` locks the user's row (lock order step 3) before the
-/// change head (step 5), so two pins of one conversation run one at a time and only the one that
-/// changed the value reports a change.
+/// Pins or unpins the user's conversation, appending a `ConversationPinned` change when that
+/// changed it (see [`set_attribute`]).
 pub(crate) async fn set_pinned(
     pool: &PgPool,
     app: AppId,
@@ -152,29 +150,61 @@ pub(crate) async fn set_pinned(
     conversation: &ConversationKey,
     pinned: bool,
 ) -> Result<ConversationChanged, StoreError> {
-    let key = conversation.as_str();
-    let mut transaction = pool.begin().await.map_err(backend)?;
-    let changed = sqlx::query(
+    let change = ChangeRecord::ConversationPinned { conversation: conversation.as_str().to_owned(), pinned };
+    let update = sqlx::query(
         "UPDATE user_conversations SET pinned = $4 \
          WHERE app = $1 AND user_id = $2 AND conv_key = $3 AND pinned <> $4",
     )
     .bind(int(app))
     .bind(user)
-    .bind(key)
-    .bind(pinned)
-    .execute(&mut *transaction)
-    .await
-    .map_err(backend)?
-    .rows_affected();
+    .bind(conversation.as_str())
+    .bind(pinned);
+    set_attribute(pool, app, user, conversation, update, change).await
+}
+
+/// Sets the user's custom data of the conversation, appending a `ConversationCustomData` change
+/// when that changed it (see [`set_attribute`]).
+pub(crate) async fn set_custom_data(
+    pool: &PgPool,
+    app: AppId,
+    user: &str,
+    conversation: &ConversationKey,
+    custom_data: &str,
+) -> Result<ConversationChanged, StoreError> {
+    let change = ChangeRecord::ConversationCustomData {
+        conversation: conversation.as_str().to_owned(),
+        custom_data: custom_data.to_owned(),
+    };
+    let update = sqlx::query(
+        "UPDATE user_conversations SET custom_data = $4 \
+         WHERE app = $1 AND user_id = $2 AND conv_key = $3 AND custom_data <> $4",
+    )
+    .bind(int(app))
+    .bind(user)
+    .bind(conversation.as_str())
+    .bind(custom_data);
+    set_attribute(pool, app, user, conversation, update, change).await
+}
+
+/// Runs an attribute's `UPDATE` of the user's row (it changes no row when the value is already
+/// set) and appends `change` when it changed the row, in one transaction. The `UPDATE` locks the
+/// user's row (lock order step 3) before the change head (step 5), so two writes of one
+/// conversation's attribute run one at a time and only the one that changed the value reports it.
+async fn set_attribute(
+    pool: &PgPool,
+    app: AppId,
+    user: &str,
+    conversation: &ConversationKey,
+    update: sqlx::query::Query<'_, Postgres, sqlx::postgres::PgArguments>,
+    change: ChangeRecord,
+) -> Result<ConversationChanged, StoreError> {
+    let key = conversation.as_str();
+    let mut transaction = pool.begin().await.map_err(backend)?;
+    let changed = update.execute(&mut *transaction).await.map_err(backend)?.rows_affected();
     let record = get(&mut *transaction, app, user, conversation)
         .await?
         .ok_or_else(|| StoreError::NotFound(format!("conversation {key:?} of {user}")))?;
-    let change = if changed > 0 {
-        let change = ChangeRecord::ConversationPinned { conversation: key.to_owned(), pinned };
-        Some(changes::append(&mut transaction, app, user, &change).await?)
-    } else {
-        None
-    };
+    let change = if changed > 0 { Some(changes::append(&mut transaction, app, user, &change).await?) } else { None };
     transaction.commit().await.map_err(backend)?;
     Ok(ConversationChanged { conversation: record, change })
 }
@@ -199,7 +229,8 @@ fn record_from_row(row: &PgRow) -> Result<ConversationRecord, StoreError> {
         unread_count: unsigned(row, "record_unread")?,
         updated_at_ms: unsigned(row, "record_updated")?,
         read_counted: unsigned(row, "record_read_counted")?,
-        pinned: row.try_get("record_pinned").map_err(backend)?,
+        pinned: flag(row, "record_pinned")?,
+        custom_data: text(row, "record_custom_data")?,
         last_message,
     })
 }
@@ -242,6 +273,16 @@ impl ConversationStore for PostgresStore {
         pinned: bool,
     ) -> Result<ConversationChanged, StoreError> {
         set_pinned(&self.pool, app, user, conversation, pinned).await
+    }
+
+    async fn set_custom_data(
+        &self,
+        app: AppId,
+        user: &str,
+        conversation: &ConversationKey,
+        custom_data: &str,
+    ) -> Result<ConversationChanged, StoreError> {
+        set_custom_data(&self.pool, app, user, conversation, custom_data).await
     }
 
     async fn total_unread(&self, app: AppId, user: &str) -> Result<u64, StoreError> {

@@ -23,8 +23,15 @@
 use sqlx::postgres::PgPool;
 
 /// The migrations, oldest first. Entry `i` is recorded as version `i + 1`.
-pub const MIGRATIONS: &[&str] =
-    &[SCHEMA_V1, CHANGE_HEADS_V2, SESSION_REGISTRY_V3, BYTE_ORDER_KEYS_V4, APPEND_FUNCTION_V5, CONVERSATION_PINNED_V6];
+pub const MIGRATIONS: &[&str] = &[
+    SCHEMA_V1,
+    CHANGE_HEADS_V2,
+    SESSION_REGISTRY_V3,
+    BYTE_ORDER_KEYS_V4,
+    APPEND_FUNCTION_V5,
+    CONVERSATION_PINNED_V6,
+    CONVERSATION_CUSTOM_DATA_V7,
+];
 
 /// The advisory lock key every node takes while migrating (an arbitrary constant: "mynah" in ASCII).
 pub const MIGRATION_LOCK: i64 = 0x006d_796e_6168;
@@ -290,6 +297,11 @@ $$;
 /// The user's own attributes of a conversation: `pinned` lists it first (SQLite's migration 6).
 const CONVERSATION_PINNED_V6: &str = "
 ALTER TABLE user_conversations ADD COLUMN pinned BOOLEAN NOT NULL DEFAULT FALSE;
+";
+
+/// The user's own custom data of a conversation (SQLite's migration 7).
+const CONVERSATION_CUSTOM_DATA_V7: &str = "
+ALTER TABLE user_conversations ADD COLUMN custom_data TEXT NOT NULL DEFAULT '';
 ";
 
 /// Brings the database up to the newest schema: all pending migrations in one transaction, under

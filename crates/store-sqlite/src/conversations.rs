@@ -20,7 +20,7 @@ macro_rules! select_records {
     ($rest:literal) => {
         concat!(
             "SELECT c.conv_key, c.last_seq, u.read_seq, c.counted_total - u.read_counted, ",
-            "max(c.updated_at_ms, u.updated_at_ms) AS updated, u.read_counted, u.pinned, ",
+            "max(c.updated_at_ms, u.updated_at_ms) AS updated, u.read_counted, u.pinned, u.custom_data, ",
             message_columns!(),
             " FROM user_conversations u JOIN conversations c ON c.app = u.app AND c.conv_key = u.conv_key",
             " LEFT JOIN messages m ON m.app = c.app AND m.conv_key = c.conv_key AND m.seq = c.last_visible_seq",
@@ -138,21 +138,57 @@ pub(crate) fn set_pinned(
     conversation: &ConversationKey,
     pinned: bool,
 ) -> Result<ConversationChanged, StoreError> {
+    let change = ChangeRecord::ConversationPinned { conversation: conversation.as_str().to_owned(), pinned };
+    let sql =
+        "UPDATE user_conversations SET pinned = ?4 WHERE app = ?1 AND user = ?2 AND conv_key = ?3 AND pinned <> ?4";
+    set_attribute(connection, app, user, conversation, sql, rusqlite::types::Value::from(pinned), change)
+}
+
+/// Sets the user's custom data of the conversation, appending a `ConversationCustomData` change
+/// when that changed it; runs on the writer.
+pub(crate) fn set_custom_data(
+    connection: &Connection,
+    app: AppId,
+    user: &str,
+    conversation: &ConversationKey,
+    custom_data: &str,
+) -> Result<ConversationChanged, StoreError> {
+    let change = ChangeRecord::ConversationCustomData {
+        conversation: conversation.as_str().to_owned(),
+        custom_data: custom_data.to_owned(),
+    };
+    let sql = "UPDATE user_conversations SET custom_data = ?4 \
+         WHERE app = ?1 AND user = ?2 AND conv_key = ?3 AND custom_data <> ?4";
+    set_attribute(
+        connection,
+        app,
+        user,
+        conversation,
+        sql,
+        rusqlite::types::Value::from(custom_data.to_owned()),
+        change,
+    )
+}
+
+/// Runs an attribute's `UPDATE` (parameters: app, user, conversation key, value; it changes no row
+/// when the value is already set) and appends `change` when it changed the row.
+fn set_attribute(
+    connection: &Connection,
+    app: AppId,
+    user: &str,
+    conversation: &ConversationKey,
+    sql: &str,
+    value: rusqlite::types::Value,
+    change: ChangeRecord,
+) -> Result<ConversationChanged, StoreError> {
     let key = conversation.as_str();
     let changed = connection
-        .prepare_cached(
-            "UPDATE user_conversations SET pinned = ?4 WHERE app = ?1 AND user = ?2 AND conv_key = ?3 AND pinned <> ?4",
-        )
-        .and_then(|mut statement| statement.execute(params![app, user, key, pinned]))
+        .prepare_cached(sql)
+        .and_then(|mut statement| statement.execute(params![app, user, key, value]))
         .map_err(backend)?;
     let record = get(connection, app, user, conversation)?
         .ok_or_else(|| StoreError::NotFound(format!("conversation {key:?} of {user}")))?;
-    let change = if changed > 0 {
-        let change = ChangeRecord::ConversationPinned { conversation: key.to_owned(), pinned };
-        Some(changes::append(connection, app, user, &change)?)
-    } else {
-        None
-    };
+    let change = if changed > 0 { Some(changes::append(connection, app, user, &change)?) } else { None };
     Ok(ConversationChanged { conversation: record, change })
 }
 
@@ -165,9 +201,9 @@ pub(crate) fn total_unread(connection: &Connection, app: AppId, user: &str) -> R
 }
 
 fn record_from_row(row: &Row<'_>) -> rusqlite::Result<ConversationRecord> {
-    // Column 7 onwards is the last visible message, all NULL when there is none.
-    let last_message = match row.get::<_, Option<u64>>(7)? {
-        Some(_) => Some(message_from_row(row, 7)?),
+    // Column 8 onwards is the last visible message, all NULL when there is none.
+    let last_message = match row.get::<_, Option<u64>>(8)? {
+        Some(_) => Some(message_from_row(row, 8)?),
         None => None,
     };
     Ok(ConversationRecord {
@@ -178,6 +214,7 @@ fn record_from_row(row: &Row<'_>) -> rusqlite::Result<ConversationRecord> {
         updated_at_ms: row.get(4)?,
         read_counted: row.get(5)?,
         pinned: row.get(6)?,
+        custom_data: row.get(7)?,
         last_message,
     })
 }

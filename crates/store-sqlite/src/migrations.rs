@@ -13,6 +13,7 @@ const MIGRATIONS: &[&str] = &[
     SCHEMA_V4_MESSAGE_SENDER_PROFILE,
     SCHEMA_V5_WEBHOOK_OUTBOX_CLAIMS,
     SCHEMA_V6_CONVERSATION_PINNED,
+    SCHEMA_V7_CONVERSATION_CUSTOM_DATA,
 ];
 
 /// Accounts and profiles (administration; unreleased, so it may still change).
@@ -83,6 +84,11 @@ ALTER TABLE webhook_outbox ADD COLUMN claimed_until_ms INTEGER;
 /// The user's own attributes of a conversation: `pinned` (0 or 1) lists it first.
 const SCHEMA_V6_CONVERSATION_PINNED: &str = "
 ALTER TABLE user_conversations ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0;
+";
+
+/// The user's own custom data of a conversation (the SDK's `customData`, at most 256 bytes).
+const SCHEMA_V7_CONVERSATION_CUSTOM_DATA: &str = "
+ALTER TABLE user_conversations ADD COLUMN custom_data TEXT NOT NULL DEFAULT '';
 ";
 
 /// The first schema.

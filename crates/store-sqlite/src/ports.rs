@@ -86,6 +86,21 @@ impl ConversationStore for SqliteStore {
             .await
     }
 
+    async fn set_custom_data(
+        &self,
+        app: AppId,
+        user: &str,
+        conversation: &ConversationKey,
+        custom_data: &str,
+    ) -> Result<ConversationChanged, StoreError> {
+        let (user, conversation, custom_data) = (user.to_owned(), conversation.clone(), custom_data.to_owned());
+        self.writer
+            .write(move |connection| {
+                conversations::set_custom_data(connection, app, &user, &conversation, &custom_data)
+            })
+            .await
+    }
+
     async fn total_unread(&self, app: AppId, user: &str) -> Result<u64, StoreError> {
         let user = user.to_owned();
         self.readers.read(move |connection| conversations::total_unread(connection, app, &user)).await

@@ -10,7 +10,7 @@
 //! - `concurrency`: racing appends, racing resends, the change stream under racing writes, send
 //!   times in sequence order.
 //! - `conversations`: the conversation list, unread counts and read marks.
-//! - `conversation_attributes`: a user's own attributes of a conversation (pinning).
+//! - `conversation_attributes`: a user's own attributes of a conversation (pin, custom data).
 //! - `changes`: the per-user change stream.
 //! - `groups`: groups and memberships.
 //! - `isolation`: two apps with the same IDs never see each other's rows.
@@ -74,6 +74,7 @@ where
         conversation_attributes::pinned_conversations_list_first,
         conversation_attributes::pinning_again_appends_nothing,
         conversation_attributes::pinning_needs_a_conversation_row,
+        conversation_attributes::custom_data_is_the_users_own_and_appends_a_change,
         changes::positions_are_dense_per_user,
         changes::changes_since_pages_the_stream,
         groups::create_group_adds_members_and_conversations,

@@ -80,6 +80,17 @@ pub trait ConversationStore: Send + Sync + 'static {
         pinned: bool,
     ) -> Result<ConversationChanged, StoreError>;
 
+    /// Sets the user's custom data of the conversation (checked for length by the caller) and, when
+    /// that changed it, appends a `ConversationCustomData` change in the same write. `NotFound`
+    /// when the user has no row for it.
+    async fn set_custom_data(
+        &self,
+        app: AppId,
+        user: &str,
+        conversation: &ConversationKey,
+        custom_data: &str,
+    ) -> Result<ConversationChanged, StoreError>;
+
     /// The sum of the user's unread counts.
     async fn total_unread(&self, app: AppId, user: &str) -> Result<u64, StoreError>;
 }

@@ -124,6 +124,8 @@ pub struct ConversationRecord {
     pub updated_at_ms: u64,
     /// Whether the user pinned the conversation: pinned conversations list first.
     pub pinned: bool,
+    /// The user's own custom data of the conversation (the SDK's `customData`, empty when unset).
+    pub custom_data: String,
 }
 
 /// One entry of a user's change stream, as stored.
@@ -175,6 +177,11 @@ pub enum ChangeRecord {
         conversation: String,
         pinned: bool,
     },
+    /// The user set the custom data of one of their conversations (possibly on another device).
+    ConversationCustomData {
+        conversation: String,
+        custom_data: String,
+    },
     /// The profile of `user` changed (for now always the user's own).
     ProfileUpdated {
         user: String,
@@ -201,7 +208,8 @@ pub struct ReadMarked {
     pub change: Option<AppendedChange>,
 }
 
-/// The result of changing one of a user's own attributes of a conversation (pinning it).
+/// The result of changing one of a user's own attributes of a conversation (its pin, its custom
+/// data).
 #[derive(Clone, Debug, PartialEq)]
 pub struct ConversationChanged {
     pub conversation: ConversationRecord,

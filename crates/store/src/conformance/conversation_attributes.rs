@@ -1,5 +1,5 @@
-//! Conformance: a user's own attributes of a conversation (pinning), their place in the list and
-//! the change each appends for the user's other devices.
+//! Conformance: a user's own attributes of a conversation (pin, custom data), the pin's place in
+//! the list, and the change each appends for the user's other devices.
 
 use super::{APP, T0, c2c, make_group, send};
 use crate::keys::ConversationKey;
@@ -79,4 +79,41 @@ pub(super) async fn pinning_needs_a_conversation_row(store: Store) {
     }
     assert_eq!(store.changes.head_position(APP, "carol").await.unwrap(), 0);
     assert_eq!(store.changes.head_position(APP, "bob").await.unwrap(), 0);
+}
+
+pub(super) async fn custom_data_is_the_users_own_and_appends_a_change(store: Store) {
+    send(&store, c2c(APP, "alice", "bob", "m1")).await;
+    let key = ConversationKey::c2c("alice", "bob");
+    let set = store.conversations.set_custom_data(APP, "alice", &key, "拾音 data").await.unwrap();
+    assert_eq!(set.conversation.custom_data, "拾音 data");
+    let head = store.changes.head_position(APP, "alice").await.unwrap();
+    let expected = AppendedChange {
+        user: "alice".to_owned(),
+        position: head,
+        change: ChangeRecord::ConversationCustomData {
+            conversation: key.as_str().to_owned(),
+            custom_data: "拾音 data".to_owned(),
+        },
+    };
+    assert_eq!(set.change, Some(expected.clone()));
+    assert_eq!(store.changes.changes_since(APP, "alice", head - 1, 10).await.unwrap(), vec![expected]);
+    let listed = store.conversations.list_conversations(APP, "alice", 10).await.unwrap();
+    assert_eq!(listed[0].custom_data, "拾音 data");
+    assert_eq!(store.conversations.get_conversation(APP, "bob", &key).await.unwrap().unwrap().custom_data, "");
+
+    // The same value again changes nothing; a message keeps it; the empty string clears it.
+    let again = store.conversations.set_custom_data(APP, "alice", &key, "拾音 data").await.unwrap();
+    assert_eq!(again.change, None);
+    send(&store, c2c(APP, "bob", "alice", "m2")).await;
+    assert_eq!(
+        store.conversations.get_conversation(APP, "alice", &key).await.unwrap().unwrap().custom_data,
+        "拾音 data"
+    );
+    let cleared = store.conversations.set_custom_data(APP, "alice", &key, "").await.unwrap();
+    assert_eq!(cleared.conversation.custom_data, "");
+    assert!(cleared.change.is_some());
+
+    let missing = store.conversations.set_custom_data(APP, "carol", &key, "x").await;
+    assert!(matches!(missing, Err(StoreError::NotFound(_))), "{missing:?}");
+    assert_eq!(store.changes.head_position(APP, "carol").await.unwrap(), 0);
 }

@@ -1,6 +1,6 @@
 //! A user's own attributes of a conversation across devices: pinning on one device reorders the
-//! list everywhere, other devices hear it at once and at sync, and conversations the user does not
-//! have are refused with Tencent's codes.
+//! list everywhere, custom data reaches every device, other devices hear both at once and at sync,
+//! and conversations the user does not have (or custom data over 256 bytes) are refused.
 
 use mynah_proto::codes::ErrorCode;
 use mynah_proto::objects::{Change, GroupType};
@@ -86,4 +86,52 @@ async fn pinning_refuses_conversations_the_user_does_not_have() {
     // The owner has the group's conversation from its creation.
     assert!(alice.pin_conversation(&group_conversation, true).await.unwrap().is_pinned);
     assert_eq!(bob.sync(0).await.unwrap().changes, Vec::new(), "nothing was appended for bob");
+}
+
+#[tokio::test]
+async fn custom_data_reaches_every_device_and_is_capped_at_256_bytes() {
+    let server = TestServer::start().await;
+    let (alice, _alice_events) = server.client("alice").await;
+    let (bob_phone, mut bob_phone_events) = server.client_on("bob", Platform::Android).await;
+    let (bob_desktop, mut bob_desktop_events) = server.client_on("bob", Platform::Windows).await;
+    alice.send_text("bob", "hello").await.unwrap();
+    bob_phone_events.next_message().await;
+    bob_desktop_events.next_message().await;
+
+    let result = bob_phone.set_conversation_custom_data(&["C2Calice", "C2Cdave", "bad"], "tag:work").await.unwrap();
+    assert_eq!(result.success_conversation_id_list, ["C2Calice"]);
+    let failures: Vec<(&str, u32)> = result
+        .failure_conversation_id_list
+        .iter()
+        .map(|failure| (failure.conversation_id.as_str(), failure.code))
+        .collect();
+    assert_eq!(failures, [("C2Cdave", 20001), ("bad", 20001)]);
+    let change = bob_desktop_events.next_change().await;
+    assert_eq!(
+        change.change,
+        Change::ConversationCustomData { conversation_id: "C2Calice".to_owned(), custom_data: "tag:work".to_owned() }
+    );
+    assert_eq!(bob_desktop.get_conversation("C2Calice").await.unwrap().custom_data, "tag:work");
+    assert_eq!(alice.get_conversation("C2Cbob").await.unwrap().custom_data, "", "custom data is bob's own");
+
+    // 256 bytes are accepted, 257 refused as a whole; '' clears.
+    let longest = "数".repeat(85) + "a";
+    assert_eq!(longest.len(), 256);
+    bob_phone.set_conversation_custom_data(&["C2Calice"], &longest).await.unwrap();
+    let refused = bob_phone.set_conversation_custom_data(&["C2Calice"], &(longest.clone() + "b")).await.unwrap_err();
+    assert_eq!(refused.code(), Some(ErrorCode::C2C_INVALID_REQUEST));
+    assert_eq!(bob_desktop.get_conversation("C2Calice").await.unwrap().custom_data, longest);
+    let empty = bob_phone.set_conversation_custom_data(&[], "x").await.unwrap_err();
+    assert_eq!(empty.code(), Some(ErrorCode::C2C_INVALID_REQUEST));
+    let many: Vec<String> = (0..101).map(|index| format!("C2Cuser{index}")).collect();
+    let many: Vec<&str> = many.iter().map(String::as_str).collect();
+    let too_many = bob_phone.set_conversation_custom_data(&many, "x").await.unwrap_err();
+    assert_eq!(too_many.code(), Some(ErrorCode::C2C_INVALID_REQUEST));
+    bob_phone.set_conversation_custom_data(&["C2Calice"], "").await.unwrap();
+    assert_eq!(bob_desktop.get_conversation("C2Calice").await.unwrap().custom_data, "");
+
+    // A device that was offline learns every change through sync.
+    let synced = bob_desktop.sync(change.position - 1).await.unwrap();
+    let values: Vec<&Change> = synced.changes.iter().map(|entry| &entry.change).collect();
+    assert_eq!(values.len(), 3, "set, set to the longest, cleared: {values:?}");
 }
