@@ -1,6 +1,6 @@
 /**
  * Conversation operations: `getConversationList`, `getConversationProfile`,
- * `getTotalUnreadMessageCount` and `pinConversation`.
+ * `getTotalUnreadMessageCount`, `pinConversation` and `setConversationCustomData`.
  *
  * @packageDocumentation
  */
@@ -105,4 +105,40 @@ export async function pinConversation(context: ChatContext, options: PinConversa
   const wire = await context.request(api, { conversationID: options.conversationID, isPinned: options.isPinned }, { retry: true });
   await context.sync.pinnedHere(wire);
   return ok({ conversationID: options.conversationID });
+}
+
+/** Options of `setConversationCustomData`. */
+export interface SetConversationCustomDataOptions {
+  /** The conversations to set it on (at most 100). */
+  conversationIDList: string[];
+  /** At most 256 bytes; `''` clears it. */
+  customData: string;
+}
+
+/** Result of the batch conversation operations. */
+export interface ConversationBatchResult {
+  /** The conversations changed. */
+  successConversationIDList: string[];
+  /** The conversations refused, each with the server's code. */
+  failureConversationIDList: { conversationID: string; code: number; message: string }[];
+}
+
+/**
+ * `setConversationCustomData`: sets the user's custom data of conversations. Each conversation set
+ * shows it here and on the user's other devices, each emitting `CONVERSATION_LIST_UPDATED`; one the
+ * user does not have is listed in `failureConversationIDList`.
+ */
+export async function setConversationCustomData(context: ChatContext, options: SetConversationCustomDataOptions): Promise<ChatResponse<ConversationBatchResult>> {
+  const api = 'setConversationCustomData';
+  const notReady = context.notReadyError(api);
+  if (notReady) throw notReady;
+  if (!options || typeof options !== 'object') throw invalidParams(ERROR_CODE.OPTIONS_IS_EMPTY, api, 'options are required');
+  const list = options.conversationIDList;
+  if (!Array.isArray(list) || list.length === 0 || !list.every((id) => typeof id === 'string')) {
+    throw invalidParams(ERROR_CODE.INVALID_OPERATION, api, 'conversationIDList must be a non-empty array of conversationIDs');
+  }
+  if (typeof options.customData !== 'string') throw invalidParams(ERROR_CODE.INVALID_OPERATION, api, 'customData must be a string');
+  const result = await context.request(api, { conversationIDList: list, customData: options.customData }, { retry: true });
+  await context.sync.customDataHere(result.successConversationIDList, options.customData);
+  return ok({ successConversationIDList: result.successConversationIDList, failureConversationIDList: result.failureConversationIDList });
 }

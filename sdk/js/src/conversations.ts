@@ -71,7 +71,7 @@ export class Conversation {
   messageRemindType = TYPES.MSG_REMIND_ACPT_AND_NOTE as string;
   /** Conversation marks (not served yet). */
   markList: number[] = [];
-  /** Custom data (not served yet). */
+  /** The user's own custom data of the conversation (set on any device), `''` when unset. */
   customData = '';
   /** Conversation groups it belongs to (not served yet). */
   conversationGroupList: string[] = [];
@@ -155,6 +155,14 @@ export class ConversationStore {
       .map((state) => state.view);
   }
 
+  /** Sets the custom data of a listed conversation. Returns whether it changed. */
+  applyCustomData(conversationID: string, customData: string): boolean {
+    const state = this.states.get(conversationID);
+    if (!state || state.view.customData === customData) return false;
+    state.view.customData = customData;
+    return true;
+  }
+
   /** Pins or unpins a listed conversation. Returns whether it changed. */
   applyPinned(conversationID: string, isPinned: boolean): boolean {
     const state = this.states.get(conversationID);
@@ -211,6 +219,7 @@ export class ConversationStore {
     state.sortKeyMs = Math.max(wire.updatedAtMs, lastMessage ? messageInternals(lastMessage).timeMs : 0);
     if (wire.userProfile) view.userProfile = profileFromWire(wire.userProfile);
     view.isPinned = wire.isPinned ?? false;
+    view.customData = wire.customData ?? '';
     this.fillProfile(view);
     return state;
   }

@@ -291,6 +291,15 @@ export class Synchronizer {
     });
   }
 
+  /** The user set the custom data of conversations here (`setConversationCustomData` result). */
+  customDataHere(conversationIDs: string[], customData: string): Promise<void> {
+    return this.enqueue(async () => {
+      for (const conversationID of conversationIDs) {
+        if (this.host.conversations.applyCustomData(conversationID, customData)) this.conversationsDirty = true;
+      }
+    });
+  }
+
   /**
    * A conversation's server state fetched on request (`getConversationProfile`). Resolves with the
    * listed conversation, or a detached one when it has no messages (it is not listed then).

@@ -137,6 +137,8 @@ export interface WireConversation {
   userProfile?: WireProfile | null;
   /** Whether the viewer pinned it (absent from older servers). */
   isPinned?: boolean;
+  /** The viewer's custom data of it (absent from older servers). */
+  customData?: string;
 }
 
 /** `objects.rs` `GroupSelfInfo`. */
@@ -163,6 +165,7 @@ export interface WireGroup {
 export type WireChange =
   | { kind: 'conversationRead'; conversationID: string; readSequence: number; unreadCount: number; readCountedIndex?: number }
   | { kind: 'conversationPinned'; conversationID: string; isPinned: boolean }
+  | { kind: 'conversationCustomData'; conversationID: string; customData: string }
   | { kind: 'groupJoined'; group: WireGroup; readSequence?: number; readCountedIndex?: number }
   | { kind: 'groupLeft'; groupID: string }
   | { kind: 'messageRevoked'; conversationID: string; messageID: string; sequence: number }
@@ -239,6 +242,12 @@ export interface WireFindMessageRequest { messageID: string }
 export interface WireSetMessageReadRequest { conversationID: string; sequence?: number }
 /** `requests.rs` `PinConversationRequest`. */
 export interface WirePinConversationRequest { conversationID: string; isPinned: boolean }
+/** `requests.rs` `SetConversationCustomDataRequest`. */
+export interface WireSetConversationCustomDataRequest { conversationIDList: string[]; customData: string }
+/** `requests.rs` `ConversationFailure`. */
+export interface WireConversationFailure { conversationID: string; code: number; message: string }
+/** `requests.rs` `ConversationBatchResult`. */
+export interface WireConversationBatchResult { successConversationIDList: string[]; failureConversationIDList: WireConversationFailure[] }
 /** `requests.rs` `ConversationRequest`. */
 export interface WireConversationRequest { conversationID: string }
 /** `requests.rs` `ConversationListResult`. */
@@ -277,6 +286,7 @@ export interface WireOperations {
   findMessage: [WireFindMessageRequest, WireMessage];
   setMessageRead: [WireSetMessageReadRequest, WireConversation];
   pinConversation: [WirePinConversationRequest, WireConversation];
+  setConversationCustomData: [WireSetConversationCustomDataRequest, WireConversationBatchResult];
   getConversationList: [WireEmpty, WireConversationListResult];
   getConversation: [WireConversationRequest, WireConversation];
   getTotalUnreadMessageCount: [WireEmpty, WireTotalUnreadResult];

@@ -1,7 +1,8 @@
 /**
  * A user's own attributes of a conversation through the official API: `pinConversation` re-sorts
- * the list here and on the user's other devices (each emits `CONVERSATION_LIST_UPDATED`), a device
- * that logs in later finds the pin, and refused calls carry the client and server codes.
+ * the list here and on the user's other devices, `setConversationCustomData` shows on them (each
+ * emits `CONVERSATION_LIST_UPDATED`), a device that logs in later finds both, and refused calls
+ * carry the client and server codes.
  */
 
 import assert from 'node:assert/strict';
@@ -92,7 +93,7 @@ describe('conversation attributes', { skip }, () => {
     assert.deepEqual(ids(await listOf(bobWeb)), ['C2Ccarol', 'C2Calice']);
   });
 
-  test('refused pinConversation calls carry the documented codes', async () => {
+  test('refused pinConversation calls carry the client and server codes', async () => {
     const pin = (options: unknown) => bobWeb.pinConversation(options as Parameters<ChatSDK['pinConversation']>[0]);
     await assert.rejects(pin(undefined), { code: 3153 }, 'no options');
     await assert.rejects(pin({ isPinned: true }), { code: 2503 }, 'no conversationID');
@@ -106,5 +107,41 @@ describe('conversation attributes', { skip }, () => {
     await assert.rejects(pin({ conversationID: 'GROUPno-such-group', isPinned: true }), { code: 10010 });
     const { data } = await alice.createGroup({ name: 'team', type: TYPES.GRP_WORK });
     await assert.rejects(pin({ conversationID: `GROUP${data.group.groupID}`, isPinned: true }), { code: 10007 }, 'not a member');
+  });
+
+  test('setConversationCustomData shows on this device and the user’s others, per-conversation failures listed', async () => {
+    const elsewhere = waitForEvent<Conversation[]>(bobAndroid, EVENT.CONVERSATION_LIST_UPDATED, (list) =>
+      list.some((conversation) => conversation.customData === 'tag:work'));
+    const { code, data } = await bobWeb.setConversationCustomData({ conversationIDList: ['C2Calice', 'C2Cdave', 'GROUPno-such-group'], customData: 'tag:work' });
+    assert.equal(code, 0);
+    assert.deepEqual(data.successConversationIDList, ['C2Calice']);
+    assert.deepEqual(data.failureConversationIDList.map((failure) => [failure.conversationID, failure.code]), [['C2Cdave', 20001], ['GROUPno-such-group', 10010]]);
+    const here = (await bobWeb.getConversationList(['C2Calice'])).data.conversationList;
+    assert.equal(here[0]!.customData, 'tag:work', 'set when the call resolves');
+    const other = await elsewhere;
+    assert.equal(other.find((conversation) => conversation.conversationID === 'C2Calice')!.customData, 'tag:work');
+    assert.equal((await alice.getConversationProfile('C2Cbob')).data.conversation.customData, '', 'bob’s own');
+
+    const bobMac = make('mac');
+    await loginReady(bobMac, 'bob');
+    assert.equal((await bobMac.getConversationList(['C2Calice'])).data.conversationList[0]!.customData, 'tag:work');
+
+    // 256 bytes are the most; '' clears.
+    const longest = '数'.repeat(85) + 'a';
+    await bobWeb.setConversationCustomData({ conversationIDList: ['C2Calice'], customData: longest });
+    await assert.rejects(bobWeb.setConversationCustomData({ conversationIDList: ['C2Calice'], customData: `${longest}b` }), { code: 20001 }, 'over 256 bytes');
+    assert.equal((await bobWeb.getConversationProfile('C2Calice')).data.conversation.customData, longest);
+    const cleared = waitForEvent<Conversation[]>(bobAndroid, EVENT.CONVERSATION_LIST_UPDATED, (list) =>
+      list.every((conversation) => conversation.customData === ''));
+    await bobWeb.setConversationCustomData({ conversationIDList: ['C2Calice'], customData: '' });
+    await cleared;
+
+    const set = (options: unknown) => bobWeb.setConversationCustomData(options as Parameters<ChatSDK['setConversationCustomData']>[0]);
+    await assert.rejects(set(undefined), { code: 3153 }, 'no options');
+    await assert.rejects(set({ customData: 'x' }), { code: 2905 }, 'no conversationIDList');
+    await assert.rejects(set({ conversationIDList: [], customData: 'x' }), { code: 2905 }, 'an empty conversationIDList');
+    await assert.rejects(set({ conversationIDList: ['C2Calice'] }), { code: 2905 }, 'no customData');
+    const many = Array.from({ length: 101 }, (_, index) => `C2Cuser${index}`);
+    await assert.rejects(set({ conversationIDList: many, customData: 'x' }), { code: 20001 }, 'over 100 conversations');
   });
 });

@@ -27,6 +27,7 @@ export const IMPLEMENTED_METHODS = [
   'getConversationList',
   'getConversationProfile',
   'pinConversation',
+  'setConversationCustomData',
   'getTotalUnreadMessageCount',
   'createGroup',
   'joinGroup',
