@@ -211,6 +211,22 @@ impl Client {
         .await
     }
 
+    /// Sets (`enable`) or clears one mark (`2^n`) of conversations; the user's sessions get a
+    /// `conversationMarked` change for each conversation it changed.
+    pub async fn mark_conversation(
+        &self,
+        conversation_ids: &[&str],
+        mark_type: f64,
+        enable: bool,
+    ) -> Result<ConversationBatchResult, ClientError> {
+        self.request(Request::MarkConversation(MarkConversationRequest {
+            conversation_id_list: conversation_ids.iter().map(|id| (*id).to_owned()).collect(),
+            mark_type,
+            enable_mark: enable,
+        }))
+        .await
+    }
+
     pub async fn get_conversation_list(&self) -> Result<ConversationListResult, ClientError> {
         self.request(Request::GetConversationList(Empty {})).await
     }

@@ -29,6 +29,7 @@ pub async fn dispatch(service: Service, session: Session, id: u64, request: Requ
         Request::FindMessage(body) => encode(id, service.find_message(&session, body).await),
         Request::SetMessageRead(body) => encode(id, service.set_message_read(&session, body).await),
         Request::PinConversation(body) => encode(id, service.pin_conversation(&session, body).await),
+        Request::MarkConversation(body) => encode(id, service.mark_conversation(&session, body).await),
         Request::SetConversationCustomData(body) => {
             encode(id, service.set_conversation_custom_data(&session, body).await)
         }

@@ -132,6 +132,9 @@ pub struct Conversation {
     /// The user's own custom data of the conversation (`""` when unset).
     #[serde(default)]
     pub custom_data: String,
+    /// The user's own marks of the conversation, each `2^n`, in ascending order.
+    #[serde(default)]
+    pub mark_list: Vec<u64>,
 }
 
 /// A group type, the SDK's `TYPES.GRP_*` values.
@@ -324,6 +327,14 @@ pub enum Change {
         #[serde(rename = "conversationID")]
         conversation_id: String,
         custom_data: String,
+    },
+    /// The user marked or unmarked a conversation (possibly on another device); `markList` is all
+    /// its marks now.
+    #[serde(rename_all = "camelCase")]
+    ConversationMarked {
+        #[serde(rename = "conversationID")]
+        conversation_id: String,
+        mark_list: Vec<u64>,
     },
     /// The user became a member of a group. `readCountedIndex` is the user's read mark in the
     /// group's conversation (a new member has read everything sent before it joined).

@@ -25,6 +25,7 @@ pub enum Request {
     SetMessageRead(SetMessageReadRequest),
     PinConversation(PinConversationRequest),
     SetConversationCustomData(SetConversationCustomDataRequest),
+    MarkConversation(MarkConversationRequest),
     GetConversationList(Empty),
     GetConversation(ConversationRequest),
     GetTotalUnreadMessageCount(Empty),
@@ -51,6 +52,7 @@ impl Request {
             Request::SetMessageRead(_) => "setMessageRead",
             Request::PinConversation(_) => "pinConversation",
             Request::SetConversationCustomData(_) => "setConversationCustomData",
+            Request::MarkConversation(_) => "markConversation",
             Request::GetConversationList(_) => "getConversationList",
             Request::GetConversation(_) => "getConversation",
             Request::GetTotalUnreadMessageCount(_) => "getTotalUnreadMessageCount",
@@ -231,6 +233,20 @@ pub struct SetConversationCustomDataRequest {
     pub conversation_id_list: Vec<String>,
     /// At most 256 bytes; empty clears it.
     pub custom_data: String,
+}
+
+/// Sets or clears one mark of several conversations (the SDK's `markConversation`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MarkConversationRequest {
+    #[serde(rename = "conversationIDList")]
+    pub conversation_id_list: Vec<String>,
+    /// The mark, `2^n`: 1, 2, 4 or 8 (the SDK's `CONV_MARK_TYPE_*`) or a custom mark with
+    /// `32 <= n < 64`. A JSON number read as a double: JavaScript writes `2^60` as
+    /// `1152921504606847000`, which is `2^60` only as a double, and powers of two are exact doubles.
+    pub mark_type: f64,
+    /// true sets the mark, false clears it.
+    pub enable_mark: bool,
 }
 
 /// Which conversations of a batch operation were changed and which were refused, and why.

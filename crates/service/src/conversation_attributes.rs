@@ -1,13 +1,14 @@
-//! A user's own attributes of a conversation (its pin, its custom data), set from one device and
-//! told to the user's other devices through the change stream.
+//! A user's own attributes of a conversation (its pin, custom data and marks), set from one device
+//! and told to the user's other devices through the change stream.
 
 use mynah_proto::codes::ErrorCode;
 use mynah_proto::ids::{ConversationRef, ConversationType};
 use mynah_proto::objects::Conversation;
 use mynah_proto::requests::{
-    ConversationBatchResult, ConversationFailure, PinConversationRequest, SetConversationCustomDataRequest,
+    ConversationBatchResult, ConversationFailure, MarkConversationRequest, PinConversationRequest,
+    SetConversationCustomDataRequest,
 };
-use mynah_store::{ConversationKey, StoreError};
+use mynah_store::{ConversationChanged, ConversationKey, StoreError};
 
 use crate::error::{ServiceError, ServiceResult};
 use crate::history::internal_code;
@@ -49,13 +50,49 @@ impl Service {
         session: &Session,
         request: SetConversationCustomDataRequest,
     ) -> ServiceResult<ConversationBatchResult> {
-        crate::validate::bounded(
-            "customData",
-            &request.custom_data,
-            MAX_CUSTOM_DATA_BYTES,
-            ErrorCode::C2C_INVALID_REQUEST,
-        )?;
-        let count = request.conversation_id_list.len();
+        let invalid = ErrorCode::C2C_INVALID_REQUEST;
+        crate::validate::bounded("customData", &request.custom_data, MAX_CUSTOM_DATA_BYTES, invalid)?;
+        let custom_data = request.custom_data.as_str();
+        self.for_each_conversation(session, request.conversation_id_list, |app, user, key| async move {
+            self.store().conversations.set_custom_data(app, &user, &key, custom_data).await
+        })
+        .await
+    }
+
+    /// Sets or clears one mark of each listed conversation. The whole request is refused (`20001`)
+    /// for a mark that is not 1, 2, 4, 8 or `2^n` with `32 <= n < 64`, or an empty or over-long
+    /// list; each conversation the user does not have is refused on its own.
+    pub async fn mark_conversation(
+        &self,
+        session: &Session,
+        request: MarkConversationRequest,
+    ) -> ServiceResult<ConversationBatchResult> {
+        let mark = mark_bit(request.mark_type).ok_or_else(|| {
+            ServiceError::new(
+                ErrorCode::C2C_INVALID_REQUEST,
+                format!("invalid markType {}: 1, 2, 4, 8 or 2^n with 32 <= n < 64", request.mark_type),
+            )
+        })?;
+        let enable = request.enable_mark;
+        self.for_each_conversation(session, request.conversation_id_list, |app, user, key| async move {
+            self.store().conversations.set_mark(app, &user, &key, mark, enable).await
+        })
+        .await
+    }
+
+    /// Runs one attribute write on each listed conversation the user has, telling the user's
+    /// sessions of each change; a conversation refused goes to `failureConversationIDList`.
+    async fn for_each_conversation<F, Fut>(
+        &self,
+        session: &Session,
+        conversation_ids: Vec<String>,
+        write: F,
+    ) -> ServiceResult<ConversationBatchResult>
+    where
+        F: Fn(u64, String, ConversationKey) -> Fut,
+        Fut: std::future::Future<Output = Result<ConversationChanged, StoreError>>,
+    {
+        let count = conversation_ids.len();
         if count == 0 || count > MAX_BATCH_CONVERSATIONS {
             return Err(ServiceError::new(
                 ErrorCode::C2C_INVALID_REQUEST,
@@ -63,9 +100,23 @@ impl Service {
             ));
         }
         let mut result = ConversationBatchResult::default();
-        for conversation_id in request.conversation_id_list {
-            match self.set_custom_data_of(session, &conversation_id, &request.custom_data).await {
-                Ok(()) => result.success_conversation_id_list.push(conversation_id),
+        for conversation_id in conversation_ids {
+            let outcome = match self.readable_conversation(session, &conversation_id).await {
+                Ok(reference) => {
+                    let key = ConversationKey::for_viewer(&session.user, &reference);
+                    write(session.app, session.user.clone(), key)
+                        .await
+                        .map_err(|error| attribute_error("conversation attribute", error, &reference))
+                }
+                Err(error) => Err(error),
+            };
+            match outcome {
+                Ok(changed) => {
+                    if let Some(change) = changed.change {
+                        self.publish_changes(session.app, &[change]).await;
+                    }
+                    result.success_conversation_id_list.push(conversation_id);
+                }
                 Err(error) => result.failure_conversation_id_list.push(ConversationFailure {
                     conversation_id,
                     code: error.code.0,
@@ -75,27 +126,17 @@ impl Service {
         }
         Ok(result)
     }
+}
 
-    /// Sets the custom data of one conversation and tells the user's sessions when it changed.
-    async fn set_custom_data_of(
-        &self,
-        session: &Session,
-        conversation_id: &str,
-        custom_data: &str,
-    ) -> ServiceResult<()> {
-        let reference = self.readable_conversation(session, conversation_id).await?;
-        let key = ConversationKey::for_viewer(&session.user, &reference);
-        let changed = self
-            .store()
-            .conversations
-            .set_custom_data(session.app, &session.user, &key, custom_data)
-            .await
-            .map_err(|error| attribute_error("setConversationCustomData", error, &reference))?;
-        if let Some(change) = changed.change {
-            self.publish_changes(session.app, &[change]).await;
-        }
-        Ok(())
-    }
+/// The bit of a mark value: 1, 2, 4 and 8 are the SDK's `CONV_MARK_TYPE_*`, `2^32` to `2^63` the
+/// custom marks (Tencent: custom marks must not clash with the built-in ones and be `2^n`,
+/// `32 <= n < 64`).
+fn mark_bit(mark_type: f64) -> Option<u64> {
+    (0..64u32)
+        .filter(|bit| *bit < 4 || *bit >= 32)
+        .map(|bit| 1u64 << bit)
+        // Every power of two below 2^64 is an exact double, so the comparison is exact.
+        .find(|mark| *mark as f64 == mark_type)
 }
 
 /// A store error of an attribute write as the client sees it: a conversation the user does not

@@ -196,6 +196,10 @@ impl Service {
                 conversation_id: ConversationKey::from_stored(conversation.clone()).to_ref(&appended.user).id(),
                 is_pinned: *pinned,
             },
+            ChangeRecord::ConversationMarked { conversation, marks } => Change::ConversationMarked {
+                conversation_id: ConversationKey::from_stored(conversation.clone()).to_ref(&appended.user).id(),
+                mark_list: convert::mark_list(*marks),
+            },
             ChangeRecord::ConversationCustomData { conversation, custom_data } => Change::ConversationCustomData {
                 conversation_id: ConversationKey::from_stored(conversation.clone()).to_ref(&appended.user).id(),
                 custom_data: custom_data.clone(),
@@ -243,5 +247,6 @@ fn empty_conversation(conversation: ConversationKey) -> ConversationRecord {
         updated_at_ms: 0,
         pinned: false,
         custom_data: String::new(),
+        marks: 0,
     }
 }

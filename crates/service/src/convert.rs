@@ -48,7 +48,13 @@ pub fn conversation(viewer: &str, record: &ConversationRecord, user_profile: Opt
         user_profile,
         is_pinned: record.pinned,
         custom_data: record.custom_data.clone(),
+        mark_list: mark_list(record.marks),
     }
+}
+
+/// The mark values (`2^n`, ascending) of a conversation's mark bits.
+pub fn mark_list(marks: u64) -> Vec<u64> {
+    (0..64).map(|bit| 1u64 << bit).filter(|mark| marks & mark != 0).collect()
 }
 
 /// A group as a user with `membership` (or none) sees it.

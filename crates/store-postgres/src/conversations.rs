@@ -24,7 +24,7 @@ macro_rules! select_records {
             "SELECT c.conv_key AS record_key, c.last_seq AS record_last_seq, u.read_seq AS record_read_seq, ",
             "c.counted_total - u.read_counted AS record_unread, ",
             "GREATEST(c.updated_at_ms, u.updated_at_ms) AS record_updated, u.read_counted AS record_read_counted, ",
-            "u.pinned AS record_pinned, u.custom_data AS record_custom_data, ",
+            "u.pinned AS record_pinned, u.custom_data AS record_custom_data, u.marks AS record_marks, ",
             message_columns!(),
             " FROM user_conversations u JOIN conversations c ON c.app = u.app AND c.conv_key = u.conv_key",
             " LEFT JOIN messages m ON m.app = c.app AND m.conv_key = c.conv_key AND m.seq = c.last_visible_seq",
@@ -159,7 +159,7 @@ pub(crate) async fn set_pinned(
     .bind(user)
     .bind(conversation.as_str())
     .bind(pinned);
-    set_attribute(pool, app, user, conversation, update, change).await
+    set_attribute(pool, app, user, conversation, update, |_| change).await
 }
 
 /// Sets the user's custom data of the conversation, appending a `ConversationCustomData` change
@@ -183,11 +183,38 @@ pub(crate) async fn set_custom_data(
     .bind(user)
     .bind(conversation.as_str())
     .bind(custom_data);
-    set_attribute(pool, app, user, conversation, update, change).await
+    set_attribute(pool, app, user, conversation, update, |_| change).await
+}
+
+/// Sets or clears one mark bit of the user's conversation, appending a `ConversationMarked` change
+/// with all its marks when that changed them (see [`set_attribute`]).
+pub(crate) async fn set_mark(
+    pool: &PgPool,
+    app: AppId,
+    user: &str,
+    conversation: &ConversationKey,
+    mark: u64,
+    enable: bool,
+) -> Result<ConversationChanged, StoreError> {
+    let sql = if enable {
+        "UPDATE user_conversations SET marks = marks | $4 \
+         WHERE app = $1 AND user_id = $2 AND conv_key = $3 AND marks & $4 = 0"
+    } else {
+        "UPDATE user_conversations SET marks = marks & ~$4 \
+         WHERE app = $1 AND user_id = $2 AND conv_key = $3 AND marks & $4 <> 0"
+    };
+    // The bits are stored as a signed BIGINT: the cast keeps every bit.
+    let update = sqlx::query(sql).bind(int(app)).bind(user).bind(conversation.as_str()).bind(mark as i64);
+    set_attribute(pool, app, user, conversation, update, |record| ChangeRecord::ConversationMarked {
+        conversation: conversation.as_str().to_owned(),
+        marks: record.marks,
+    })
+    .await
 }
 
 /// Runs an attribute's `UPDATE` of the user's row (it changes no row when the value is already
-/// set) and appends `change` when it changed the row, in one transaction. The `UPDATE` locks the
+/// set) and, when it changed the row, appends the change `change` makes of the row as it is after
+/// the write, in one transaction. The `UPDATE` locks the
 /// user's row (lock order step 3) before the change head (step 5), so two writes of one
 /// conversation's attribute run one at a time and only the one that changed the value reports it.
 async fn set_attribute(
@@ -196,7 +223,7 @@ async fn set_attribute(
     user: &str,
     conversation: &ConversationKey,
     update: sqlx::query::Query<'_, Postgres, sqlx::postgres::PgArguments>,
-    change: ChangeRecord,
+    change: impl FnOnce(&ConversationRecord) -> ChangeRecord,
 ) -> Result<ConversationChanged, StoreError> {
     let key = conversation.as_str();
     let mut transaction = pool.begin().await.map_err(backend)?;
@@ -204,7 +231,8 @@ async fn set_attribute(
     let record = get(&mut *transaction, app, user, conversation)
         .await?
         .ok_or_else(|| StoreError::NotFound(format!("conversation {key:?} of {user}")))?;
-    let change = if changed > 0 { Some(changes::append(&mut transaction, app, user, &change).await?) } else { None };
+    let change =
+        if changed > 0 { Some(changes::append(&mut transaction, app, user, &change(&record)).await?) } else { None };
     transaction.commit().await.map_err(backend)?;
     Ok(ConversationChanged { conversation: record, change })
 }
@@ -231,6 +259,8 @@ fn record_from_row(row: &PgRow) -> Result<ConversationRecord, StoreError> {
         read_counted: unsigned(row, "record_read_counted")?,
         pinned: flag(row, "record_pinned")?,
         custom_data: text(row, "record_custom_data")?,
+        // The bits are stored as a signed BIGINT: the cast keeps every bit.
+        marks: row.try_get::<i64, _>("record_marks").map_err(backend)? as u64,
         last_message,
     })
 }
@@ -283,6 +313,17 @@ impl ConversationStore for PostgresStore {
         custom_data: &str,
     ) -> Result<ConversationChanged, StoreError> {
         set_custom_data(&self.pool, app, user, conversation, custom_data).await
+    }
+
+    async fn set_mark(
+        &self,
+        app: AppId,
+        user: &str,
+        conversation: &ConversationKey,
+        mark: u64,
+        enable: bool,
+    ) -> Result<ConversationChanged, StoreError> {
+        set_mark(&self.pool, app, user, conversation, mark, enable).await
     }
 
     async fn total_unread(&self, app: AppId, user: &str) -> Result<u64, StoreError> {

@@ -31,6 +31,7 @@ pub const MIGRATIONS: &[&str] = &[
     APPEND_FUNCTION_V5,
     CONVERSATION_PINNED_V6,
     CONVERSATION_CUSTOM_DATA_V7,
+    CONVERSATION_MARKS_V8,
 ];
 
 /// The advisory lock key every node takes while migrating (an arbitrary constant: "mynah" in ASCII).
@@ -302,6 +303,12 @@ ALTER TABLE user_conversations ADD COLUMN pinned BOOLEAN NOT NULL DEFAULT FALSE;
 /// The user's own custom data of a conversation (SQLite's migration 7).
 const CONVERSATION_CUSTOM_DATA_V7: &str = "
 ALTER TABLE user_conversations ADD COLUMN custom_data TEXT NOT NULL DEFAULT '';
+";
+
+/// The user's own marks of a conversation, as bits (SQLite's migration 8; bit 63 makes the stored
+/// `BIGINT` negative).
+const CONVERSATION_MARKS_V8: &str = "
+ALTER TABLE user_conversations ADD COLUMN marks BIGINT NOT NULL DEFAULT 0;
 ";
 
 /// Brings the database up to the newest schema: all pending migrations in one transaction, under

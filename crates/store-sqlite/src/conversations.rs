@@ -20,7 +20,7 @@ macro_rules! select_records {
     ($rest:literal) => {
         concat!(
             "SELECT c.conv_key, c.last_seq, u.read_seq, c.counted_total - u.read_counted, ",
-            "max(c.updated_at_ms, u.updated_at_ms) AS updated, u.read_counted, u.pinned, u.custom_data, ",
+            "max(c.updated_at_ms, u.updated_at_ms) AS updated, u.read_counted, u.pinned, u.custom_data, u.marks, ",
             message_columns!(),
             " FROM user_conversations u JOIN conversations c ON c.app = u.app AND c.conv_key = u.conv_key",
             " LEFT JOIN messages m ON m.app = c.app AND m.conv_key = c.conv_key AND m.seq = c.last_visible_seq",
@@ -141,7 +141,7 @@ pub(crate) fn set_pinned(
     let change = ChangeRecord::ConversationPinned { conversation: conversation.as_str().to_owned(), pinned };
     let sql =
         "UPDATE user_conversations SET pinned = ?4 WHERE app = ?1 AND user = ?2 AND conv_key = ?3 AND pinned <> ?4";
-    set_attribute(connection, app, user, conversation, sql, rusqlite::types::Value::from(pinned), change)
+    set_attribute(connection, app, user, conversation, sql, rusqlite::types::Value::from(pinned), |_| change)
 }
 
 /// Sets the user's custom data of the conversation, appending a `ConversationCustomData` change
@@ -166,12 +166,38 @@ pub(crate) fn set_custom_data(
         conversation,
         sql,
         rusqlite::types::Value::from(custom_data.to_owned()),
-        change,
+        |_| change,
     )
 }
 
+/// Sets or clears one mark bit of the user's conversation, appending a `ConversationMarked` change
+/// with all its marks when that changed them; runs on the writer.
+pub(crate) fn set_mark(
+    connection: &Connection,
+    app: AppId,
+    user: &str,
+    conversation: &ConversationKey,
+    mark: u64,
+    enable: bool,
+) -> Result<ConversationChanged, StoreError> {
+    let sql = if enable {
+        "UPDATE user_conversations SET marks = marks | ?4 \
+         WHERE app = ?1 AND user = ?2 AND conv_key = ?3 AND marks & ?4 = 0"
+    } else {
+        "UPDATE user_conversations SET marks = marks & ~?4 \
+         WHERE app = ?1 AND user = ?2 AND conv_key = ?3 AND marks & ?4 <> 0"
+    };
+    // The bits are stored as a signed integer: the cast keeps every bit.
+    let value = rusqlite::types::Value::from(mark as i64);
+    set_attribute(connection, app, user, conversation, sql, value, |record| ChangeRecord::ConversationMarked {
+        conversation: conversation.as_str().to_owned(),
+        marks: record.marks,
+    })
+}
+
 /// Runs an attribute's `UPDATE` (parameters: app, user, conversation key, value; it changes no row
-/// when the value is already set) and appends `change` when it changed the row.
+/// when the value is already set) and, when it changed the row, appends the change `change` makes
+/// of the row as it is after the write.
 fn set_attribute(
     connection: &Connection,
     app: AppId,
@@ -179,7 +205,7 @@ fn set_attribute(
     conversation: &ConversationKey,
     sql: &str,
     value: rusqlite::types::Value,
-    change: ChangeRecord,
+    change: impl FnOnce(&ConversationRecord) -> ChangeRecord,
 ) -> Result<ConversationChanged, StoreError> {
     let key = conversation.as_str();
     let changed = connection
@@ -188,7 +214,7 @@ fn set_attribute(
         .map_err(backend)?;
     let record = get(connection, app, user, conversation)?
         .ok_or_else(|| StoreError::NotFound(format!("conversation {key:?} of {user}")))?;
-    let change = if changed > 0 { Some(changes::append(connection, app, user, &change)?) } else { None };
+    let change = if changed > 0 { Some(changes::append(connection, app, user, &change(&record))?) } else { None };
     Ok(ConversationChanged { conversation: record, change })
 }
 
@@ -201,9 +227,9 @@ pub(crate) fn total_unread(connection: &Connection, app: AppId, user: &str) -> R
 }
 
 fn record_from_row(row: &Row<'_>) -> rusqlite::Result<ConversationRecord> {
-    // Column 8 onwards is the last visible message, all NULL when there is none.
-    let last_message = match row.get::<_, Option<u64>>(8)? {
-        Some(_) => Some(message_from_row(row, 8)?),
+    // Column 9 onwards is the last visible message, all NULL when there is none.
+    let last_message = match row.get::<_, Option<u64>>(9)? {
+        Some(_) => Some(message_from_row(row, 9)?),
         None => None,
     };
     Ok(ConversationRecord {
@@ -215,6 +241,8 @@ fn record_from_row(row: &Row<'_>) -> rusqlite::Result<ConversationRecord> {
         read_counted: row.get(5)?,
         pinned: row.get(6)?,
         custom_data: row.get(7)?,
+        // The bits are stored as a signed integer: the cast keeps every bit.
+        marks: row.get::<_, i64>(8)? as u64,
         last_message,
     })
 }

@@ -14,6 +14,7 @@ const MIGRATIONS: &[&str] = &[
     SCHEMA_V5_WEBHOOK_OUTBOX_CLAIMS,
     SCHEMA_V6_CONVERSATION_PINNED,
     SCHEMA_V7_CONVERSATION_CUSTOM_DATA,
+    SCHEMA_V8_CONVERSATION_MARKS,
 ];
 
 /// Accounts and profiles (administration; unreleased, so it may still change).
@@ -89,6 +90,12 @@ ALTER TABLE user_conversations ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0;
 /// The user's own custom data of a conversation (the SDK's `customData`, at most 256 bytes).
 const SCHEMA_V7_CONVERSATION_CUSTOM_DATA: &str = "
 ALTER TABLE user_conversations ADD COLUMN custom_data TEXT NOT NULL DEFAULT '';
+";
+
+/// The user's own marks of a conversation, as bits (mark value `2^n` is bit `n`; bit 63 makes the
+/// stored integer negative).
+const SCHEMA_V8_CONVERSATION_MARKS: &str = "
+ALTER TABLE user_conversations ADD COLUMN marks INTEGER NOT NULL DEFAULT 0;
 ";
 
 /// The first schema.

@@ -101,6 +101,20 @@ impl ConversationStore for SqliteStore {
             .await
     }
 
+    async fn set_mark(
+        &self,
+        app: AppId,
+        user: &str,
+        conversation: &ConversationKey,
+        mark: u64,
+        enable: bool,
+    ) -> Result<ConversationChanged, StoreError> {
+        let (user, conversation) = (user.to_owned(), conversation.clone());
+        self.writer
+            .write(move |connection| conversations::set_mark(connection, app, &user, &conversation, mark, enable))
+            .await
+    }
+
     async fn total_unread(&self, app: AppId, user: &str) -> Result<u64, StoreError> {
         let user = user.to_owned();
         self.readers.read(move |connection| conversations::total_unread(connection, app, &user)).await

@@ -10,7 +10,7 @@
 //! - `concurrency`: racing appends, racing resends, the change stream under racing writes, send
 //!   times in sequence order.
 //! - `conversations`: the conversation list, unread counts and read marks.
-//! - `conversation_attributes`: a user's own attributes of a conversation (pin, custom data).
+//! - `conversation_attributes`: a user's own attributes of a conversation (pin, custom data, marks).
 //! - `changes`: the per-user change stream.
 //! - `groups`: groups and memberships.
 //! - `isolation`: two apps with the same IDs never see each other's rows.
@@ -75,6 +75,7 @@ where
         conversation_attributes::pinning_again_appends_nothing,
         conversation_attributes::pinning_needs_a_conversation_row,
         conversation_attributes::custom_data_is_the_users_own_and_appends_a_change,
+        conversation_attributes::marks_are_bits_set_and_cleared_one_at_a_time,
         changes::positions_are_dense_per_user,
         changes::changes_since_pages_the_stream,
         groups::create_group_adds_members_and_conversations,

@@ -91,6 +91,18 @@ pub trait ConversationStore: Send + Sync + 'static {
         custom_data: &str,
     ) -> Result<ConversationChanged, StoreError>;
 
+    /// Sets (`enable`) or clears the user's mark of the conversation whose bit is `mark` (one bit
+    /// set) and, when that changed its marks, appends a `ConversationMarked` change in the same
+    /// write. `NotFound` when the user has no row for it.
+    async fn set_mark(
+        &self,
+        app: AppId,
+        user: &str,
+        conversation: &ConversationKey,
+        mark: u64,
+        enable: bool,
+    ) -> Result<ConversationChanged, StoreError>;
+
     /// The sum of the user's unread counts.
     async fn total_unread(&self, app: AppId, user: &str) -> Result<u64, StoreError>;
 }

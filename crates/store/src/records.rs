@@ -126,6 +126,9 @@ pub struct ConversationRecord {
     pub pinned: bool,
     /// The user's own custom data of the conversation (the SDK's `customData`, empty when unset).
     pub custom_data: String,
+    /// The user's marks of the conversation as bits: mark value `2^n` is bit `n` (the SDK's
+    /// `markList`).
+    pub marks: u64,
 }
 
 /// One entry of a user's change stream, as stored.
@@ -182,6 +185,12 @@ pub enum ChangeRecord {
         conversation: String,
         custom_data: String,
     },
+    /// The user marked or unmarked one of their conversations (possibly on another device);
+    /// `marks` are all its marks after the change, as bits.
+    ConversationMarked {
+        conversation: String,
+        marks: u64,
+    },
     /// The profile of `user` changed (for now always the user's own).
     ProfileUpdated {
         user: String,
@@ -208,8 +217,8 @@ pub struct ReadMarked {
     pub change: Option<AppendedChange>,
 }
 
-/// The result of changing one of a user's own attributes of a conversation (its pin, its custom
-/// data).
+/// The result of changing one of a user's own attributes of a conversation (its pin, custom
+/// data, marks).
 #[derive(Clone, Debug, PartialEq)]
 pub struct ConversationChanged {
     pub conversation: ConversationRecord,

@@ -1,5 +1,5 @@
-//! Conformance: a user's own attributes of a conversation (pin, custom data), the pin's place in
-//! the list, and the change each appends for the user's other devices.
+//! Conformance: a user's own attributes of a conversation (pin, custom data, marks), the pin's
+//! place in the list, and the change each appends for the user's other devices.
 
 use super::{APP, T0, c2c, make_group, send};
 use crate::keys::ConversationKey;
@@ -116,4 +116,27 @@ pub(super) async fn custom_data_is_the_users_own_and_appends_a_change(store: Sto
     let missing = store.conversations.set_custom_data(APP, "carol", &key, "x").await;
     assert!(matches!(missing, Err(StoreError::NotFound(_))), "{missing:?}");
     assert_eq!(store.changes.head_position(APP, "carol").await.unwrap(), 0);
+}
+
+pub(super) async fn marks_are_bits_set_and_cleared_one_at_a_time(store: Store) {
+    send(&store, c2c(APP, "alice", "bob", "m1")).await;
+    let key = ConversationKey::c2c("alice", "bob");
+    let marked = |marks| ChangeRecord::ConversationMarked { conversation: key.as_str().to_owned(), marks };
+    let star = store.conversations.set_mark(APP, "alice", &key, 1, true).await.unwrap();
+    assert_eq!(star.conversation.marks, 1);
+    assert_eq!(star.change.map(|appended| appended.change), Some(marked(1)));
+    // The highest custom mark, 2^63, is kept whole.
+    let high = store.conversations.set_mark(APP, "alice", &key, 1 << 63, true).await.unwrap();
+    assert_eq!(high.change.map(|appended| appended.change), Some(marked(1 | 1 << 63)));
+    let again = store.conversations.set_mark(APP, "alice", &key, 1, true).await.unwrap();
+    assert_eq!(again.change, None, "a mark already set changes nothing");
+    let cleared = store.conversations.set_mark(APP, "alice", &key, 1, false).await.unwrap();
+    assert_eq!(cleared.change.map(|appended| appended.change), Some(marked(1 << 63)));
+    let absent = store.conversations.set_mark(APP, "alice", &key, 4, false).await.unwrap();
+    assert_eq!(absent.change, None, "clearing a mark not set changes nothing");
+    let listed = store.conversations.list_conversations(APP, "alice", 10).await.unwrap();
+    assert_eq!(listed[0].marks, 1 << 63);
+    assert_eq!(store.conversations.get_conversation(APP, "bob", &key).await.unwrap().unwrap().marks, 0);
+    let missing = store.conversations.set_mark(APP, "carol", &key, 1, true).await;
+    assert!(matches!(missing, Err(StoreError::NotFound(_))), "{missing:?}");
 }

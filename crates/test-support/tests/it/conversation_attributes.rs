@@ -1,6 +1,7 @@
 //! A user's own attributes of a conversation across devices: pinning on one device reorders the
-//! list everywhere, custom data reaches every device, other devices hear both at once and at sync,
-//! and conversations the user does not have (or custom data over 256 bytes) are refused.
+//! list everywhere, custom data and marks reach every device, other devices hear them at once and
+//! at sync, and conversations the user does not have, custom data over 256 bytes and mark types
+//! that are not Tencent's are refused.
 
 use mynah_proto::codes::ErrorCode;
 use mynah_proto::objects::{Change, GroupType};
@@ -134,4 +135,42 @@ async fn custom_data_reaches_every_device_and_is_capped_at_256_bytes() {
     let synced = bob_desktop.sync(change.position - 1).await.unwrap();
     let values: Vec<&Change> = synced.changes.iter().map(|entry| &entry.change).collect();
     assert_eq!(values.len(), 3, "set, set to the longest, cleared: {values:?}");
+}
+
+#[tokio::test]
+async fn marks_reach_every_device_and_bad_mark_types_are_refused() {
+    let server = TestServer::start().await;
+    let (alice, _alice_events) = server.client("alice").await;
+    let (bob_phone, mut bob_phone_events) = server.client_on("bob", Platform::Android).await;
+    let (bob_desktop, mut bob_desktop_events) = server.client_on("bob", Platform::Windows).await;
+    alice.send_text("bob", "hello").await.unwrap();
+    bob_phone_events.next_message().await;
+    bob_desktop_events.next_message().await;
+
+    let star = bob_phone.mark_conversation(&["C2Calice", "C2Cdave"], 1.0, true).await.unwrap();
+    assert_eq!(star.success_conversation_id_list, ["C2Calice"]);
+    assert_eq!(star.failure_conversation_id_list[0].code, 20001);
+    let change = bob_desktop_events.next_change().await;
+    assert_eq!(
+        change.change,
+        Change::ConversationMarked { conversation_id: "C2Calice".to_owned(), mark_list: vec![1] }
+    );
+    // The highest custom mark, 2^63, as JavaScript writes it.
+    let highest: f64 = serde_json::from_str("9223372036854776000").unwrap();
+    bob_phone.mark_conversation(&["C2Calice"], highest, true).await.unwrap();
+    let next = bob_desktop_events.next_change().await;
+    assert_eq!(
+        next.change,
+        Change::ConversationMarked { conversation_id: "C2Calice".to_owned(), mark_list: vec![1, 1 << 63] }
+    );
+    bob_phone.mark_conversation(&["C2Calice"], 1.0, false).await.unwrap();
+    assert_eq!(bob_desktop.get_conversation("C2Calice").await.unwrap().mark_list, vec![1u64 << 63]);
+    assert_eq!(alice.get_conversation("C2Cbob").await.unwrap().mark_list, Vec::<u64>::new(), "marks are bob's own");
+
+    for bad in [0.0, 3.0, 16.0, 2f64.powi(31), 2f64.powi(64), -1.0, 1.5, f64::MAX] {
+        let refused = bob_phone.mark_conversation(&["C2Calice"], bad, true).await.unwrap_err();
+        assert_eq!(refused.code(), Some(ErrorCode::C2C_INVALID_REQUEST), "markType {bad}");
+    }
+    let empty = bob_phone.mark_conversation(&[], 1.0, true).await.unwrap_err();
+    assert_eq!(empty.code(), Some(ErrorCode::C2C_INVALID_REQUEST));
 }
