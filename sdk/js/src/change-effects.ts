@@ -2,7 +2,7 @@
  * The change kinds of administration, applied to the caches: recalls and edits (`MESSAGE_REVOKED`,
  * `MESSAGE_MODIFIED`), group system notices and dismissals (a `TIMGroupSystemNoticeElem` message in
  * `@TIM#SYSTEM`, and `GROUP_LIST_UPDATED` when a group is gone), and profile updates
- * (`PROFILE_UPDATED`), and the user's own conversation attributes (pin and custom data, `CONVERSATION_LIST_UPDATED`).
+ * (`PROFILE_UPDATED`), and the user's own conversation attributes (pin, custom data and marks, `CONVERSATION_LIST_UPDATED`).
  * The synchronizer applies them in stream order and emits what they collect.
  *
  * @packageDocumentation
@@ -76,6 +76,9 @@ export function applyAdministrationChange(host: EffectsHost, entry: WireChangeEn
       return true;
     case 'conversationCustomData':
       if (host.conversations.applyCustomData(change.conversationID, change.customData)) effects.conversationsChanged = true;
+      return true;
+    case 'conversationMarked':
+      if (host.conversations.applyMarks(change.conversationID, change.markList)) effects.conversationsChanged = true;
       return true;
     case 'profileUpdated':
       effects.profiles.push(profileFromWire(change.profile));

@@ -298,6 +298,11 @@ export class ChatSDK {
     return conversationApi.pinConversation(this.context, options);
   }
 
+  /** Sets or clears one mark of conversations, on every device of the user. */
+  markConversation(options: conversationApi.MarkConversationOptions): Promise<ChatResponse<conversationApi.ConversationBatchResult>> {
+    return conversationApi.markConversation(this.context, options);
+  }
+
   /** Sets the user's custom data of conversations, on every device of the user. */
   setConversationCustomData(options: conversationApi.SetConversationCustomDataOptions): Promise<ChatResponse<conversationApi.ConversationBatchResult>> {
     return conversationApi.setConversationCustomData(this.context, options);

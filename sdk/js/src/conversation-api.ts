@@ -1,6 +1,7 @@
 /**
  * Conversation operations: `getConversationList`, `getConversationProfile`,
- * `getTotalUnreadMessageCount`, `pinConversation` and `setConversationCustomData`.
+ * `getTotalUnreadMessageCount`, `pinConversation`, `setConversationCustomData` and
+ * `markConversation`.
  *
  * @packageDocumentation
  */
@@ -133,12 +134,43 @@ export async function setConversationCustomData(context: ChatContext, options: S
   const notReady = context.notReadyError(api);
   if (notReady) throw notReady;
   if (!options || typeof options !== 'object') throw invalidParams(ERROR_CODE.OPTIONS_IS_EMPTY, api, 'options are required');
-  const list = options.conversationIDList;
-  if (!Array.isArray(list) || list.length === 0 || !list.every((id) => typeof id === 'string')) {
-    throw invalidParams(ERROR_CODE.INVALID_OPERATION, api, 'conversationIDList must be a non-empty array of conversationIDs');
-  }
+  const list = checkConversationIDList(api, options.conversationIDList);
   if (typeof options.customData !== 'string') throw invalidParams(ERROR_CODE.INVALID_OPERATION, api, 'customData must be a string');
   const result = await context.request(api, { conversationIDList: list, customData: options.customData }, { retry: true });
   await context.sync.customDataHere(result.successConversationIDList, options.customData);
   return ok({ successConversationIDList: result.successConversationIDList, failureConversationIDList: result.failureConversationIDList });
+}
+
+/** Options of `markConversation`. */
+export interface MarkConversationOptions {
+  /** The conversations to mark (at most 100). */
+  conversationIDList: string[];
+  /** `TYPES.CONV_MARK_TYPE_*`, or a custom mark `2^n` with 32 ≤ n < 64. */
+  markType: number;
+  /** true sets the mark, false clears it. */
+  enableMark: boolean;
+}
+
+/**
+ * `markConversation`: sets or clears one mark of conversations. Each conversation changed shows it
+ * in `markList` here and on the user's other devices, each emitting `CONVERSATION_LIST_UPDATED`.
+ */
+export async function markConversation(context: ChatContext, options: MarkConversationOptions): Promise<ChatResponse<ConversationBatchResult>> {
+  const api = 'markConversation';
+  const notReady = context.notReadyError(api);
+  if (notReady) throw notReady;
+  if (!options || typeof options !== 'object') throw invalidParams(ERROR_CODE.OPTIONS_IS_EMPTY, api, 'options are required');
+  const list = checkConversationIDList(api, options.conversationIDList);
+  if (typeof options.markType !== 'number') throw invalidParams(ERROR_CODE.INVALID_OPERATION, api, 'markType must be a number');
+  if (typeof options.enableMark !== 'boolean') throw invalidParams(ERROR_CODE.INVALID_OPERATION, api, 'enableMark must be a boolean');
+  const result = await context.request(api, { conversationIDList: list, markType: options.markType, enableMark: options.enableMark }, { retry: true });
+  await context.sync.markedHere(result.successConversationIDList, options.markType, options.enableMark);
+  return ok({ successConversationIDList: result.successConversationIDList, failureConversationIDList: result.failureConversationIDList });
+}
+
+function checkConversationIDList(api: string, list: unknown): string[] {
+  if (!Array.isArray(list) || list.length === 0 || !list.every((id) => typeof id === 'string')) {
+    throw invalidParams(ERROR_CODE.INVALID_OPERATION, api, 'conversationIDList must be a non-empty array of conversationIDs');
+  }
+  return list;
 }

@@ -69,7 +69,7 @@ export class Conversation {
   isPinned = false;
   /** `TYPES.MSG_REMIND_*` (mute is not served yet: always accept and notify). */
   messageRemindType = TYPES.MSG_REMIND_ACPT_AND_NOTE as string;
-  /** Conversation marks (not served yet). */
+  /** The user's own marks (`TYPES.CONV_MARK_TYPE_*` and custom `2^n`, set on any device), ascending. */
   markList: number[] = [];
   /** The user's own custom data of the conversation (set on any device), `''` when unset. */
   customData = '';
@@ -123,6 +123,10 @@ export function countsAsUnread(message: Message, me: string): boolean {
   return message.sequence > 0 && message.from !== me && !details.excludedFromUnreadCount && !details.onlineOnly;
 }
 
+function sameMarks(left: number[], right: number[]): boolean {
+  return left.length === right.length && left.every((mark, index) => mark === right[index]);
+}
+
 /** Which kind of conversation an ID names. */
 export function conversationTypeOf(conversationID: string): string | undefined {
   if (conversationID === TYPES.CONV_SYSTEM) return TYPES.CONV_SYSTEM;
@@ -153,6 +157,21 @@ export class ConversationStore {
     return [...this.states.values()]
       .sort((left, right) => Number(right.view.isPinned) - Number(left.view.isPinned) || right.sortKeyMs - left.sortKeyMs)
       .map((state) => state.view);
+  }
+
+  /** Replaces the marks of a listed conversation. Returns whether they changed. */
+  applyMarks(conversationID: string, markList: number[]): boolean {
+    const state = this.states.get(conversationID);
+    if (!state || sameMarks(state.view.markList, markList)) return false;
+    state.view.markList = [...markList];
+    return true;
+  }
+
+  /** Sets or clears one mark of a listed conversation. Returns whether its marks changed. */
+  applyMark(conversationID: string, markType: number, enable: boolean): boolean {
+    const current = this.states.get(conversationID)?.view.markList ?? [];
+    const others = current.filter((mark) => mark !== markType);
+    return this.applyMarks(conversationID, enable ? [...others, markType].sort((left, right) => left - right) : others);
   }
 
   /** Sets the custom data of a listed conversation. Returns whether it changed. */
@@ -220,6 +239,7 @@ export class ConversationStore {
     if (wire.userProfile) view.userProfile = profileFromWire(wire.userProfile);
     view.isPinned = wire.isPinned ?? false;
     view.customData = wire.customData ?? '';
+    view.markList = wire.markList ?? [];
     this.fillProfile(view);
     return state;
   }

@@ -300,6 +300,15 @@ export class Synchronizer {
     });
   }
 
+  /** The user set or cleared a mark of conversations here (`markConversation` result). */
+  markedHere(conversationIDs: string[], markType: number, enable: boolean): Promise<void> {
+    return this.enqueue(async () => {
+      for (const conversationID of conversationIDs) {
+        if (this.host.conversations.applyMark(conversationID, markType, enable)) this.conversationsDirty = true;
+      }
+    });
+  }
+
   /**
    * A conversation's server state fetched on request (`getConversationProfile`). Resolves with the
    * listed conversation, or a detached one when it has no messages (it is not listed then).

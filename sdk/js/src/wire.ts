@@ -139,6 +139,8 @@ export interface WireConversation {
   isPinned?: boolean;
   /** The viewer's custom data of it (absent from older servers). */
   customData?: string;
+  /** The viewer's marks of it, each `2^n`, ascending (absent from older servers). */
+  markList?: number[];
 }
 
 /** `objects.rs` `GroupSelfInfo`. */
@@ -166,6 +168,7 @@ export type WireChange =
   | { kind: 'conversationRead'; conversationID: string; readSequence: number; unreadCount: number; readCountedIndex?: number }
   | { kind: 'conversationPinned'; conversationID: string; isPinned: boolean }
   | { kind: 'conversationCustomData'; conversationID: string; customData: string }
+  | { kind: 'conversationMarked'; conversationID: string; markList: number[] }
   | { kind: 'groupJoined'; group: WireGroup; readSequence?: number; readCountedIndex?: number }
   | { kind: 'groupLeft'; groupID: string }
   | { kind: 'messageRevoked'; conversationID: string; messageID: string; sequence: number }
@@ -244,6 +247,8 @@ export interface WireSetMessageReadRequest { conversationID: string; sequence?: 
 export interface WirePinConversationRequest { conversationID: string; isPinned: boolean }
 /** `requests.rs` `SetConversationCustomDataRequest`. */
 export interface WireSetConversationCustomDataRequest { conversationIDList: string[]; customData: string }
+/** `requests.rs` `MarkConversationRequest`. */
+export interface WireMarkConversationRequest { conversationIDList: string[]; markType: number; enableMark: boolean }
 /** `requests.rs` `ConversationFailure`. */
 export interface WireConversationFailure { conversationID: string; code: number; message: string }
 /** `requests.rs` `ConversationBatchResult`. */
@@ -287,6 +292,7 @@ export interface WireOperations {
   setMessageRead: [WireSetMessageReadRequest, WireConversation];
   pinConversation: [WirePinConversationRequest, WireConversation];
   setConversationCustomData: [WireSetConversationCustomDataRequest, WireConversationBatchResult];
+  markConversation: [WireMarkConversationRequest, WireConversationBatchResult];
   getConversationList: [WireEmpty, WireConversationListResult];
   getConversation: [WireConversationRequest, WireConversation];
   getTotalUnreadMessageCount: [WireEmpty, WireTotalUnreadResult];

@@ -1,8 +1,8 @@
 /**
  * A user's own attributes of a conversation through the official API: `pinConversation` re-sorts
- * the list here and on the user's other devices, `setConversationCustomData` shows on them (each
- * emits `CONVERSATION_LIST_UPDATED`), a device that logs in later finds both, and refused calls
- * carry the client and server codes.
+ * the list here and on the user's other devices, `setConversationCustomData` and `markConversation`
+ * show on them (each emits `CONVERSATION_LIST_UPDATED`), a device that logs in later finds them,
+ * and refused calls carry the client and server codes.
  */
 
 import assert from 'node:assert/strict';
@@ -143,5 +143,47 @@ describe('conversation attributes', { skip }, () => {
     await assert.rejects(set({ conversationIDList: ['C2Calice'] }), { code: 2905 }, 'no customData');
     const many = Array.from({ length: 101 }, (_, index) => `C2Cuser${index}`);
     await assert.rejects(set({ conversationIDList: many, customData: 'x' }), { code: 20001 }, 'over 100 conversations');
+  });
+
+  test('markConversation sets and clears marks on every device; the list filters by them', async () => {
+    const starred = waitForEvent<Conversation[]>(bobAndroid, EVENT.CONVERSATION_LIST_UPDATED, (list) =>
+      list.some((conversation) => conversation.markList.includes(TYPES.CONV_MARK_TYPE_STAR)));
+    const { data } = await bobWeb.markConversation({ conversationIDList: ['C2Calice', 'C2Cdave'], markType: TYPES.CONV_MARK_TYPE_STAR, enableMark: true });
+    assert.deepEqual(data.successConversationIDList, ['C2Calice']);
+    assert.deepEqual(data.failureConversationIDList.map((failure) => [failure.conversationID, failure.code]), [['C2Cdave', 20001]]);
+    assert.deepEqual((await bobWeb.getConversationList(['C2Calice'])).data.conversationList[0]!.markList, [TYPES.CONV_MARK_TYPE_STAR]);
+    await starred;
+
+    // A custom mark up to 2^63 (JavaScript's 2 ** 63 is exact) goes through the wire whole.
+    const custom = 2 ** 63;
+    const both = waitForEvent<Conversation[]>(bobAndroid, EVENT.CONVERSATION_LIST_UPDATED, (list) =>
+      list.some((conversation) => conversation.markList.length === 2));
+    await bobWeb.markConversation({ conversationIDList: ['C2Calice'], markType: custom, enableMark: true });
+    const other = await both;
+    assert.deepEqual(other.find((conversation) => conversation.conversationID === 'C2Calice')!.markList, [TYPES.CONV_MARK_TYPE_STAR, custom]);
+    const filtered = (await bobAndroid.getConversationList({ markType: TYPES.CONV_MARK_TYPE_STAR })).data.conversationList;
+    assert.deepEqual(ids(filtered), ['C2Calice']);
+    const unmarked = (await bobAndroid.getConversationList({ markType: 0 })).data.conversationList;
+    assert.deepEqual(ids(unmarked), ['C2Ccarol']);
+
+    const bobLinux = make('linux');
+    await loginReady(bobLinux, 'bob');
+    assert.deepEqual((await bobLinux.getConversationList(['C2Calice'])).data.conversationList[0]!.markList, [TYPES.CONV_MARK_TYPE_STAR, custom]);
+
+    const cleared = waitForEvent<Conversation[]>(bobAndroid, EVENT.CONVERSATION_LIST_UPDATED, (list) =>
+      list.every((conversation) => !conversation.markList.includes(TYPES.CONV_MARK_TYPE_STAR)));
+    await bobWeb.markConversation({ conversationIDList: ['C2Calice'], markType: TYPES.CONV_MARK_TYPE_STAR, enableMark: false });
+    await cleared;
+    assert.deepEqual((await bobWeb.getConversationProfile('C2Calice')).data.conversation.markList, [custom]);
+    assert.deepEqual((await alice.getConversationProfile('C2Cbob')).data.conversation.markList, [], 'bob’s own');
+
+    const mark = (options: unknown) => bobWeb.markConversation(options as Parameters<ChatSDK['markConversation']>[0]);
+    for (const markType of [0, 3, 16, 2 ** 31, 2 ** 64, -1, 1.5]) {
+      await assert.rejects(mark({ conversationIDList: ['C2Calice'], markType, enableMark: true }), { code: 20001 }, `markType ${markType}`);
+    }
+    await assert.rejects(mark(undefined), { code: 3153 }, 'no options');
+    await assert.rejects(mark({ conversationIDList: [], markType: 1, enableMark: true }), { code: 2905 }, 'an empty conversationIDList');
+    await assert.rejects(mark({ conversationIDList: ['C2Calice'], markType: 'star', enableMark: true }), { code: 2905 }, 'markType not a number');
+    await assert.rejects(mark({ conversationIDList: ['C2Calice'], markType: 1 }), { code: 2905 }, 'no enableMark');
   });
 });

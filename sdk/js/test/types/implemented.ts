@@ -28,6 +28,7 @@ export const IMPLEMENTED_METHODS = [
   'getConversationProfile',
   'pinConversation',
   'setConversationCustomData',
+  'markConversation',
   'getTotalUnreadMessageCount',
   'createGroup',
   'joinGroup',
