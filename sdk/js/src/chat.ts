@@ -298,6 +298,11 @@ export class ChatSDK {
     return conversationApi.pinConversation(this.context, options);
   }
 
+  /** Sets a conversation's draft on this instance only (Tencent keeps drafts off the server). */
+  setConversationDraft(options: conversationApi.SetConversationDraftOptions): Promise<ChatResponse<Record<string, never>>> {
+    return conversationApi.setConversationDraft(this.context, options);
+  }
+
   /** Sets or clears one mark of conversations, on every device of the user. */
   markConversation(options: conversationApi.MarkConversationOptions): Promise<ChatResponse<conversationApi.ConversationBatchResult>> {
     return conversationApi.markConversation(this.context, options);

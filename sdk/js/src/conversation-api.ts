@@ -1,7 +1,7 @@
 /**
  * Conversation operations: `getConversationList`, `getConversationProfile`,
- * `getTotalUnreadMessageCount`, `pinConversation`, `setConversationCustomData` and
- * `markConversation`.
+ * `getTotalUnreadMessageCount`, `pinConversation`, `setConversationCustomData`, `markConversation`
+ * and `setConversationDraft`.
  *
  * @packageDocumentation
  */
@@ -173,4 +173,29 @@ function checkConversationIDList(api: string, list: unknown): string[] {
     throw invalidParams(ERROR_CODE.INVALID_OPERATION, api, 'conversationIDList must be a non-empty array of conversationIDs');
   }
   return list;
+}
+
+/** Options of `setConversationDraft`. */
+export interface SetConversationDraftOptions {
+  /** `C2C${userID}` or `GROUP${groupID}`. */
+  conversationID: string;
+  /** The draft; `''` removes it. */
+  draftText: string;
+}
+
+/**
+ * `setConversationDraft`: sets the conversation's `draftText` on this instance only, as Tencent
+ * documents it (kept while the SDK runs, not stored on the server, not synced to other devices).
+ * A listed conversation that changed emits `CONVERSATION_LIST_UPDATED`.
+ */
+export async function setConversationDraft(context: ChatContext, options: SetConversationDraftOptions): Promise<ChatResponse<Record<string, never>>> {
+  const api = 'setConversationDraft';
+  const notReady = context.notReadyError(api);
+  if (notReady) throw notReady;
+  if (!options || typeof options !== 'object') throw invalidParams(ERROR_CODE.OPTIONS_IS_EMPTY, api, 'options are required');
+  const type = checkConversationID(api, options.conversationID);
+  if (type === TYPES.CONV_SYSTEM) throw invalidParams(ERROR_CODE.INVALID_CONV_ID, api, 'the system conversation has no draft');
+  if (typeof options.draftText !== 'string') throw invalidParams(ERROR_CODE.INVALID_OPERATION, api, 'draftText must be a string');
+  await context.sync.draftHere(options.conversationID, options.draftText);
+  return ok({});
 }

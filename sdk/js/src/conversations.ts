@@ -75,7 +75,7 @@ export class Conversation {
   customData = '';
   /** Conversation groups it belongs to (not served yet). */
   conversationGroupList: string[] = [];
-  /** Draft text (local only). */
+  /** Draft text, set by `setConversationDraft` on this instance only (never stored on the server). */
   draftText = '';
 }
 
@@ -138,6 +138,8 @@ export function conversationTypeOf(conversationID: string): string | undefined {
 /** The local conversation list. */
 export class ConversationStore {
   private readonly states = new Map<string, ConversationState>();
+  /** Drafts by conversationID, kept while the SDK runs, so a conversation listed later shows its draft. */
+  private readonly drafts = new Map<string, string>();
 
   /** Looks a group up by ID, to fill `groupProfile`. */
   constructor(private readonly groupOf: (groupID: string) => Group | undefined) {}
@@ -150,6 +152,17 @@ export class ConversationStore {
   /** Forgets everything (logout). */
   clear(): void {
     this.states.clear();
+    this.drafts.clear();
+  }
+
+  /** Sets the draft of a conversation (`''` removes it). Returns whether a listed conversation changed. */
+  setDraft(conversationID: string, draftText: string): boolean {
+    if (draftText === '') this.drafts.delete(conversationID);
+    else this.drafts.set(conversationID, draftText);
+    const state = this.states.get(conversationID);
+    if (!state || state.view.draftText === draftText) return false;
+    state.view.draftText = draftText;
+    return true;
   }
 
   /** The conversations, pinned ones first, each part most recently active first. */
@@ -210,6 +223,7 @@ export class ConversationStore {
     if (!state) {
       const view = new Conversation();
       view.conversationID = wire.conversationID;
+      view.draftText = this.drafts.get(wire.conversationID) ?? '';
       state = {
         view,
         lastSequence: 0,
@@ -252,6 +266,7 @@ export class ConversationStore {
   startFromMessage(message: Message, readCountedIndex: number, readSequence: number): ConversationState {
     const view = new Conversation();
     view.conversationID = message.conversationID;
+    view.draftText = this.drafts.get(message.conversationID) ?? '';
     view.type = message.conversationType;
     const state: ConversationState = {
       view,

@@ -300,6 +300,13 @@ export class Synchronizer {
     });
   }
 
+  /** The user set a conversation's draft here (`setConversationDraft`: local only). */
+  draftHere(conversationID: string, draftText: string): Promise<void> {
+    return this.enqueue(async () => {
+      if (this.host.conversations.setDraft(conversationID, draftText)) this.conversationsDirty = true;
+    });
+  }
+
   /** The user set or cleared a mark of conversations here (`markConversation` result). */
   markedHere(conversationIDs: string[], markType: number, enable: boolean): Promise<void> {
     return this.enqueue(async () => {

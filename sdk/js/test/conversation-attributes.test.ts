@@ -19,6 +19,11 @@ function ids(list: Conversation[]): string[] {
   return list.map((conversation) => conversation.conversationID);
 }
 
+/** A conversation of the instance's cached list. */
+async function listed(chat: ChatSDK, conversationID: string): Promise<Conversation | undefined> {
+  return (await chat.getConversationList([conversationID])).data.conversationList[0];
+}
+
 async function listOf(chat: ChatSDK): Promise<Conversation[]> {
   return (await chat.getConversationList()).data.conversationList;
 }
@@ -185,5 +190,39 @@ describe('conversation attributes', { skip }, () => {
     await assert.rejects(mark({ conversationIDList: [], markType: 1, enableMark: true }), { code: 2905 }, 'an empty conversationIDList');
     await assert.rejects(mark({ conversationIDList: ['C2Calice'], markType: 'star', enableMark: true }), { code: 2905 }, 'markType not a number');
     await assert.rejects(mark({ conversationIDList: ['C2Calice'], markType: 1 }), { code: 2905 }, 'no enableMark');
+  });
+
+  test('setConversationDraft is this instance’s own: never on the user’s other devices', async () => {
+    const here = waitForEvent<Conversation[]>(bobWeb, EVENT.CONVERSATION_LIST_UPDATED, (list) =>
+      list.some((conversation) => conversation.draftText === 'half a thought'));
+    const { code } = await bobWeb.setConversationDraft({ conversationID: 'C2Calice', draftText: 'half a thought' });
+    assert.equal(code, 0);
+    await here;
+    assert.equal((await bobWeb.getConversationList(['C2Calice'])).data.conversationList[0]!.draftText, 'half a thought');
+    // A later server answer for the conversation keeps the draft.
+    assert.equal((await bobWeb.getConversationProfile('C2Calice')).data.conversation.draftText, 'half a thought');
+    // A draft of a conversation not listed yet shows once it is.
+    await bobWeb.setConversationDraft({ conversationID: 'C2Cerin', draftText: 'for erin' });
+    const erinListed = waitForEvent<Conversation[]>(bobWeb, EVENT.CONVERSATION_LIST_UPDATED, (list) =>
+      list.some((conversation) => conversation.conversationID === 'C2Cerin'));
+    const erinOnAndroid = waitForEvent<Conversation[]>(bobAndroid, EVENT.CONVERSATION_LIST_UPDATED, (list) =>
+      list.some((conversation) => conversation.conversationID === 'C2Cerin'));
+    const erin = make();
+    await loginReady(erin, 'erin');
+    await erin.sendMessage(erin.createTextMessage({ to: 'bob', conversationType: TYPES.CONV_C2C, payload: { text: 'hi bob' } }));
+    assert.equal((await erinListed).find((conversation) => conversation.conversationID === 'C2Cerin')!.draftText, 'for erin');
+    await erinOnAndroid;
+
+    assert.equal((await listed(bobAndroid, 'C2Calice'))!.draftText, '', 'not synced to other devices');
+    assert.equal((await listed(bobAndroid, 'C2Cerin'))!.draftText, '', 'not synced to other devices');
+    await bobWeb.setConversationDraft({ conversationID: 'C2Calice', draftText: '' });
+    assert.equal((await listed(bobWeb, 'C2Calice'))!.draftText, '');
+
+    const draft = (options: unknown) => bobWeb.setConversationDraft(options as Parameters<ChatSDK['setConversationDraft']>[0]);
+    await assert.rejects(draft(undefined), { code: 3153 }, 'no options');
+    await assert.rejects(draft({ draftText: 'x' }), { code: 2503 }, 'no conversationID');
+    await assert.rejects(draft({ conversationID: 'nonsense', draftText: 'x' }), { code: 2503 }, 'not a conversationID');
+    await assert.rejects(draft({ conversationID: TYPES.CONV_SYSTEM, draftText: 'x' }), { code: 2503 }, 'the system conversation');
+    await assert.rejects(draft({ conversationID: 'C2Calice' }), { code: 2905 }, 'no draftText');
   });
 });

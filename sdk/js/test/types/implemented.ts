@@ -29,6 +29,7 @@ export const IMPLEMENTED_METHODS = [
   'pinConversation',
   'setConversationCustomData',
   'markConversation',
+  'setConversationDraft',
   'getTotalUnreadMessageCount',
   'createGroup',
   'joinGroup',
