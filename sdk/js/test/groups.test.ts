@@ -146,4 +146,22 @@ describe('groups', () => {
     const outsider = carol.createTextMessage({ to: groupID, conversationType: TYPES.CONV_GROUP, payload: { text: 'let me in' } });
     await assert.rejects(carol.sendMessage(outsider), { code: 10007 });
   });
+
+  test('a targeted message (receiverList) is refused with 2905, never sent to the whole group', async () => {
+    const bobGot = record<Message[]>(bob, EVENT.MESSAGE_RECEIVED);
+    const secret = alice.createTextMessage({ to: groupID, conversationType: TYPES.CONV_GROUP, payload: { text: 'for bob only' }, receiverList: ['bob'] });
+    await assert.rejects(alice.sendMessage(secret), { code: 2905 });
+    assert.equal(secret.status, 'unSend', 'it never left');
+    assert.throws(
+      () => alice.createTextMessage({ to: groupID, conversationType: TYPES.CONV_GROUP, payload: { text: 'x' }, receiverList: 'bob' as unknown as string[] }),
+      { code: 2905 },
+    );
+    // The next message reaches bob and is the first he gets: the refused one was never sent.
+    const open = alice.createTextMessage({ to: groupID, conversationType: TYPES.CONV_GROUP, payload: { text: 'for everyone' }, receiverList: [] });
+    await alice.sendMessage(open);
+    await eventually('bob gets the open message', () => bobGot.flat().some((message) => message.ID === open.ID));
+    assert.ok(!bobGot.flat().some((message) => message.ID === secret.ID));
+    const history = await bob.getMessageList({ conversationID: `GROUP${groupID}` });
+    assert.ok(!history.data.messageList.some((message) => message.ID === secret.ID), 'not stored');
+  });
 });
