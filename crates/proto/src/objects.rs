@@ -179,13 +179,23 @@ impl GroupType {
         }
     }
 
-    /// The default join option of the type.
+    /// The join option a group of the type gets when its creator names none: `FreeAccess`, the
+    /// SDK's documented default (`createGroup`'s `joinOption`), except for work groups, which take
+    /// no applications at all.
     pub fn default_join_option(self) -> JoinOption {
         match self {
             GroupType::Work => JoinOption::DisableApply,
-            GroupType::Public | GroupType::Community => JoinOption::NeedPermission,
-            GroupType::Meeting | GroupType::AVChatRoom => JoinOption::FreeAccess,
+            GroupType::Public | GroupType::Community | GroupType::Meeting | GroupType::AVChatRoom => {
+                JoinOption::FreeAccess
+            }
         }
+    }
+
+    /// Whether a group of the type may choose its join option (at creation or later). Work groups
+    /// never take applications and meeting and live groups are always free to join, so only public
+    /// groups and communities choose.
+    pub fn join_option_settable(self) -> bool {
+        matches!(self, GroupType::Public | GroupType::Community)
     }
 }
 

@@ -52,12 +52,19 @@ impl Service {
                 ));
             }
         };
-        let join_option = match request.group_type {
-            // Work groups take members by invitation only; meeting groups are open to all.
-            GroupType::Work => JoinOption::DisableApply,
-            GroupType::Meeting | GroupType::AVChatRoom => JoinOption::FreeAccess,
-            GroupType::Public | GroupType::Community => {
-                request.join_option.unwrap_or(request.group_type.default_join_option())
+        let fixed_join_option = request.group_type.default_join_option();
+        let join_option = match request.join_option {
+            None => fixed_join_option,
+            Some(asked) if request.group_type.join_option_settable() => asked,
+            // Work groups take members by invitation only; meeting groups are open to all. The
+            // SDK documents that these types must not name a join option; naming their own is
+            // harmless, naming another would be silently ignored, so it is refused.
+            Some(asked) if asked == fixed_join_option => asked,
+            Some(asked) => {
+                return Err(ServiceError::new(
+                    invalid,
+                    format!("joinOption {} cannot be set for {} groups", asked.as_str(), request.group_type.as_str()),
+                ));
             }
         };
 

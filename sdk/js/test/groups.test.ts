@@ -164,4 +164,15 @@ describe('groups', () => {
     const history = await bob.getMessageList({ conversationID: `GROUP${groupID}` });
     assert.ok(!history.data.messageList.some((message) => message.ID === secret.ID), 'not stored');
   });
+
+  test('join options: a public group with the documented defaults is joinable; approvals are refused', async () => {
+    const open = (await alice.createGroup({ name: 'open', type: TYPES.GRP_PUBLIC })).data.group;
+    assert.equal(open.joinOption, TYPES.JOIN_OPTIONS_FREE_ACCESS, 'createGroup\'s documented default');
+    assert.equal((await carol.joinGroup({ groupID: open.groupID })).data.status, TYPES.JOIN_STATUS_SUCCESS);
+    const approval = (await alice.createGroup({ name: 'approval', type: TYPES.GRP_PUBLIC, joinOption: TYPES.JOIN_OPTIONS_NEED_PERMISSION })).data.group;
+    assert.equal(approval.joinOption, TYPES.JOIN_OPTIONS_NEED_PERMISSION);
+    await assert.rejects(carol.joinGroup({ groupID: approval.groupID }), { code: 10007 }, 'approvals are not served yet');
+    await assert.rejects(alice.createGroup({ name: 'w', type: TYPES.GRP_WORK, joinOption: TYPES.JOIN_OPTIONS_FREE_ACCESS }), { code: 10004 });
+    await assert.rejects(alice.createGroup({ name: 'm', type: TYPES.GRP_MEETING, joinOption: TYPES.JOIN_OPTIONS_NEED_PERMISSION }), { code: 10004 });
+  });
 });

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use mynah_proto::codes::ErrorCode;
-use mynah_proto::objects::{Change, GroupType, MemberRole};
+use mynah_proto::objects::{Change, GroupType, JoinOption, MemberRole};
 use mynah_proto::requests::{CreateGroupRequest, InitialMember, JoinStatus};
 use mynah_test_support::TestServer;
 
@@ -123,8 +123,8 @@ async fn group_errors_have_tencents_codes() {
     let group = alice.create_group(custom.clone()).await.unwrap();
     assert_eq!(group.group_id, "my-group");
     assert_eq!(alice.create_group(custom).await.unwrap_err().code(), Some(ErrorCode::GROUP_ID_IN_USE));
-    // Public groups need approval by default, which this server does not offer yet.
-    assert_eq!(bob.join_group("my-group").await.unwrap_err().code(), Some(ErrorCode::GROUP_NO_PERMISSION));
+    // A public group created with the documented defaults admits anyone (FreeAccess).
+    assert_eq!(bob.join_group("my-group").await.unwrap().status, JoinStatus::Joined);
 
     let mut reserved = create(GroupType::Public, "reserved", &[]);
     reserved.group_id = Some("@TGS#mine".to_owned());
@@ -158,6 +158,50 @@ async fn group_errors_have_tencents_codes() {
         2,
         "a refused join changes nothing"
     );
+}
+
+#[tokio::test]
+async fn join_options_follow_each_types_rules() {
+    let server = TestServer::start().await;
+    let (alice, _alice_events) = server.client("alice").await;
+    let (bob, _bob_events) = server.client("bob").await;
+
+    let public = alice.create_group(create(GroupType::Public, "open by default", &[])).await.unwrap();
+    assert_eq!(public.join_option, JoinOption::FreeAccess, "the SDK's documented default");
+    assert_eq!(bob.join_group(&public.group_id).await.unwrap().status, JoinStatus::Joined);
+    let meeting = alice.create_group(create(GroupType::Meeting, "meeting", &[])).await.unwrap();
+    assert_eq!(meeting.join_option, JoinOption::FreeAccess);
+    let work = alice.create_group(create(GroupType::Work, "work", &[])).await.unwrap();
+    assert_eq!(work.join_option, JoinOption::DisableApply);
+
+    // Approvals do not exist yet: a group needing one refuses the join rather than admit anyone.
+    for (option, name) in [(JoinOption::NeedPermission, "approval"), (JoinOption::DisableApply, "closed")] {
+        let mut request = create(GroupType::Public, name, &[]);
+        request.join_option = Some(option);
+        let group = alice.create_group(request).await.unwrap();
+        assert_eq!(group.join_option, option);
+        assert_eq!(bob.join_group(&group.group_id).await.unwrap_err().code(), Some(ErrorCode::GROUP_NO_PERMISSION));
+        assert_eq!(alice.get_group_profile(&group.group_id).await.unwrap().member_count, 1);
+    }
+
+    // Work and meeting groups must not name another join option than their own.
+    for (group_type, option) in [
+        (GroupType::Work, JoinOption::FreeAccess),
+        (GroupType::Work, JoinOption::NeedPermission),
+        (GroupType::Meeting, JoinOption::NeedPermission),
+        (GroupType::Meeting, JoinOption::DisableApply),
+    ] {
+        let mut request = create(group_type, "fixed", &[]);
+        request.join_option = Some(option);
+        assert_eq!(
+            alice.create_group(request).await.unwrap_err().code(),
+            Some(ErrorCode::GROUP_INVALID_PARAMETER),
+            "{group_type:?} with {option:?}"
+        );
+    }
+    let mut own = create(GroupType::Meeting, "own option", &[]);
+    own.join_option = Some(JoinOption::FreeAccess);
+    assert_eq!(alice.create_group(own).await.unwrap().join_option, JoinOption::FreeAccess);
 }
 
 #[tokio::test]
