@@ -24,6 +24,10 @@ use mynah_proto::PROTOCOL_VERSION;
 use mynah_proto::codes::ErrorCode;
 use mynah_proto::elements::MsgElement;
 use mynah_proto::frames::Push;
+use mynah_proto::group_management::{
+    AddGroupMemberRequest, AddGroupMemberResult, DeleteGroupMemberRequest, DeleteGroupMemberResult,
+    GetGroupMemberListRequest, GetGroupMemberProfileRequest, GroupMember, GroupMemberListResult,
+};
 use mynah_proto::ids::ConversationType;
 use mynah_proto::objects::{Conversation, Group, Message, MessagePriority};
 use mynah_proto::profiles::{GetUserProfileRequest, GetUserProfileResult, Profile, UpdateMyProfileRequest};
@@ -226,6 +230,62 @@ impl Client {
 
     pub async fn get_group_profile(&self, group_id: &str) -> Result<Group, ClientError> {
         self.request(Request::GetGroupProfile(GroupRequest { group_id: group_id.to_owned() })).await
+    }
+
+    /// Dismisses a group (its owner; not a work group).
+    pub async fn dismiss_group(&self, group_id: &str) -> Result<(), ClientError> {
+        let _: Empty = self.request(Request::DismissGroup(GroupRequest { group_id: group_id.to_owned() })).await?;
+        Ok(())
+    }
+
+    /// A page of a group's members; the result's `offset` continues it (0: the last page).
+    pub async fn get_group_member_list(
+        &self,
+        request: GetGroupMemberListRequest,
+    ) -> Result<GroupMemberListResult, ClientError> {
+        self.request(Request::GetGroupMemberList(request)).await
+    }
+
+    /// The named members of a group (names that are not members are left out).
+    pub async fn get_group_member_profile(
+        &self,
+        group_id: &str,
+        user_ids: &[&str],
+    ) -> Result<Vec<GroupMember>, ClientError> {
+        let request = GetGroupMemberProfileRequest {
+            group_id: group_id.to_owned(),
+            user_id_list: user_ids.iter().map(|user| (*user).to_owned()).collect(),
+        };
+        let result: GroupMemberListResult = self.request(Request::GetGroupMemberProfile(request)).await?;
+        Ok(result.member_list)
+    }
+
+    /// Adds members to a group.
+    pub async fn add_group_member(
+        &self,
+        group_id: &str,
+        user_ids: &[&str],
+    ) -> Result<AddGroupMemberResult, ClientError> {
+        let request = AddGroupMemberRequest {
+            group_id: group_id.to_owned(),
+            user_id_list: user_ids.iter().map(|user| (*user).to_owned()).collect(),
+        };
+        self.request(Request::AddGroupMember(request)).await
+    }
+
+    /// Removes members from a group; each gets a system notice with `reason`.
+    pub async fn delete_group_member(
+        &self,
+        group_id: &str,
+        user_ids: &[&str],
+        reason: &str,
+    ) -> Result<DeleteGroupMemberResult, ClientError> {
+        let request = DeleteGroupMemberRequest {
+            group_id: group_id.to_owned(),
+            user_id_list: user_ids.iter().map(|user| (*user).to_owned()).collect(),
+            reason: reason.to_owned(),
+        };
+        self.request(Request::DeleteGroupMember(request)).await
     }
 
     /// The profiles of the users that exist, in the order asked.

@@ -37,6 +37,11 @@ pub async fn dispatch(service: Service, session: Session, id: u64, request: Requ
         Request::QuitGroup(body) => encode(id, service.quit_group(&session, body).await.map(|()| Empty {})),
         Request::GetGroupList(_) => encode(id, service.get_group_list(&session).await),
         Request::GetGroupProfile(body) => encode(id, service.get_group_profile(&session, body).await),
+        Request::DismissGroup(body) => encode(id, service.dismiss_group(&session, body).await.map(|()| Empty {})),
+        Request::GetGroupMemberList(body) => encode(id, service.get_group_member_list(&session, body).await),
+        Request::GetGroupMemberProfile(body) => encode(id, service.get_group_member_profile(&session, body).await),
+        Request::AddGroupMember(body) => encode(id, service.add_group_member(&session, body).await),
+        Request::DeleteGroupMember(body) => encode(id, service.delete_group_member(&session, body).await),
         Request::GetUserProfile(body) => encode(id, service.get_user_profile(&session, body).await),
         Request::UpdateMyProfile(body) => encode(id, service.update_my_profile(&session, body).await),
         other => encode::<Empty>(

@@ -7,6 +7,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::codes::KickReason;
 use crate::elements::MsgElement;
+use crate::group_management::{
+    AddGroupMemberRequest, DeleteGroupMemberRequest, GetGroupMemberListRequest, GetGroupMemberProfileRequest,
+};
 use crate::ids::ConversationType;
 use crate::objects::{ChangeEntry, Conversation, Group, GroupType, JoinOption, MemberRole, Message, MessagePriority};
 use crate::profiles::{GetUserProfileRequest, UpdateMyProfileRequest};
@@ -32,6 +35,11 @@ pub enum Request {
     QuitGroup(GroupRequest),
     GetGroupList(Empty),
     GetGroupProfile(GroupRequest),
+    DismissGroup(GroupRequest),
+    GetGroupMemberList(GetGroupMemberListRequest),
+    GetGroupMemberProfile(GetGroupMemberProfileRequest),
+    AddGroupMember(AddGroupMemberRequest),
+    DeleteGroupMember(DeleteGroupMemberRequest),
     GetUserProfile(GetUserProfileRequest),
     UpdateMyProfile(UpdateMyProfileRequest),
 }
@@ -56,6 +64,11 @@ impl Request {
             Request::QuitGroup(_) => "quitGroup",
             Request::GetGroupList(_) => "getGroupList",
             Request::GetGroupProfile(_) => "getGroupProfile",
+            Request::DismissGroup(_) => "dismissGroup",
+            Request::GetGroupMemberList(_) => "getGroupMemberList",
+            Request::GetGroupMemberProfile(_) => "getGroupMemberProfile",
+            Request::AddGroupMember(_) => "addGroupMember",
+            Request::DeleteGroupMember(_) => "deleteGroupMember",
             Request::GetUserProfile(_) => "getUserProfile",
             Request::UpdateMyProfile(_) => "updateMyProfile",
         }

@@ -1,4 +1,4 @@
-//! Groups: create, join, quit, list, profile. Membership changes reach each affected user as a
+//! Groups: create, join, quit, dismiss, list, profile. Membership changes reach each affected user as a
 //! `groupJoined` / `groupLeft` change.
 
 use mynah_proto::codes::ErrorCode;
@@ -8,6 +8,7 @@ use mynah_store::{NewGroup, NewMember, StoreError};
 use rand::Rng;
 
 use crate::error::{ServiceError, ServiceResult};
+use crate::policy::{self, Actor, GroupAction};
 use crate::validate::{self, MAX_AVATAR_BYTES, MAX_GROUP_NAME_BYTES, MAX_GROUP_TEXT_BYTES, MAX_INITIAL_MEMBERS};
 use crate::{Service, Session, convert, now_ms};
 
@@ -173,12 +174,12 @@ impl Service {
         Ok(JoinGroupResult { status: JoinStatus::Joined, group: convert::group(&added.group, membership.as_ref()) })
     }
 
-    /// Leaves a group. The owner cannot leave; it must dismiss the group instead.
+    /// Leaves a group. The owner may leave only a work group, which is then without an owner
+    /// (`policy`); other owners transfer or dismiss the group instead.
     pub async fn quit_group(&self, session: &Session, request: GroupRequest) -> ServiceResult<()> {
         let member = self.require_member(session, &request.group_id).await?;
-        if member.role == MemberRole::Owner {
-            return Err(ServiceError::new(ErrorCode::GROUP_OWNER_CANNOT_QUIT, "the owner cannot quit the group"));
-        }
+        let group = self.existing_group(session, &request.group_id).await?;
+        policy::check(group.group_type, Actor::Member(member.role), GroupAction::Quit)?;
         let left = self
             .store()
             .groups
@@ -188,6 +189,27 @@ impl Service {
         if let Some(change) = left {
             self.publish_changes(session.app, &[change]).await;
         }
+        Ok(())
+    }
+
+    /// Dismisses a group: only its owner, and never a work group (`policy`). Every member learns
+    /// it (`groupDismissed`, the SDK's system notice type 5) from the write that deletes it.
+    pub async fn dismiss_group(&self, session: &Session, request: GroupRequest) -> ServiceResult<()> {
+        let member = self.require_member(session, &request.group_id).await?;
+        let group = self.existing_group(session, &request.group_id).await?;
+        policy::check(group.group_type, Actor::Member(member.role), GroupAction::Dismiss)?;
+        let changes = self
+            .store()
+            .group_admin
+            .dismiss_group(session.app, &request.group_id, &session.user, now_ms())
+            .await
+            .map_err(|error| match error {
+                StoreError::NotFound(_) => {
+                    ServiceError::new(ErrorCode::GROUP_NOT_FOUND, format!("group {} does not exist", request.group_id))
+                }
+                other => ServiceError::from_store("dismissGroup", other, ErrorCode::GROUP_INTERNAL),
+            })?;
+        self.publish_changes(session.app, &changes).await;
         Ok(())
     }
 

@@ -203,12 +203,17 @@ pub(crate) async fn remove_member(
     {
         return Ok(None);
     }
-    sqlx::query("UPDATE chat_groups SET member_count = member_count - 1 WHERE app = $1 AND group_id = $2")
-        .bind(int(app))
-        .bind(group_id)
-        .execute(&mut *transaction)
-        .await
-        .map_err(backend)?;
+    // An owner leaving (a work group's may) leaves the group without one.
+    sqlx::query(
+        "UPDATE chat_groups SET member_count = member_count - 1, \
+         owner = CASE WHEN owner = $3 THEN '' ELSE owner END WHERE app = $1 AND group_id = $2",
+    )
+    .bind(int(app))
+    .bind(group_id)
+    .bind(user)
+    .execute(&mut *transaction)
+    .await
+    .map_err(backend)?;
     let left = ChangeRecord::GroupLeft { group_id: group_id.to_owned() };
     let change = changes::append(&mut transaction, app, user, &left).await?;
     transaction.commit().await.map_err(backend)?;

@@ -167,8 +167,11 @@ pub(crate) fn remove_member(
         .and_then(|mut statement| statement.execute(params![app, user, key.as_str()]))
         .map_err(backend)?;
     connection
-        .prepare_cached("UPDATE chat_groups SET member_count = member_count - 1 WHERE app = ?1 AND group_id = ?2")
-        .and_then(|mut statement| statement.execute(params![app, group_id]))
+        .prepare_cached(
+            "UPDATE chat_groups SET member_count = member_count - 1, \
+             owner = CASE WHEN owner = ?3 THEN '' ELSE owner END WHERE app = ?1 AND group_id = ?2",
+        )
+        .and_then(|mut statement| statement.execute(params![app, group_id, user]))
         .map_err(backend)?;
     let left = ChangeRecord::GroupLeft { group_id: group_id.to_owned() };
     changes::append(connection, app, user, &left).map(Some)

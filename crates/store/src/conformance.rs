@@ -79,6 +79,7 @@ where
         groups::add_members_needs_the_group,
         groups::new_members_start_read_at_the_newest_message,
         groups::remove_member_drops_membership_and_conversation,
+        groups::an_owner_that_leaves_leaves_the_group_ownerless,
         groups::members_and_groups_of_a_user,
         groups::group_messages_need_a_member_sender,
         isolation::apps_never_see_each_others_messages,

@@ -1,5 +1,6 @@
 /**
- * Group operations: `createGroup`, `joinGroup`, `quitGroup`, `getGroupList` and `getGroupProfile`.
+ * Group operations: `createGroup`, `joinGroup`, `quitGroup`, `dismissGroup`, `getGroupList` and
+ * `getGroupProfile`.
  *
  * @packageDocumentation
  */
@@ -55,6 +56,18 @@ export async function quitGroup(context: ChatContext, groupID: string): Promise<
   if (notLoggedIn) throw notLoggedIn;
   checkGroupID(api, groupID);
   await context.request('quitGroup', { groupID }, { retry: false });
+  await context.sync.groupLeftHere(groupID);
+  return ok({ groupID });
+}
+
+/** `dismissGroup`: resolves `{groupID}`. Only the owner, and never of a work group (the server's rule). */
+export async function dismissGroup(context: ChatContext, groupID: string): Promise<ChatResponse<{ groupID: string }>> {
+  const api = 'dismissGroup';
+  const notReady = context.notReadyError(api);
+  if (notReady) throw notReady;
+  checkGroupID(api, groupID);
+  // Not retried: a resend after the dismissal committed would answer that the group does not exist.
+  await context.request('dismissGroup', { groupID }, { retry: false });
   await context.sync.groupLeftHere(groupID);
   return ok({ groupID });
 }

@@ -257,6 +257,26 @@ export interface WireGroupRequest { groupID: string }
 export interface WireJoinGroupResult { status: WireJoinStatus; group: WireGroup }
 /** `requests.rs` `GroupListResult`. */
 export interface WireGroupListResult { groupList: WireGroup[] }
+/** `group_management.rs` `GroupMember`. */
+export interface WireGroupMember {
+  userID: string; role: WireMemberRole; joinTime: number; nick?: string; avatar?: string; nameCard?: string; muteUntil?: number;
+}
+/** `group_management.rs` `GetGroupMemberListRequest`. */
+export interface WireGetGroupMemberListRequest { groupID: string; role?: WireMemberRole; count?: number; offset?: number }
+/** `group_management.rs` `GroupMemberListResult`. */
+export interface WireGroupMemberListResult { memberList: WireGroupMember[]; offset: number }
+/** `group_management.rs` `GetGroupMemberProfileRequest`. */
+export interface WireGetGroupMemberProfileRequest { groupID: string; userIDList: string[] }
+/** `group_management.rs` `AddGroupMemberRequest`. */
+export interface WireAddGroupMemberRequest { groupID: string; userIDList: string[] }
+/** `group_management.rs` `AddGroupMemberResult`. */
+export interface WireAddGroupMemberResult {
+  successUserIDList: string[]; failureUserIDList: string[]; existedUserIDList: string[]; group: WireGroup;
+}
+/** `group_management.rs` `DeleteGroupMemberRequest`. */
+export interface WireDeleteGroupMemberRequest { groupID: string; userIDList: string[]; reason: string }
+/** `group_management.rs` `DeleteGroupMemberResult`. */
+export interface WireDeleteGroupMemberResult { userIDList: string[]; group: WireGroup }
 /** `requests.rs` `Kicked`. */
 export interface WireKicked { reason: WireKickReason }
 /** `requests.rs` `Empty`. */
@@ -280,6 +300,11 @@ export interface WireOperations {
   quitGroup: [WireGroupRequest, WireEmpty];
   getGroupList: [WireEmpty, WireGroupListResult];
   getGroupProfile: [WireGroupRequest, WireGroup];
+  dismissGroup: [WireGroupRequest, WireEmpty];
+  getGroupMemberList: [WireGetGroupMemberListRequest, WireGroupMemberListResult];
+  getGroupMemberProfile: [WireGetGroupMemberProfileRequest, WireGroupMemberListResult];
+  addGroupMember: [WireAddGroupMemberRequest, WireAddGroupMemberResult];
+  deleteGroupMember: [WireDeleteGroupMemberRequest, WireDeleteGroupMemberResult];
   getUserProfile: [WireGetUserProfileRequest, WireGetUserProfileResult];
   updateMyProfile: [WireUpdateMyProfileRequest, WireProfile];
 }

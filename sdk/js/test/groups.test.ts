@@ -175,4 +175,12 @@ describe('groups', () => {
     await assert.rejects(alice.createGroup({ name: 'w', type: TYPES.GRP_WORK, joinOption: TYPES.JOIN_OPTIONS_FREE_ACCESS }), { code: 10004 });
     await assert.rejects(alice.createGroup({ name: 'm', type: TYPES.GRP_MEETING, joinOption: TYPES.JOIN_OPTIONS_NEED_PERMISSION }), { code: 10004 });
   });
+
+  test('quitGroup: a work group\'s owner may quit, leaving it without an owner', async () => {
+    const work = (await alice.createGroup({ name: 'ownerless', type: TYPES.GRP_WORK, memberList: [{ userID: 'bob' }] })).data.group;
+    assert.deepEqual((await alice.quitGroup(work.groupID)).data, { groupID: work.groupID });
+    const seen = (await bob.getGroupProfile({ groupID: work.groupID })).data.group;
+    assert.equal(seen.ownerID, '');
+    assert.equal(seen.memberCount, 1);
+  });
 });

@@ -191,6 +191,24 @@ pub(super) async fn remove_member_drops_membership_and_conversation(store: Store
     assert_eq!((bob.last_seq, bob.read_seq, bob.unread_count), (1, 1, 0));
 }
 
+pub(super) async fn an_owner_that_leaves_leaves_the_group_ownerless(store: Store) {
+    make_group(&store, APP, "g1", "alice", &["bob"]).await;
+    store.groups.remove_member(APP, "g1", "bob").await.unwrap();
+    assert_eq!(
+        store.groups.get_group(APP, "g1").await.unwrap().unwrap().owner,
+        "alice",
+        "a member leaving keeps the owner"
+    );
+
+    let left = store.groups.remove_member(APP, "g1", "alice").await.unwrap().unwrap();
+    assert_eq!(left.change, ChangeRecord::GroupLeft { group_id: "g1".to_owned() });
+    let group = store.groups.get_group(APP, "g1").await.unwrap().unwrap();
+    assert_eq!((group.owner.as_str(), group.member_count), ("", 0));
+    // Coming back is as a member: ownership does not return.
+    store.groups.add_members(APP, "g1", vec![member("alice", MemberRole::Member)]).await.unwrap();
+    assert_eq!(store.groups.get_group(APP, "g1").await.unwrap().unwrap().owner, "");
+}
+
 pub(super) async fn members_and_groups_of_a_user(store: Store) {
     make_group(&store, APP, "g1", "alice", &["bob"]).await;
     make_group(&store, APP, "g2", "bob", &["carol"]).await;

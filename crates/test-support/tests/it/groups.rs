@@ -205,6 +205,29 @@ async fn join_options_follow_each_types_rules() {
 }
 
 #[tokio::test]
+async fn only_a_work_groups_owner_may_quit_and_leaves_it_ownerless() {
+    let server = TestServer::start().await;
+    let (alice, _alice_events) = server.client("alice").await;
+    let (bob, _bob_events) = server.client("bob").await;
+
+    for group_type in [GroupType::Public, GroupType::Meeting] {
+        let group = alice.create_group(create(group_type, "kept", &["bob"])).await.unwrap();
+        assert_eq!(
+            alice.quit_group(&group.group_id).await.unwrap_err().code(),
+            Some(ErrorCode::GROUP_OWNER_CANNOT_QUIT),
+            "{group_type:?}"
+        );
+    }
+    let work = alice.create_group(create(GroupType::Work, "ownerless", &["bob"])).await.unwrap();
+    alice.quit_group(&work.group_id).await.unwrap();
+    let seen = bob.get_group_profile(&work.group_id).await.unwrap();
+    assert_eq!((seen.owner_id.as_str(), seen.member_count), ("", 1));
+    let sent = bob.send_group_text(&work.group_id, "still here").await.unwrap();
+    assert_eq!(sent.sequence, 1);
+    assert_eq!(alice.get_group_profile(&work.group_id).await.unwrap_err().code(), Some(ErrorCode::GROUP_NO_PERMISSION));
+}
+
+#[tokio::test]
 async fn concurrent_sends_into_one_group_reach_a_member_in_sequence_order() {
     let server = TestServer::start_with(|config| config.group_messages_per_second = 0).await;
     let senders = ["s1", "s2", "s3", "s4"];

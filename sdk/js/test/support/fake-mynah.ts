@@ -332,7 +332,9 @@ function handle(session: Session, op: string, data: Json): Json {
     case 'quitGroup': {
       const group = requireGroup(data.groupID);
       if (!group.members[me]) throw new Failure(10007, 'not a member');
-      if (group.members[me].role === 'Owner') throw new Failure(10009, 'the owner cannot quit');
+      // As the server: only a work group's owner may quit, leaving the group without an owner.
+      if (group.members[me].role === 'Owner' && group.type !== 'Private') throw new Failure(10009, 'the owner cannot quit');
+      if (group.members[me].role === 'Owner') group.ownerID = '';
       delete group.members[me];
       save();
       appendChange(me, { kind: 'groupLeft', groupID: data.groupID });

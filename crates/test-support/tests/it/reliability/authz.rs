@@ -201,7 +201,60 @@ fn rows() -> Vec<Row> {
             "quitGroup of the work group",
             "quitGroup",
             json!({"groupID": WORK_GROUP}),
+            [Allowed, Allowed, NO_PERMISSION, GROUP_NOT_FOUND, NOT_LOGGED_IN],
+        ),
+        // Only a work group's owner may quit; others transfer or dismiss.
+        row(
+            "quitGroup of the meeting group",
+            "quitGroup",
+            json!({"groupID": MEETING_GROUP}),
             [Denied(10009), Allowed, NO_PERMISSION, GROUP_NOT_FOUND, NOT_LOGGED_IN],
+        ),
+        row(
+            "dismissGroup of the meeting group",
+            "dismissGroup",
+            json!({"groupID": MEETING_GROUP}),
+            [Allowed, NO_PERMISSION, NO_PERMISSION, GROUP_NOT_FOUND, NOT_LOGGED_IN],
+        ),
+        // Nobody dismisses a work group through the SDK, its owner included.
+        row(
+            "dismissGroup of the work group",
+            "dismissGroup",
+            json!({"groupID": WORK_GROUP}),
+            [NO_PERMISSION, NO_PERMISSION, NO_PERMISSION, GROUP_NOT_FOUND, NOT_LOGGED_IN],
+        ),
+        row(
+            "getGroupMemberList of the work group",
+            "getGroupMemberList",
+            json!({"groupID": WORK_GROUP}),
+            [Allowed, Allowed, NO_PERMISSION, GROUP_NOT_FOUND, NOT_LOGGED_IN],
+        ),
+        row(
+            "getGroupMemberProfile of the work group",
+            "getGroupMemberProfile",
+            json!({"groupID": WORK_GROUP, "userIDList": ["alice", "bob"]}),
+            [Allowed, Allowed, NO_PERMISSION, GROUP_NOT_FOUND, NOT_LOGGED_IN],
+        ),
+        // Any member of a work group adds others; in a meeting group only the owner and admins.
+        // (Adding bob, a member already, is allowed and changes nothing.)
+        row(
+            "addGroupMember to the work group",
+            "addGroupMember",
+            json!({"groupID": WORK_GROUP, "userIDList": ["bob"]}),
+            [Allowed, Allowed, NO_PERMISSION, GROUP_NOT_FOUND, NOT_LOGGED_IN],
+        ),
+        row(
+            "addGroupMember to the meeting group",
+            "addGroupMember",
+            json!({"groupID": MEETING_GROUP, "userIDList": ["bob"]}),
+            [Allowed, NO_PERMISSION, NO_PERMISSION, GROUP_NOT_FOUND, NOT_LOGGED_IN],
+        ),
+        // bob removing bob is removing oneself (10004: quitGroup is the way).
+        row(
+            "deleteGroupMember bob from the work group",
+            "deleteGroupMember",
+            json!({"groupID": WORK_GROUP, "userIDList": ["bob"]}),
+            [Allowed, Denied(10004), NO_PERMISSION, GROUP_NOT_FOUND, NOT_LOGGED_IN],
         ),
         row("getGroupList", "getGroupList", json!({}), [Allowed, Allowed, Isolated, Isolated, NOT_LOGGED_IN]),
         row(
