@@ -25,11 +25,12 @@ use mynah_proto::codes::ErrorCode;
 use mynah_proto::elements::MsgElement;
 use mynah_proto::frames::Push;
 use mynah_proto::group_management::{
-    AddGroupMemberRequest, AddGroupMemberResult, DeleteGroupMemberRequest, DeleteGroupMemberResult,
-    GetGroupMemberListRequest, GetGroupMemberProfileRequest, GroupMember, GroupMemberListResult,
+    AddGroupMemberRequest, AddGroupMemberResult, ChangeGroupOwnerRequest, DeleteGroupMemberRequest,
+    DeleteGroupMemberResult, GetGroupMemberListRequest, GetGroupMemberProfileRequest, GroupMember,
+    GroupMemberListResult, GroupMemberResult, SetGroupMemberRoleRequest, UpdateGroupProfileRequest,
 };
 use mynah_proto::ids::ConversationType;
-use mynah_proto::objects::{Conversation, Group, Message, MessagePriority};
+use mynah_proto::objects::{Conversation, Group, MemberRole, Message, MessagePriority};
 use mynah_proto::profiles::{GetUserProfileRequest, GetUserProfileResult, Profile, UpdateMyProfileRequest};
 use mynah_proto::requests::*;
 use rand::Rng;
@@ -286,6 +287,28 @@ impl Client {
             reason: reason.to_owned(),
         };
         self.request(Request::DeleteGroupMember(request)).await
+    }
+
+    /// Changes the named fields of a group's profile; returns the group as it is now.
+    pub async fn update_group_profile(&self, request: UpdateGroupProfileRequest) -> Result<Group, ClientError> {
+        self.request(Request::UpdateGroupProfile(request)).await
+    }
+
+    /// Makes a member an admin or an ordinary member.
+    pub async fn set_group_member_role(
+        &self,
+        group_id: &str,
+        user_id: &str,
+        role: MemberRole,
+    ) -> Result<GroupMemberResult, ClientError> {
+        let request = SetGroupMemberRoleRequest { group_id: group_id.to_owned(), user_id: user_id.to_owned(), role };
+        self.request(Request::SetGroupMemberRole(request)).await
+    }
+
+    /// Hands a group to another member.
+    pub async fn change_group_owner(&self, group_id: &str, new_owner_id: &str) -> Result<Group, ClientError> {
+        let request = ChangeGroupOwnerRequest { group_id: group_id.to_owned(), new_owner_id: new_owner_id.to_owned() };
+        self.request(Request::ChangeGroupOwner(request)).await
     }
 
     /// The profiles of the users that exist, in the order asked.

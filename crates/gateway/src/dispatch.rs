@@ -42,6 +42,9 @@ pub async fn dispatch(service: Service, session: Session, id: u64, request: Requ
         Request::GetGroupMemberProfile(body) => encode(id, service.get_group_member_profile(&session, body).await),
         Request::AddGroupMember(body) => encode(id, service.add_group_member(&session, body).await),
         Request::DeleteGroupMember(body) => encode(id, service.delete_group_member(&session, body).await),
+        Request::UpdateGroupProfile(body) => encode(id, service.update_group_profile(&session, body).await),
+        Request::SetGroupMemberRole(body) => encode(id, service.set_group_member_role(&session, body).await),
+        Request::ChangeGroupOwner(body) => encode(id, service.change_group_owner(&session, body).await),
         Request::GetUserProfile(body) => encode(id, service.get_user_profile(&session, body).await),
         Request::UpdateMyProfile(body) => encode(id, service.update_my_profile(&session, body).await),
         other => encode::<Empty>(

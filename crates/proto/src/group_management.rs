@@ -1,12 +1,13 @@
 //! Group management over the WebSocket protocol: the `GroupMember` object, and the requests and
-//! results of dismissing a group and reading, adding and removing its members.
+//! results of dismissing a group, editing its profile, transferring it, and reading, adding,
+//! removing and promoting its members.
 //!
 //! Field names follow the official SDK's options and results (`userIDList`, `memberList`,
 //! `successUserIDList`, ...).
 
 use serde::{Deserialize, Serialize};
 
-use crate::objects::{Group, MemberRole};
+use crate::objects::{Group, JoinOption, MemberRole};
 
 /// A member of a group, the SDK's `GroupMember`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -113,4 +114,52 @@ pub struct DeleteGroupMemberResult {
     #[serde(rename = "userIDList")]
     pub user_id_list: Vec<String>,
     pub group: Group,
+}
+
+/// `updateGroupProfile`: the fields to change; absent ones keep their values.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateGroupProfileRequest {
+    #[serde(rename = "groupID")]
+    pub group_id: String,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub introduction: Option<String>,
+    #[serde(default)]
+    pub notification: Option<String>,
+    #[serde(default)]
+    pub avatar: Option<String>,
+    /// Public groups only: the other types' join option is fixed.
+    #[serde(default)]
+    pub join_option: Option<JoinOption>,
+}
+
+/// `setGroupMemberRole`: `Admin` or `Member`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SetGroupMemberRoleRequest {
+    #[serde(rename = "groupID")]
+    pub group_id: String,
+    #[serde(rename = "userID")]
+    pub user_id: String,
+    pub role: MemberRole,
+}
+
+/// A group and one of its members after a change to that member.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GroupMemberResult {
+    pub group: Group,
+    pub member: GroupMember,
+}
+
+/// `changeGroupOwner`: the new owner must be a member.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChangeGroupOwnerRequest {
+    #[serde(rename = "groupID")]
+    pub group_id: String,
+    #[serde(rename = "newOwnerID")]
+    pub new_owner_id: String,
 }

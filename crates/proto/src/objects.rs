@@ -381,6 +381,10 @@ pub enum Change {
     /// The user's own profile changed (on another device, or by an administrator).
     #[serde(rename_all = "camelCase")]
     ProfileUpdated { profile: Box<Profile> },
+    /// A group the user is a member of changed as the user sees it (its profile, its owner, the
+    /// user's role): `group` is the group as it is now.
+    #[serde(rename_all = "camelCase")]
+    GroupUpdated { group: Group },
 }
 
 /// `operationType` of a group system notice: the user was removed from the group.

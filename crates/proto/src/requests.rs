@@ -8,7 +8,8 @@ use serde::{Deserialize, Serialize};
 use crate::codes::KickReason;
 use crate::elements::MsgElement;
 use crate::group_management::{
-    AddGroupMemberRequest, DeleteGroupMemberRequest, GetGroupMemberListRequest, GetGroupMemberProfileRequest,
+    AddGroupMemberRequest, ChangeGroupOwnerRequest, DeleteGroupMemberRequest, GetGroupMemberListRequest,
+    GetGroupMemberProfileRequest, SetGroupMemberRoleRequest, UpdateGroupProfileRequest,
 };
 use crate::ids::ConversationType;
 use crate::objects::{ChangeEntry, Conversation, Group, GroupType, JoinOption, MemberRole, Message, MessagePriority};
@@ -40,6 +41,9 @@ pub enum Request {
     GetGroupMemberProfile(GetGroupMemberProfileRequest),
     AddGroupMember(AddGroupMemberRequest),
     DeleteGroupMember(DeleteGroupMemberRequest),
+    UpdateGroupProfile(UpdateGroupProfileRequest),
+    SetGroupMemberRole(SetGroupMemberRoleRequest),
+    ChangeGroupOwner(ChangeGroupOwnerRequest),
     GetUserProfile(GetUserProfileRequest),
     UpdateMyProfile(UpdateMyProfileRequest),
 }
@@ -69,6 +73,9 @@ impl Request {
             Request::GetGroupMemberProfile(_) => "getGroupMemberProfile",
             Request::AddGroupMember(_) => "addGroupMember",
             Request::DeleteGroupMember(_) => "deleteGroupMember",
+            Request::UpdateGroupProfile(_) => "updateGroupProfile",
+            Request::SetGroupMemberRole(_) => "setGroupMemberRole",
+            Request::ChangeGroupOwner(_) => "changeGroupOwner",
             Request::GetUserProfile(_) => "getUserProfile",
             Request::UpdateMyProfile(_) => "updateMyProfile",
         }

@@ -188,6 +188,19 @@ impl Service {
                 }
             }
             ChangeRecord::GroupLeft { group_id } => Change::GroupLeft { group_id: group_id.clone() },
+            ChangeRecord::GroupUpdated { group_id } => {
+                let internal = |error| ServiceError::from_store("sync", error, ErrorCode::GROUP_INTERNAL);
+                let group = resolved.group(self, app, group_id).await?;
+                let member = self.store().groups.get_member(app, group_id, &appended.user).await.map_err(internal)?;
+                match (group, member) {
+                    // The group as it is now, with the viewer's own membership.
+                    (Some(group), Some(member)) => {
+                        Change::GroupUpdated { group: convert::group(&group, Some(&member)) }
+                    }
+                    // Dismissed or left since: to the client that is having left (its own entry follows).
+                    _ => Change::GroupLeft { group_id: group_id.clone() },
+                }
+            }
             other => match self.administration_change(app, appended, resolved).await? {
                 Some(change) => change,
                 None => {

@@ -210,6 +210,12 @@ impl Service {
             .map_err(|error| ServiceError::from_store("getGroupMemberList", error, ErrorCode::GROUP_INTERNAL))
     }
 
+    /// One wire member, with its nick and avatar from its profile.
+    pub(crate) async fn group_member(&self, session: &Session, member: MemberRecord) -> ServiceResult<GroupMember> {
+        let mut members = self.group_members(session, vec![member]).await?;
+        Ok(members.remove(0))
+    }
+
     /// The wire members, with each one's nick and avatar from its profile (one read for all).
     async fn group_members(&self, session: &Session, members: Vec<MemberRecord>) -> ServiceResult<Vec<GroupMember>> {
         let users: Vec<String> = members.iter().map(|member| member.user.clone()).collect();

@@ -39,6 +39,7 @@ pub mod conversations;
 pub mod convert;
 pub mod error;
 pub mod group_members;
+pub mod group_profile;
 pub mod groups;
 pub mod history;
 pub mod hooks;

@@ -4,15 +4,16 @@
 
 use std::collections::HashSet;
 
+use mynah_proto::objects::MemberRole;
 use mynah_store::{
-    AppId, AppendedChange, ChangeRecord, ConversationKey, GroupAdminStore, GroupNoticeRecord, GroupRecord,
-    MemberRecord, StoreError,
+    AppId, AppendedChange, ChangeRecord, ConversationKey, GroupAdminStore, GroupEdit, GroupEdited, GroupNoticeRecord,
+    GroupRecord, MemberRecord, StoreError,
 };
 use sqlx::postgres::{PgConnection, PgPool};
 
 use crate::groups::{self, GroupLock};
 use crate::rows::{backend, int};
-use crate::{PostgresStore, changes};
+use crate::{PostgresStore, changes, group_edits};
 
 /// Locks the group's row in `mode` and reads the group; `NotFound` when it does not exist.
 async fn locked_group(
@@ -177,5 +178,23 @@ impl GroupAdminStore for PostgresStore {
         notice: GroupNoticeRecord,
     ) -> Result<Vec<AppendedChange>, StoreError> {
         notify(&self.pool, app, group_id, &users, &notice).await
+    }
+
+    async fn edit_group(&self, app: AppId, group_id: &str, edit: GroupEdit) -> Result<GroupEdited, StoreError> {
+        group_edits::edit(&self.pool, app, group_id, &edit).await
+    }
+
+    async fn set_member_role(
+        &self,
+        app: AppId,
+        group_id: &str,
+        user: &str,
+        role: MemberRole,
+    ) -> Result<GroupEdited, StoreError> {
+        group_edits::set_role(&self.pool, app, group_id, user, role).await
+    }
+
+    async fn change_owner(&self, app: AppId, group_id: &str, new_owner: &str) -> Result<GroupEdited, StoreError> {
+        group_edits::change_owner(&self.pool, app, group_id, new_owner).await
     }
 }

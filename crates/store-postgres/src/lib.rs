@@ -53,6 +53,7 @@ mod accounts;
 mod changes;
 mod conversations;
 mod group_admin;
+mod group_edits;
 mod groups;
 mod messages;
 pub mod migrations;

@@ -2,17 +2,18 @@
 //! revisions and group administration. Writes are jobs for the writer thread, reads run on the pool.
 
 use async_trait::async_trait;
+use mynah_proto::objects::MemberRole;
 use mynah_proto::profiles::ProfileValue;
 use mynah_store::{
-    AccountStore, AppId, Appended, AppendedChange, ConversationKey, GroupAdminStore, GroupNoticeRecord, MemberRecord,
-    MessageAdminStore, MessageEdit, NewMessage, ProfileRecord, ProfileSet, ProfileStore, Revision, SenderProfile,
-    StoreError,
+    AccountStore, AppId, Appended, AppendedChange, ConversationKey, GroupAdminStore, GroupEdit, GroupEdited,
+    GroupNoticeRecord, MemberRecord, MessageAdminStore, MessageEdit, NewMessage, ProfileRecord, ProfileSet,
+    ProfileStore, Revision, SenderProfile, StoreError,
 };
 
 use crate::messages::PreparedMessage;
 use crate::revisions::PreparedEdit;
 use crate::rows::to_json;
-use crate::{SqliteStore, accounts, group_admin, messages, revisions};
+use crate::{SqliteStore, accounts, group_admin, group_edits, messages, revisions};
 
 #[async_trait]
 impl AccountStore for SqliteStore {
@@ -130,5 +131,26 @@ impl GroupAdminStore for SqliteStore {
     ) -> Result<Vec<AppendedChange>, StoreError> {
         let group_id = group_id.to_owned();
         self.writer.write(move |connection| group_admin::notify(connection, app, &group_id, &users, &notice)).await
+    }
+
+    async fn edit_group(&self, app: AppId, group_id: &str, edit: GroupEdit) -> Result<GroupEdited, StoreError> {
+        let group_id = group_id.to_owned();
+        self.writer.write(move |connection| group_edits::edit(connection, app, &group_id, &edit)).await
+    }
+
+    async fn set_member_role(
+        &self,
+        app: AppId,
+        group_id: &str,
+        user: &str,
+        role: MemberRole,
+    ) -> Result<GroupEdited, StoreError> {
+        let (group_id, user) = (group_id.to_owned(), user.to_owned());
+        self.writer.write(move |connection| group_edits::set_role(connection, app, &group_id, &user, role)).await
+    }
+
+    async fn change_owner(&self, app: AppId, group_id: &str, new_owner: &str) -> Result<GroupEdited, StoreError> {
+        let (group_id, new_owner) = (group_id.to_owned(), new_owner.to_owned());
+        self.writer.write(move |connection| group_edits::change_owner(connection, app, &group_id, &new_owner)).await
     }
 }

@@ -23,6 +23,7 @@ mod changes;
 mod concurrency;
 mod conversations;
 mod group_admin;
+mod group_edits;
 mod groups;
 mod isolation;
 mod messages;
@@ -99,6 +100,8 @@ where
         group_admin::removed_members_learn_why,
         group_admin::dismissal_tells_every_member_and_frees_the_id,
         group_admin::notices_reach_the_listed_members,
+        group_edits::profile_edits_keep_what_they_do_not_name_and_tell_every_member,
+        group_edits::role_changes_tell_the_member_and_ownership_moves_whole,
         concurrency::parallel_appends_get_dense_sequences,
         concurrency::racing_resends_store_one_message,
         concurrency::change_positions_are_dense_and_visible_in_order,

@@ -172,6 +172,11 @@ pub enum ChangeRecord {
     ProfileUpdated {
         user: String,
     },
+    /// A group the user is a member of changed as the user sees it: its profile, its owner, or the
+    /// user's role in it.
+    GroupUpdated {
+        group_id: String,
+    },
     /// A kind this version does not know, written by a newer node during a rolling upgrade. Read,
     /// never written: its position counts, its content is skipped.
     #[serde(other)]

@@ -13,6 +13,7 @@ import { type Conversation, ConversationStore } from './conversations.js';
 import { ChatError, ERROR_CODE, invalidParams } from './errors.js';
 import { Emitter } from './events.js';
 import * as groupApi from './group-api.js';
+import type { UpdateGroupProfileOptions } from './group-api.js';
 import * as groupMemberApi from './group-member-api.js';
 import type { GroupMember } from './group-member-api.js';
 import { type CreateGroupOptions, type Group, GroupStore } from './groups.js';
@@ -348,6 +349,21 @@ export class ChatSDK {
   /** Removes members: resolves `{group, userIDList}`. */
   deleteGroupMember(options: { groupID: string; userIDList: string[]; reason?: string; duration?: number }): Promise<ChatResponse<{ group: Group; userIDList: string[] }>> {
     return groupMemberApi.deleteGroupMember(this.context, options);
+  }
+
+  /** Changes a group's profile: resolves `{group}`. */
+  updateGroupProfile(options: UpdateGroupProfileOptions): Promise<ChatResponse<{ group: Group }>> {
+    return groupApi.updateGroupProfile(this.context, options);
+  }
+
+  /** Hands a group to another member: resolves `{group}`. */
+  changeGroupOwner(options: { groupID: string; newOwnerID: string }): Promise<ChatResponse<{ group: Group }>> {
+    return groupApi.changeGroupOwner(this.context, options);
+  }
+
+  /** Makes a member an admin or an ordinary member: resolves `{group, member}`. */
+  setGroupMemberRole(options: { groupID: string; userID: string; role: TypesValue }): Promise<ChatResponse<{ group: Group; member: GroupMember }>> {
+    return groupMemberApi.setGroupMemberRole(this.context, options);
   }
 
   /** The joined groups: resolves `{groupList}`. */

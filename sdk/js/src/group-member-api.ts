@@ -1,12 +1,12 @@
 /**
  * Group members: the `GroupMember` object and `getGroupMemberList`, `getGroupMemberProfile`,
- * `addGroupMember` and `deleteGroupMember`. Who may do what (per group type and role) is the
+ * `addGroupMember`, `deleteGroupMember` and `setGroupMemberRole`. Who may do what (per group type and role) is the
  * server's rule; its refusals arrive with Tencent's codes.
  *
  * @packageDocumentation
  */
 
-import { TYPES } from './constants.js';
+import { TYPES, type TypesValue } from './constants.js';
 import { type ChatContext, type ChatResponse, ok } from './context.js';
 import { ERROR_CODE, invalidParams } from './errors.js';
 import { Group, applyWireGroup } from './groups.js';
@@ -149,4 +149,22 @@ export async function deleteGroupMember(
   // Not retried: a resend after a removal that committed would report nobody removed.
   const result = await context.request('deleteGroupMember', { groupID, userIDList, reason: options.reason ?? '' }, { retry: false });
   return ok({ group: refreshedGroup(context, result.group), userIDList: result.userIDList });
+}
+
+/** `setGroupMemberRole`: resolves `{group, member}`. The owner only; not in work groups or live rooms (2682). */
+export async function setGroupMemberRole(
+  context: ChatContext,
+  options: { groupID: string; userID: string; role: TypesValue },
+): Promise<ChatResponse<{ group: Group; member: GroupMember }>> {
+  const api = 'setGroupMemberRole';
+  notReady(context, api);
+  checkOptions(api, options);
+  const groupID = checkGroupID(api, options.groupID);
+  if (typeof options.userID !== 'string' || options.userID.length === 0) throw invalidParams(ERROR_CODE.INVALID_OPERATION, api, 'userID must be a non-empty string');
+  if (options.role !== TYPES.GRP_MBR_ROLE_ADMIN && options.role !== TYPES.GRP_MBR_ROLE_MEMBER) {
+    throw invalidParams(ERROR_CODE.INVALID_OPERATION, api, `role must be GRP_MBR_ROLE_ADMIN or GRP_MBR_ROLE_MEMBER, not ${String(options.role)}`);
+  }
+  // Setting a role is idempotent, so a resend is safe.
+  const result = await context.request('setGroupMemberRole', { groupID, userID: options.userID, role: options.role as WireMemberRole }, { retry: true });
+  return ok({ group: refreshedGroup(context, result.group), member: memberFromWire(result.member) });
 }

@@ -88,6 +88,7 @@ export type { Conversation, LastMessage } from './conversations.js';
 export type { ConversationListFilter, ConversationListResult } from './conversation-api.js';
 export type { CreateGroupOptions, Group, GroupSelfInfo } from './groups.js';
 export type { GroupMember } from './group-member-api.js';
+export type { UpdateGroupProfileOptions } from './group-api.js';
 export type { Profile, UpdateMyProfileOptions } from './profiles.js';
 export type { GroupSystemNoticePayload } from './messages.js';
 export type { WebSocketFactory, WebSocketLike } from './transport.js';

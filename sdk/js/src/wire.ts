@@ -169,7 +169,8 @@ export type WireChange =
       userDefinedField: string; time: number;
     }
   | { kind: 'groupDismissed'; groupID: string; groupName: string; operatorID: string; time: number }
-  | { kind: 'profileUpdated'; profile: WireProfile };
+  | { kind: 'profileUpdated'; profile: WireProfile }
+  | { kind: 'groupUpdated'; group: WireGroup };
 
 /** `objects.rs` `GROUP_NOTICE_*`: `operationType` of group system notices. */
 export const WIRE_GROUP_NOTICE = { KICKED: 4, DISMISSED: 5, CUSTOM: 255 } as const;
@@ -277,6 +278,16 @@ export interface WireAddGroupMemberResult {
 export interface WireDeleteGroupMemberRequest { groupID: string; userIDList: string[]; reason: string }
 /** `group_management.rs` `DeleteGroupMemberResult`. */
 export interface WireDeleteGroupMemberResult { userIDList: string[]; group: WireGroup }
+/** `group_management.rs` `UpdateGroupProfileRequest`: absent fields keep their values. */
+export interface WireUpdateGroupProfileRequest {
+  groupID: string; name?: string; introduction?: string; notification?: string; avatar?: string; joinOption?: WireJoinOption;
+}
+/** `group_management.rs` `SetGroupMemberRoleRequest`. */
+export interface WireSetGroupMemberRoleRequest { groupID: string; userID: string; role: WireMemberRole }
+/** `group_management.rs` `GroupMemberResult`. */
+export interface WireGroupMemberResult { group: WireGroup; member: WireGroupMember }
+/** `group_management.rs` `ChangeGroupOwnerRequest`. */
+export interface WireChangeGroupOwnerRequest { groupID: string; newOwnerID: string }
 /** `requests.rs` `Kicked`. */
 export interface WireKicked { reason: WireKickReason }
 /** `requests.rs` `Empty`. */
@@ -305,6 +316,9 @@ export interface WireOperations {
   getGroupMemberProfile: [WireGetGroupMemberProfileRequest, WireGroupMemberListResult];
   addGroupMember: [WireAddGroupMemberRequest, WireAddGroupMemberResult];
   deleteGroupMember: [WireDeleteGroupMemberRequest, WireDeleteGroupMemberResult];
+  updateGroupProfile: [WireUpdateGroupProfileRequest, WireGroup];
+  setGroupMemberRole: [WireSetGroupMemberRoleRequest, WireGroupMemberResult];
+  changeGroupOwner: [WireChangeGroupOwnerRequest, WireGroup];
   getUserProfile: [WireGetUserProfileRequest, WireGetUserProfileResult];
   updateMyProfile: [WireUpdateMyProfileRequest, WireProfile];
 }

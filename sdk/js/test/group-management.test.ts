@@ -114,4 +114,48 @@ describe('group management', () => {
       notices.flat().some((message) => message.payload.operationType === 4 && message.payload.userDefinedField === 'too loud'),
     );
   });
+
+  test('updateGroupProfile: members see the new profile (GROUP_LIST_UPDATED, getGroupProfile); roles and types are checked', { skip }, async () => {
+    const open = (await alice.createGroup({ groupID: 'editable', name: 'before', type: TYPES.GRP_PUBLIC, memberList: [{ userID: 'bob', role: TYPES.GRP_MBR_ROLE_ADMIN }, { userID: 'carol' }] })).data.group;
+    const carolSees = waitForEvent<Group[]>(carol, EVENT.GROUP_LIST_UPDATED, (list) => list.some((candidate) => candidate.groupID === open.groupID && candidate.name === 'after'));
+    const { group } = (await bob.updateGroupProfile({ groupID: open.groupID, name: 'after', notification: 'be kind' })).data;
+    assert.equal(group.name, 'after');
+    assert.equal(group.notification, 'be kind');
+    const carolList = await carolSees;
+    assert.equal(carolList.find((candidate) => candidate.groupID === open.groupID)!.notification, 'be kind');
+    assert.equal((await carol.getGroupProfile({ groupID: open.groupID })).data.group.name, 'after');
+
+    await assert.rejects(carol.updateGroupProfile({ groupID: open.groupID, name: 'mine' }), { code: 10007 }, 'an ordinary member of a public group');
+    await assert.rejects(alice.updateGroupProfile({ groupID: open.groupID, name: 'x'.repeat(101) }), { code: 10004 });
+    await assert.rejects(alice.updateGroupProfile({ groupID: open.groupID, muteAllMembers: true }), { code: 2905 }, 'not served: refused, not ignored');
+    const closed = (await alice.updateGroupProfile({ groupID: open.groupID, joinOption: TYPES.JOIN_OPTIONS_NEED_PERMISSION })).data.group;
+    assert.equal(closed.joinOption, TYPES.JOIN_OPTIONS_NEED_PERMISSION);
+    const meeting = (await alice.createGroup({ name: 'meeting', type: TYPES.GRP_MEETING })).data.group;
+    await assert.rejects(alice.updateGroupProfile({ groupID: meeting.groupID, joinOption: TYPES.JOIN_OPTIONS_DISABLE_APPLY }), { code: 10004 }, 'fixed for meeting groups');
+  });
+
+  test('setGroupMemberRole: the owner promotes; work groups answer 2682', { skip }, async () => {
+    const open = (await alice.createGroup({ name: 'roles', type: TYPES.GRP_PUBLIC, memberList: [{ userID: 'bob' }, { userID: 'carol' }] })).data.group;
+    const bobSees = waitForEvent<Group[]>(bob, EVENT.GROUP_LIST_UPDATED, (list) => list.some((candidate) => candidate.groupID === open.groupID && candidate.selfInfo.role === TYPES.GRP_MBR_ROLE_ADMIN));
+    const { member } = (await alice.setGroupMemberRole({ groupID: open.groupID, userID: 'bob', role: TYPES.GRP_MBR_ROLE_ADMIN })).data;
+    assert.equal(member.userID, 'bob');
+    assert.equal(member.role, TYPES.GRP_MBR_ROLE_ADMIN);
+    await bobSees;
+    await assert.rejects(bob.setGroupMemberRole({ groupID: open.groupID, userID: 'carol', role: TYPES.GRP_MBR_ROLE_ADMIN }), { code: 10007 }, 'only the owner');
+    await assert.rejects(alice.setGroupMemberRole({ groupID: open.groupID, userID: 'bob', role: TYPES.GRP_MBR_ROLE_OWNER }), { code: 2905 });
+    const work = (await alice.createGroup({ name: 'flat', type: TYPES.GRP_WORK, memberList: [{ userID: 'bob' }] })).data.group;
+    await assert.rejects(alice.setGroupMemberRole({ groupID: work.groupID, userID: 'bob', role: TYPES.GRP_MBR_ROLE_ADMIN }), { code: 2682 });
+  });
+
+  test('changeGroupOwner: the owner hands over; everyone sees the new ownerID', { skip }, async () => {
+    const open = (await alice.createGroup({ name: 'handover', type: TYPES.GRP_MEETING, memberList: [{ userID: 'bob' }, { userID: 'carol' }] })).data.group;
+    await assert.rejects(bob.changeGroupOwner({ groupID: open.groupID, newOwnerID: 'carol' }), { code: 10007 });
+    await assert.rejects(alice.changeGroupOwner({ groupID: open.groupID, newOwnerID: 'stranger' }), { code: 10004 });
+    const carolSees = waitForEvent<Group[]>(carol, EVENT.GROUP_LIST_UPDATED, (list) => list.some((candidate) => candidate.groupID === open.groupID && candidate.ownerID === 'bob'));
+    const { group } = (await alice.changeGroupOwner({ groupID: open.groupID, newOwnerID: 'bob' })).data;
+    assert.equal(group.ownerID, 'bob');
+    assert.equal(group.selfInfo.role, TYPES.GRP_MBR_ROLE_MEMBER);
+    await carolSees;
+    assert.equal((await bob.getGroupProfile({ groupID: open.groupID })).data.group.selfInfo.role, TYPES.GRP_MBR_ROLE_OWNER);
+  });
 });

@@ -4,6 +4,7 @@ mod delivery;
 mod durability;
 mod fanout;
 mod faults;
+mod group_edits;
 mod group_management;
 mod groups;
 mod http;

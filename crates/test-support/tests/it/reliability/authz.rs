@@ -249,6 +249,38 @@ fn rows() -> Vec<Row> {
             json!({"groupID": MEETING_GROUP, "userIDList": ["bob"]}),
             [Allowed, NO_PERMISSION, NO_PERMISSION, GROUP_NOT_FOUND, NOT_LOGGED_IN],
         ),
+        // Any member of a work group edits its profile; in a meeting group the owner and admins.
+        row(
+            "updateGroupProfile of the work group",
+            "updateGroupProfile",
+            json!({"groupID": WORK_GROUP, "name": "renamed"}),
+            [Allowed, Allowed, NO_PERMISSION, GROUP_NOT_FOUND, NOT_LOGGED_IN],
+        ),
+        row(
+            "updateGroupProfile of the meeting group",
+            "updateGroupProfile",
+            json!({"groupID": MEETING_GROUP, "name": "renamed"}),
+            [Allowed, NO_PERMISSION, NO_PERMISSION, GROUP_NOT_FOUND, NOT_LOGGED_IN],
+        ),
+        row(
+            "setGroupMemberRole bob in the meeting group",
+            "setGroupMemberRole",
+            json!({"groupID": MEETING_GROUP, "userID": "bob", "role": "Admin"}),
+            [Allowed, NO_PERMISSION, NO_PERMISSION, GROUP_NOT_FOUND, NOT_LOGGED_IN],
+        ),
+        // Work groups have no roles to set (2682), whoever asks among the members.
+        row(
+            "setGroupMemberRole bob in the work group",
+            "setGroupMemberRole",
+            json!({"groupID": WORK_GROUP, "userID": "bob", "role": "Admin"}),
+            [Denied(2682), Denied(2682), NO_PERMISSION, GROUP_NOT_FOUND, NOT_LOGGED_IN],
+        ),
+        row(
+            "changeGroupOwner of the meeting group to bob",
+            "changeGroupOwner",
+            json!({"groupID": MEETING_GROUP, "newOwnerID": "bob"}),
+            [Allowed, NO_PERMISSION, NO_PERMISSION, GROUP_NOT_FOUND, NOT_LOGGED_IN],
+        ),
         // bob removing bob is removing oneself (10004: quitGroup is the way).
         row(
             "deleteGroupMember bob from the work group",
