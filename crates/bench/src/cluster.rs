@@ -3,9 +3,8 @@
 //! machine. Scenarios spread their clients over the nodes round-robin and measure the CPU of every
 //! process of the deployment.
 
-use std::time::Duration;
-
 use anyhow::Context as _;
+use mynah_nats_harness::NatsServer;
 use mynah_pg_harness::PgServer;
 
 use crate::procfs::Measured;
@@ -25,7 +24,7 @@ pub struct Topology {
 pub struct Deployment {
     pub nodes: Vec<ServerProcess>,
     postgres: Option<PgServer>,
-    nats: Option<NatsProcess>,
+    nats: Option<NatsServer>,
 }
 
 impl Deployment {
@@ -36,7 +35,7 @@ impl Deployment {
         let postgres =
             PgServer::start_durable().context("the cluster needs PostgreSQL (apt-get install postgresql)")?;
         let store = postgres.create_database("mynah");
-        let nats = NatsProcess::start().await?;
+        let nats = NatsServer::start().await.context("the cluster needs nats-server (apt-get install nats-server)")?;
         let options = ServerOptions { store: Some(store), bus: Some(nats.url.clone()), ..options.clone() };
         let mut nodes = Vec::new();
         for _ in 0..topology.nodes.max(1) {
@@ -55,17 +54,21 @@ impl Deployment {
         self.nodes.iter().map(|node| Measured::Process(node.pid())).collect()
     }
 
-    /// PostgreSQL's and NATS's processes (none for a single node on SQLite).
-    pub fn backing_processes(&self) -> Vec<Measured> {
-        let postgres = self.postgres.as_ref().and_then(PgServer::postmaster_pid).map(Measured::Tree);
-        let nats = self.nats.as_ref().map(|nats| Measured::Process(nats.pid()));
-        postgres.into_iter().chain(nats).collect()
+    /// PostgreSQL's processes: the postmaster and its backends (none for a single node on SQLite).
+    pub fn postgres_processes(&self) -> Vec<Measured> {
+        self.postgres.as_ref().and_then(PgServer::postmaster_pid).map(Measured::Tree).into_iter().collect()
+    }
+
+    /// NATS's process (none for a single node on SQLite).
+    pub fn nats_processes(&self) -> Vec<Measured> {
+        self.nats.as_ref().map(|nats| Measured::Process(nats.pid())).into_iter().collect()
     }
 
     /// Every process of the deployment.
     pub fn all_processes(&self) -> Vec<Measured> {
         let mut all = self.node_processes();
-        all.extend(self.backing_processes());
+        all.extend(self.postgres_processes());
+        all.extend(self.nats_processes());
         all
     }
 
@@ -75,38 +78,5 @@ impl Deployment {
             node.stop().await?;
         }
         Ok(())
-    }
-}
-
-/// A `nats-server` on a free loopback port, killed when dropped.
-struct NatsProcess {
-    child: tokio::process::Child,
-    url: String,
-}
-
-impl NatsProcess {
-    async fn start() -> anyhow::Result<NatsProcess> {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-        let binary = ["nats-server", "/usr/sbin/nats-server"]
-            .into_iter()
-            .find(|binary| std::process::Command::new(binary).arg("--version").output().is_ok())
-            .context("the cluster needs nats-server (apt-get install nats-server)")?;
-        let child = tokio::process::Command::new(binary)
-            .args(["-a", "127.0.0.1", "-p", &port.to_string()])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .kill_on_drop(true)
-            .spawn()?;
-        for _ in 0..100 {
-            if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
-                return Ok(NatsProcess { child, url: format!("nats://127.0.0.1:{port}") });
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        anyhow::bail!("nats-server did not listen on port {port}")
-    }
-
-    fn pid(&self) -> u32 {
-        self.child.id().unwrap_or(0)
     }
 }

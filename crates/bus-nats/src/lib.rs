@@ -13,8 +13,8 @@
 //! subject; the connection is opened with `no_echo`, so a node never gets its own messages back
 //! and nothing is delivered twice. NATS is a notification path only, never the record of truth.
 //!
-//! The [`SessionRegistry`] is still per node (that of the inner [`LocalBus`]); the cluster-wide
-//! registry comes with the PostgreSQL store.
+//! Its [`SessionRegistry`] is per node (that of the inner [`LocalBus`]); a cluster uses the
+//! cluster-wide `PgRegistry` of `mynah-store-postgres` instead (`mynah serve` does).
 
 mod listen;
 pub mod subjects;
@@ -144,7 +144,7 @@ impl Bus for NatsBus {
     }
 }
 
-/// Per node for now: the cluster-wide registry comes with the PostgreSQL store.
+/// This node's sessions only: a cluster uses `mynah_store_postgres::PgRegistry`, which sees every node's.
 #[async_trait]
 impl SessionRegistry for NatsBus {
     async fn register(&self, app: AppId, user: &str, session: SessionInfo) -> Registration {

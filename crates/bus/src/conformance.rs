@@ -31,6 +31,15 @@ where
     registry_lists_sessions_oldest_login_first(factory().1).await;
 }
 
+/// Runs the registry checks alone, for a registry that is not part of a bus (the cluster-wide
+/// registry of `mynah-store-postgres`).
+pub async fn run_registry<F>(factory: F)
+where
+    F: Fn() -> Arc<dyn SessionRegistry>,
+{
+    registry_lists_sessions_oldest_login_first(factory()).await;
+}
+
 fn push(marker: u64) -> Delivery {
     // Any push will do; the kick reason's code tells them apart.
     let reason = if marker == 0 { KickReason::RestApi } else { KickReason::MultipleAccount };

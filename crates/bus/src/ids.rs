@@ -41,6 +41,12 @@ impl SessionIds {
     }
 }
 
+/// The node prefix of a session id: which process made it (the node a cluster-wide registry records
+/// the session under).
+pub fn node_of(session: SessionId) -> u64 {
+    session >> COUNTER_BITS
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -54,5 +60,6 @@ mod tests {
         assert!(second < 1 << 53);
         assert_ne!(SessionIds::with_node(1).next(), SessionIds::with_node(2).next());
         assert_ne!(SessionIds::default().next(), 0);
+        assert_eq!(node_of(SessionIds::with_node(77).next()), 77);
     }
 }

@@ -29,6 +29,13 @@ pub struct Config {
     pub listen: SocketAddr,
     /// The data directory (SQLite database, development app). Default `./mynah-data`.
     pub data: PathBuf,
+    /// Where messages and everything else are stored: unset (default) for SQLite in the data
+    /// directory, or a PostgreSQL URL `postgres://user@host:port/database` shared by every node of
+    /// a cluster. See `crate::backends`.
+    pub store: Option<BackendUrl>,
+    /// How pushes reach sessions: unset (default) for the in-process bus of a single node, or a NATS
+    /// URL `nats://host:port` shared by every node of a cluster (which needs the PostgreSQL store).
+    pub bus: Option<BackendUrl>,
     /// The apps served. When empty, a development app is created in the data directory.
     pub apps: Vec<AppEntry>,
     /// `full` (default): every acknowledged message is fsync'd. `normal`: faster, and a power loss
@@ -82,6 +89,8 @@ impl Default for Config {
         Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 9800)),
             data: PathBuf::from("mynah-data"),
+            store: None,
+            bus: None,
             apps: Vec::new(),
             durability: DurabilitySetting::Full,
             max_sessions_per_platform: 1,
@@ -110,6 +119,41 @@ pub enum DurabilitySetting {
     #[default]
     Full,
     Normal,
+}
+
+/// The URL of a store or bus. Its `Debug` hides a password (`postgres://user:secret@…`).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct BackendUrl(pub String);
+
+impl BackendUrl {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The URL with the password of its user part, if any, replaced by `<redacted>`.
+    pub fn redacted(&self) -> String {
+        let url = &self.0;
+        let Some((scheme, rest)) = url.split_once("://") else { return url.clone() };
+        let authority_end = rest.find('/').unwrap_or(rest.len());
+        let Some(at) = rest[..authority_end].rfind('@') else { return url.clone() };
+        match rest[..at].split_once(':') {
+            Some((user, _password)) => format!("{scheme}://{user}:<redacted>{}", &rest[at..]),
+            None => url.clone(),
+        }
+    }
+}
+
+impl fmt::Debug for BackendUrl {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str(&self.redacted())
+    }
+}
+
+impl fmt::Display for BackendUrl {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str(&self.redacted())
+    }
 }
 
 /// One app (tenant) as configured.
@@ -198,6 +242,12 @@ impl Config {
         }
         if let Some(data) = overrides.data {
             config.data = data;
+        }
+        if let Some(store) = overrides.store {
+            config.store = Some(BackendUrl(store));
+        }
+        if let Some(bus) = overrides.bus {
+            config.bus = Some(BackendUrl(bus));
         }
         if let Some(durability) = overrides.durability {
             config.durability = durability;
@@ -301,6 +351,8 @@ impl Config {
 pub struct CommandLineOverrides {
     pub listen: Option<SocketAddr>,
     pub data: Option<PathBuf>,
+    pub store: Option<String>,
+    pub bus: Option<String>,
     pub apps: Vec<String>,
     pub durability: Option<DurabilitySetting>,
 }
@@ -309,6 +361,8 @@ pub struct CommandLineOverrides {
 const ENVIRONMENT_SETTINGS: &[&str] = &[
     "listen",
     "data",
+    "store",
+    "bus",
     "durability",
     "max_sessions_per_platform",
     "max_connections",

@@ -1,15 +1,18 @@
-//! The `mynah` server as a library: [`run`] opens the embedded backends (SQLite and
-//! [`LocalBus`]) and [`run_with`] wires the [`Backends`] it is given to the service, gateway and
+//! The `mynah` server as a library: [`run`] opens the backends the configuration selects (SQLite
+//! and the in-process bus by default; PostgreSQL, NATS and the cluster-wide session registry for a
+//! cluster node) and [`run_with`] wires the [`Backends`] it is given to the service, gateway and
 //! REST API and serves until shutdown. `main.rs` only parses the command line and passes a signal
 //! future; tests and other deployments pass their own backends.
 //!
 //! # Layout
 //!
+//! - [`backends`]: which store and bus the `store` and `bus` settings select, and opening them.
 //! - [`config`]: typed, layered configuration.
 //! - [`dev_app`]: the development app made when none is configured.
 //! - [`http`]: `/healthz` and `/metrics`.
 //! - [`listener`]: the accept loop, with time limits on slow clients and a per-address cap.
 
+pub mod backends;
 pub mod config;
 pub mod dev_app;
 pub mod http;
@@ -18,18 +21,17 @@ pub mod listener;
 use std::sync::Arc;
 use std::time::Duration;
 
-use mynah_bus::{Bus, LocalBus, SessionRegistry};
 use mynah_gateway::Gateway;
 use mynah_rest::Rest;
 use mynah_service::{Apps, Service, ServiceParts};
-use mynah_store::Store;
 use mynah_store_sqlite::{SqliteConfig, SqliteStore};
 use mynah_webhooks::{Webhooks, outbox};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-pub use config::{AppEntry, CommandLineOverrides, Config};
+pub use backends::Backends;
+pub use config::{AppEntry, BackendUrl, CommandLineOverrides, Config};
 
 /// How long shutdown waits for connections to close before giving up on them.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
@@ -45,6 +47,8 @@ pub enum ServerError {
     DataDirectory { path: String, source: std::io::Error },
     #[error("store: {0}")]
     Store(#[from] mynah_store::StoreError),
+    #[error("{0}")]
+    Backend(String),
 }
 
 /// Adds the development app when no app is configured. Returns it (and whether it was just
@@ -60,32 +64,16 @@ pub fn ensure_app(config: &mut Config) -> Result<Option<(AppEntry, bool)>, Serve
     Ok(Some((entry, created)))
 }
 
-/// The ports the server runs on.
-#[derive(Clone)]
-pub struct Backends {
-    pub store: Store,
-    pub bus: Arc<dyn Bus>,
-    pub registry: Arc<dyn SessionRegistry>,
-}
-
-impl Backends {
-    /// A bus and registry of this process alone over `store`.
-    pub fn local(store: Store) -> Backends {
-        let bus = LocalBus::default();
-        Backends { store, bus: Arc::new(bus.clone()), registry: Arc::new(bus) }
-    }
-}
-
-/// Serves `config` on `listener` with the embedded backends (SQLite in the data directory and
-/// [`LocalBus`]) until `shutdown` is cancelled, then closes every connection with a restart code,
+/// Serves `config` on `listener` with the backends its `store` and `bus` settings select (see
+/// [`backends`]) until `shutdown` is cancelled, then closes every connection with a restart code,
 /// flushes the store and returns.
 pub async fn run(config: Config, listener: TcpListener, shutdown: CancellationToken) -> Result<(), ServerError> {
     if config.apps.is_empty() {
         return Err(ServerError::NoApps);
     }
-    let sqlite = open_sqlite(&config)?;
-    let served = run_with(config, Backends::local(Store::from_backend(sqlite.clone())), listener, shutdown).await;
-    sqlite.close().await;
+    let opened = backends::open(&config).await?;
+    let served = run_with(config, opened.backends.clone(), listener, shutdown).await;
+    opened.close().await;
     served
 }
 
@@ -129,7 +117,9 @@ pub async fn run_with(
         let worker = outbox::run(store, webhooks, config.outbox(), shutdown.clone());
         tasks.spawn(worker);
     }
-    tracing::info!(listen = %config.listen, data = %config.data.display(), "serving");
+    let store_setting = config.store.as_ref().map_or_else(|| "sqlite".to_owned(), BackendUrl::redacted);
+    let bus_setting = config.bus.as_ref().map_or_else(|| "local".to_owned(), BackendUrl::redacted);
+    tracing::info!(listen = %config.listen, data = %config.data.display(), store = %store_setting, bus = %bus_setting, "serving");
     listener::serve(listener, router, config.http_limits(), shutdown.clone(), tasks.clone()).await;
 
     tasks.close();

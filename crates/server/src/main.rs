@@ -30,6 +30,14 @@ enum Command {
         /// Data directory (default ./mynah-data).
         #[arg(long)]
         data: Option<PathBuf>,
+        /// The store: a postgres://user@host:port/database URL shared by a cluster's nodes
+        /// (default: SQLite in the data directory).
+        #[arg(long)]
+        store: Option<String>,
+        /// The bus: a nats://host:port URL shared by a cluster's nodes (default: in-process; a
+        /// cluster needs the PostgreSQL store too).
+        #[arg(long)]
+        bus: Option<String>,
         /// An app as SDKAPPID:SECRETKEY; repeat for more apps.
         #[arg(long = "app")]
         apps: Vec<String>,
@@ -65,8 +73,8 @@ async fn main() -> anyhow::Result<()> {
             println!("{}", mynah_usersig::generate(sdkappid, &SecretKey::from(key), &user, expire, unix_now()));
             Ok(())
         }
-        Command::Serve { listen, data, apps, config, durability } => {
-            let overrides = CommandLineOverrides { listen, data, apps, durability };
+        Command::Serve { listen, data, store, bus, apps, config, durability } => {
+            let overrides = CommandLineOverrides { listen, data, store, bus, apps, durability };
             let mut config = Config::load(&config, overrides).map_err(anyhow::Error::msg)?;
             if let Some((app, created)) = mynah_server::ensure_app(&mut config)? {
                 let verb = if created { "created" } else { "using" };
@@ -76,6 +84,8 @@ async fn main() -> anyhow::Result<()> {
                     app.sdk_app_id, app.secret_key
                 );
             }
+            // Refuse a store or bus that cannot run before announcing an address.
+            config.backend_choice()?;
             let listener =
                 TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
             let address = listener.local_addr()?;

@@ -7,9 +7,7 @@
 //! head rows in ascending user order, always last in its transaction (see the lock order in the
 //! crate docs), so two such writes cannot deadlock.
 
-use std::collections::HashSet;
-use std::sync::{Mutex, PoisonError};
-
+use mynah_store::backend::UnknownKinds;
 use mynah_store::{AppId, AppendedChange, ChangeRecord, StoreError};
 use sqlx::postgres::PgConnection;
 use sqlx::{Executor, Postgres};
@@ -60,24 +58,6 @@ pub(crate) async fn append_all(
         appended[index] = Some(append(transaction, app, user, change).await?);
     }
     Ok(appended.into_iter().flatten().collect())
-}
-
-/// The change kinds met that this version does not know, so each is logged once, not once per read.
-#[derive(Default)]
-pub(crate) struct UnknownKinds(Mutex<HashSet<String>>);
-
-impl UnknownKinds {
-    /// Logs an unknown kind the first time it is met.
-    fn met(&self, payload: &str) {
-        #[derive(serde::Deserialize)]
-        struct Kind {
-            kind: String,
-        }
-        let kind = serde_json::from_str::<Kind>(payload).map_or_else(|_| "?".to_owned(), |parsed| parsed.kind);
-        if self.0.lock().unwrap_or_else(PoisonError::into_inner).insert(kind.clone()) {
-            tracing::warn!(%kind, "skipping change entries of a kind this version does not know (a newer node wrote them)");
-        }
-    }
 }
 
 /// Changes above `after`, oldest first. An entry of a kind this version does not know comes back

@@ -15,8 +15,10 @@
 //! - `conversations`: the conversation list, read marks and unread counts.
 //! - `groups`: groups and memberships; `group_admin`: removal, dismissal, notices.
 //! - `revisions`: administrators' sends, recall and edit.
+//! - [`registry`]: [`PgRegistry`], the cluster-wide session registry (node leases and sessions).
 //!
-//! Each aggregate's file ends with its port's impl; reads use the pool, writes one transaction.
+//! Each aggregate's file ends with its port's impl; reads use the pool, writes one transaction
+//! (a message append: one statement, the server-side function of migration 5).
 //!
 //! # Transactions and the lock order
 //!
@@ -31,7 +33,7 @@
 //!    group's membership changes one write at a time (exact "already a member" answers and member
 //!    cap); `FOR SHARE` by notices and recalls/edits of its messages, so the members they tell hold
 //!    still;
-//! 2. the conversation's `conversations` row (every append: it is the per-conversation sequence,
+//! 2. the conversation's `conversations` row (every append, first: it is the per-conversation sequence,
 //!    so appends to one conversation run one at a time and commit in sequence order; a dismissal
 //!    deletes it, waiting for the appends in flight);
 //! 3. `group_members` and `user_conversations` rows, one group or conversation at a time (an
@@ -48,6 +50,9 @@
 //! Inserts of new rows (messages, changes, outbox entries) take no lock anyone waits on, except
 //! that a racing insert of the same unique key waits for the first to commit: that is how racing
 //! resends of one message store it once.
+//!
+//! The registry's `nodes` and `sessions` rows are written by single statements of their own, never
+//! inside a store transaction, so they hold no lock while waiting for another.
 
 mod accounts;
 mod changes;
@@ -58,12 +63,14 @@ mod groups;
 mod messages;
 pub mod migrations;
 mod outbox;
+pub mod registry;
 mod revisions;
 mod rows;
 
 use sqlx::postgres::{PgPool, PgPoolOptions};
 
-use crate::changes::UnknownKinds;
+pub use crate::registry::{PgRegistry, RegistryTimings};
+use mynah_store::backend::UnknownKinds;
 
 /// The PostgreSQL store of one node. Cheap to clone.
 #[derive(Clone)]

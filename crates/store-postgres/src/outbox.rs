@@ -35,7 +35,8 @@ const CLAIM: &str = "WITH candidates AS ( \
 /// hide the others', small enough that a claim stays a short write.
 const SCAN_PER_CLAIMED: u32 = 8;
 
-/// Stores an event, due at `due_ms`, in the caller's transaction (a message append) or alone.
+/// Stores an event, due at `due_ms`. (A message's after-send event is inserted by the append itself,
+/// in `mynah_append_message`.)
 pub(crate) async fn enqueue<'e>(
     executor: impl Executor<'e, Database = Postgres>,
     app: AppId,

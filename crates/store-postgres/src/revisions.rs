@@ -13,7 +13,9 @@ use mynah_store::{
 use sqlx::postgres::{PgConnection, PgPool};
 
 use crate::groups::{self, GroupLock};
-use crate::messages::{self, PreparedMessage};
+use mynah_store::backend::PreparedMessage;
+
+use crate::messages;
 use crate::rows::{backend, int, message_columns, message_from_row, stored_int, to_json};
 use crate::{PostgresStore, changes};
 

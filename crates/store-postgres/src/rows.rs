@@ -24,12 +24,7 @@ pub(crate) fn backend(error: sqlx::Error) -> StoreError {
     }
 }
 
-/// The current time in unix milliseconds.
-pub(crate) fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |elapsed| u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX))
-}
+pub(crate) use mynah_store::backend::now_ms;
 
 /// A sequence, position, time or count as PostgreSQL stores it (`BIGINT`). `None` above
 /// `i64::MAX`: such a sequence or position is beyond anything stored (they count up from 1), so

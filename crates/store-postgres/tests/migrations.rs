@@ -13,8 +13,10 @@ const TABLES: &[&str] = &[
     "conversations",
     "group_members",
     "messages",
+    "nodes",
     "profiles",
     "schema_migrations",
+    "sessions",
     "user_conversations",
     "webhook_outbox",
 ];
@@ -50,13 +52,16 @@ async fn connect_creates_the_schema_and_every_key_starts_with_app() {
     assert_eq!(recorded(pool).await, (newest(), newest(), newest()));
 
     // The first column of every primary key (and of every other index) of the app's tables is `app`.
+    // Not in the check: the outbox (keyed by its own id, below), the cluster's running nodes (which
+    // belong to no app), and the index by which the registry forgets a dead node's sessions of every app.
     let leading: Vec<(String, String)> = sqlx::query_as(
         "SELECT i.indexrelid::regclass::TEXT, a.attname::TEXT
          FROM pg_index i
          JOIN pg_class t ON t.oid = i.indrelid
          JOIN pg_namespace n ON n.oid = t.relnamespace
          JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = i.indkey[0]
-         WHERE n.nspname = 'public' AND t.relname NOT IN ('schema_migrations', 'webhook_outbox')
+         WHERE n.nspname = 'public' AND t.relname NOT IN ('schema_migrations', 'webhook_outbox', 'nodes')
+           AND i.indexrelid::regclass::TEXT <> 'sessions_by_node'
          ORDER BY 1",
     )
     .fetch_all(pool)
@@ -75,6 +80,40 @@ async fn connect_creates_the_schema_and_every_key_starts_with_app() {
     .await
     .unwrap();
     assert!(outbox_app);
+}
+
+#[tokio::test]
+async fn key_columns_compare_as_bytes_on_a_database_with_a_locale() {
+    let Some(server) = PgServer::start() else { return };
+    // A database whose default collation is not byte order, as production databases often are.
+    let admin = PgPool::connect(&server.url("postgres")).await.unwrap();
+    let locale: Option<String> = sqlx::query_scalar(
+        "SELECT collname::TEXT FROM pg_collation WHERE collname IN ('en_US.utf8', 'C.utf8', 'und-x-icu') LIMIT 1",
+    )
+    .fetch_optional(&admin)
+    .await
+    .unwrap();
+    let create = match &locale {
+        Some(locale) if locale != "und-x-icu" => {
+            format!("CREATE DATABASE localized TEMPLATE template0 LC_COLLATE '{locale}' LC_CTYPE '{locale}'")
+        }
+        _ => "CREATE DATABASE localized".to_owned(),
+    };
+    sqlx::raw_sql(sqlx::AssertSqlSafe(create)).execute(&admin).await.unwrap();
+    let store = PostgresStore::connect(&server.url("localized")).await.unwrap();
+    let keys: Vec<(String, String, Option<String>)> = sqlx::query_as(
+        "SELECT table_name::TEXT, column_name::TEXT, collation_name::TEXT FROM information_schema.columns
+         WHERE table_schema = 'public' AND column_name IN
+             ('conv_key', 'user_id', 'group_id', 'message_id', 'sender', 'receiver', 'client_msg_id', 'owner')
+         ORDER BY 1, 2",
+    )
+    .fetch_all(store.pool())
+    .await
+    .unwrap();
+    assert!(keys.len() >= 17, "{keys:?}");
+    for (table, column, collation) in &keys {
+        assert_eq!(collation.as_deref(), Some("C"), "{table}.{column}");
+    }
 }
 
 #[tokio::test]

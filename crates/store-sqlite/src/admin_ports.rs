@@ -10,10 +10,10 @@ use mynah_store::{
     ProfileStore, Revision, SenderProfile, StoreError,
 };
 
-use crate::messages::PreparedMessage;
 use crate::revisions::PreparedEdit;
 use crate::rows::to_json;
 use crate::{SqliteStore, accounts, group_admin, group_edits, messages, revisions};
+use mynah_store::backend::PreparedMessage;
 
 #[async_trait]
 impl AccountStore for SqliteStore {

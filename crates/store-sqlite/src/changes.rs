@@ -3,9 +3,7 @@
 //! The next position is the user's highest plus one, computed on the single writer inside the
 //! transaction of the write that causes the change, so there is no counter that could drift.
 
-use std::collections::HashSet;
-use std::sync::{Mutex, PoisonError};
-
+use mynah_store::backend::UnknownKinds;
 use mynah_store::{AppId, AppendedChange, ChangeRecord, StoreError};
 use rusqlite::{Connection, params};
 
@@ -33,24 +31,6 @@ pub(crate) fn append(
         .and_then(|mut statement| statement.execute(params![app, user, position, payload]))
         .map_err(backend)?;
     Ok(AppendedChange { user: user.to_owned(), position, change: change.clone() })
-}
-
-/// The change kinds met that this version does not know, so each is logged once, not once per read.
-#[derive(Default)]
-pub(crate) struct UnknownKinds(Mutex<HashSet<String>>);
-
-impl UnknownKinds {
-    /// Logs an unknown kind the first time it is met.
-    fn met(&self, payload: &str) {
-        #[derive(serde::Deserialize)]
-        struct Kind {
-            kind: String,
-        }
-        let kind = serde_json::from_str::<Kind>(payload).map_or_else(|_| "?".to_owned(), |parsed| parsed.kind);
-        if self.0.lock().unwrap_or_else(PoisonError::into_inner).insert(kind.clone()) {
-            tracing::warn!(%kind, "skipping change entries of a kind this version does not know (a newer node wrote them)");
-        }
-    }
 }
 
 /// Changes above `after`, oldest first. An entry of a kind this version does not know comes back

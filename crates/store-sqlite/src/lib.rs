@@ -107,7 +107,7 @@ pub struct SqliteStore {
     writer: Writer,
     readers: ReaderPool,
     /// Change kinds met that this version does not know, each logged once.
-    unknown_change_kinds: std::sync::Arc<changes::UnknownKinds>,
+    unknown_change_kinds: std::sync::Arc<mynah_store::backend::UnknownKinds>,
 }
 
 impl SqliteStore {

@@ -2,13 +2,12 @@
 
 use mynah_proto::ids::ConversationType;
 use mynah_proto::objects::MessagePriority;
-use mynah_store::{
-    AppId, Appended, ConversationKey, HistoryRange, NewMessage, OutboxEvent, StoreError, StoredMessage, message_id,
-};
+use mynah_store::backend::PreparedMessage;
+use mynah_store::{AppId, Appended, ConversationKey, HistoryRange, NewMessage, OutboxEvent, StoreError, StoredMessage};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use crate::outbox;
-use crate::rows::{backend, json, named, stored_int, to_json};
+use crate::rows::{backend, json, named, stored_int};
 
 /// The columns [`message_from_row`] reads, in order, from the `messages` table aliased `m`.
 macro_rules! message_columns {
@@ -42,38 +41,6 @@ pub(crate) const QUERIES: &[(&str, &str)] = &[
     ("find message", FIND),
     ("conversation state", CONVERSATION_STATE),
 ];
-
-/// A message with the parts the writer needs computed beforehand, off the writer thread.
-pub(crate) struct PreparedMessage {
-    message: NewMessage,
-    message_id: String,
-    body_json: String,
-    /// Whether a group message's sender must be a member (an administrator's need not).
-    sender_must_be_member: bool,
-}
-
-impl PreparedMessage {
-    /// Encodes the body and checks that a C2C message names its pair's conversation.
-    pub(crate) fn new(message: NewMessage) -> Result<PreparedMessage, StoreError> {
-        if message.conversation.conversation_type() == ConversationType::C2c
-            && message.conversation != ConversationKey::c2c(&message.sender, &message.receiver)
-        {
-            return Err(StoreError::Backend(format!(
-                "message from {} to {} names another conversation",
-                message.sender, message.receiver
-            )));
-        }
-        let body_json = to_json(&message.body)?;
-        let message_id = message_id(&message.sender, &message.client_msg_id);
-        Ok(PreparedMessage { message, message_id, body_json, sender_must_be_member: true })
-    }
-
-    /// Like [`PreparedMessage::new`], for an administrator's message: a group message's sender need
-    /// not be a member.
-    pub(crate) fn from_administrator(message: NewMessage) -> Result<PreparedMessage, StoreError> {
-        Ok(PreparedMessage { sender_must_be_member: false, ..PreparedMessage::new(message)? })
-    }
-}
 
 /// Appends a message; runs on the writer. Every refusal happens before the first write, or is the
 /// first write failing as a whole, which leaves nothing behind.

@@ -9,8 +9,8 @@ use mynah_store::{
     OutboxClaim, OutboxEvent, OutboxItem, OutboxStore, ReadMarked, StoreError, StoredMessage,
 };
 
-use crate::messages::PreparedMessage;
 use crate::{SqliteStore, changes, conversations, groups, messages, outbox};
+use mynah_store::backend::PreparedMessage;
 
 #[async_trait]
 impl MessageStore for SqliteStore {

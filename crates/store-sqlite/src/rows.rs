@@ -23,12 +23,7 @@ pub(crate) fn is_busy(error: &rusqlite::Error) -> bool {
     matches!(error.sqlite_error_code(), Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked))
 }
 
-/// The current time in unix milliseconds.
-pub(crate) fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |elapsed| u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX))
-}
+pub(crate) use mynah_store::backend::now_ms;
 
 /// A sequence or position as SQLite stores it. `None` above `i64::MAX`: such a value is beyond
 /// anything stored (sequences and positions count up from 1), so callers answer "nothing there"

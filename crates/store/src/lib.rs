@@ -8,11 +8,14 @@
 //!   [`OutboxStore`], gathered in [`Store`].
 //! - [`admin`]: the ports of administration: [`AccountStore`], [`ProfileStore`], [`MessageAdminStore`],
 //!   [`GroupAdminStore`], and their records.
+//! - [`backend`]: what every backend does the same way around its SQL (a prepared message, unknown
+//!   change kinds, the clock).
 //! - [`conformance`]: the behaviour every backend must show, as a suite backends run in their tests.
 //!
 //! Every key is scoped by app (SDKAppID): two apps never see each other's rows.
 
 pub mod admin;
+pub mod backend;
 pub mod conformance;
 pub mod keys;
 pub mod ports;

@@ -84,6 +84,8 @@ pub async fn run(context: &Context, options: &FanoutOptions) -> anyhow::Result<S
     for (step, &rate) in options.rates.iter().enumerate() {
         let server_cpu = CpuMeter::of(server_processes.clone());
         let node_cpu = CpuMeter::of(deployment.node_processes());
+        let postgres_cpu = CpuMeter::of(deployment.postgres_processes());
+        let nats_cpu = CpuMeter::of(deployment.nats_processes());
         let client_cpu = CpuMeter::start(&[std::process::id()]);
         let started_nanos = wire::unix_nanos() + 100_000_000;
         let duration = Duration::from_secs(options.step_seconds);
@@ -102,6 +104,8 @@ pub async fn run(context: &Context, options: &FanoutOptions) -> anyhow::Result<S
         let per_delivery = |used: Duration| used.as_secs_f64() * 1e6 / delivered.max(1) as f64;
         let server_micros = per_delivery(server_cpu.used());
         let node_micros = per_delivery(node_cpu.used());
+        let postgres_micros = per_delivery(postgres_cpu.used());
+        let nats_micros = per_delivery(nats_cpu.used());
         let client_micros = per_delivery(client_cpu.used());
         report.latency(&format!("step {}: {rate:.0} msgs/s: send → delivered", step + 1), latency.clone());
         report.latency(&format!("step {}: {rate:.0} msgs/s: send → ack", step + 1), ack);
@@ -109,6 +113,7 @@ pub async fn run(context: &Context, options: &FanoutOptions) -> anyhow::Result<S
             json!({"offered_msgs_per_s": rate, "deliveries_per_s": throughput, "delivered_fraction": complete,
             "p99_ms": latency.p99_ms, "server_cores": server_cores, "client_cores": client_cores,
             "server_cpu_us_per_delivery": server_micros, "node_cpu_us_per_delivery": node_micros,
+            "postgres_cpu_us_per_delivery": postgres_micros, "nats_cpu_us_per_delivery": nats_micros,
             "client_cpu_us_per_delivery": client_micros}),
         );
         report.metric(
@@ -128,8 +133,10 @@ pub async fn run(context: &Context, options: &FanoutOptions) -> anyhow::Result<S
             &format!("µs / {client_micros:.2} µs"),
         );
         if context.topology.cluster {
-            // The rest of the server CPU is PostgreSQL's and NATS's.
-            report.metric(&format!("step {}: mynah nodes' CPU per delivery", step + 1), node_micros, "µs");
+            let step_name = step + 1;
+            report.metric(&format!("step {step_name}: mynah nodes' CPU per delivery"), node_micros, "µs");
+            report.metric(&format!("step {step_name}: PostgreSQL CPU per delivery"), postgres_micros, "µs");
+            report.metric(&format!("step {step_name}: NATS CPU per delivery"), nats_micros, "µs");
         }
         if complete >= 0.999
             && latency.p99_ms <= TARGET_P99_MS

@@ -239,6 +239,8 @@ pub async fn run(context: &Context, options: &OneToOneOptions) -> anyhow::Result
     // Phase 2: peak throughput, closed loop.
     let server_cpu = CpuMeter::of(server_processes.clone());
     let node_cpu = CpuMeter::of(deployment.node_processes());
+    let postgres_cpu = CpuMeter::of(deployment.postgres_processes());
+    let nats_cpu = CpuMeter::of(deployment.nats_processes());
     let client_cpu = CpuMeter::start(&[this_pid]);
     let started_nanos = wire::unix_nanos();
     let until = Instant::now() + Duration::from_secs(options.peak_seconds);
@@ -251,6 +253,8 @@ pub async fn run(context: &Context, options: &OneToOneOptions) -> anyhow::Result
     let peak_server_cores = server_cpu.cores();
     let peak_server_cpu = server_cpu.used();
     let peak_node_cpu = node_cpu.used();
+    let peak_postgres_cpu = postgres_cpu.used();
+    let peak_nats_cpu = nats_cpu.used();
     let peak_client_cores = client_cpu.cores();
 
     // Phase 3: half the peak rate, open loop.
@@ -292,9 +296,10 @@ pub async fn run(context: &Context, options: &OneToOneOptions) -> anyhow::Result
     report.metric("peak: server CPU", peak_server_cores * 100.0, "% of a core");
     report.metric("peak: server CPU per message", peak_server_cpu.as_secs_f64() * 1e6 / peak_acked.max(1) as f64, "µs");
     if context.topology.cluster {
-        // The rest of the server CPU is PostgreSQL's and NATS's.
-        let per_message = peak_node_cpu.as_secs_f64() * 1e6 / peak_acked.max(1) as f64;
-        report.metric("peak: mynah nodes' CPU per message", per_message, "µs");
+        let per_message = |used: Duration| used.as_secs_f64() * 1e6 / peak_acked.max(1) as f64;
+        report.metric("peak: mynah nodes' CPU per message", per_message(peak_node_cpu), "µs");
+        report.metric("peak: PostgreSQL CPU per message", per_message(peak_postgres_cpu), "µs");
+        report.metric("peak: NATS CPU per message", per_message(peak_nats_cpu), "µs");
     }
     report.metric("peak: client CPU", peak_client_cores * 100.0, "% of a core");
     report.metric("half rate: offered", half_rate, "msgs/s");

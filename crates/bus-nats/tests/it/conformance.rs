@@ -11,7 +11,8 @@ async fn nats_bus_passes_the_conformance_suite() {
     let Some(server) = NatsServer::start().await else { return };
     mynah_bus::conformance::run(|| {
         // The factory is synchronous; connecting is not.
-        let bus = tokio::task::block_in_place(|| tokio::runtime::Handle::current().block_on(server.node()));
+        let bus =
+            tokio::task::block_in_place(|| tokio::runtime::Handle::current().block_on(crate::common::node(&server)));
         (Arc::new(bus.clone()) as Arc<dyn Bus>, Arc::new(bus) as Arc<dyn SessionRegistry>)
     })
     .await;

@@ -8,7 +8,7 @@ use crate::common::{APP, NatsServer};
 #[tokio::test]
 async fn a_node_listens_only_to_the_topics_its_sessions_are_in() {
     let Some(server) = NatsServer::start().await else { return };
-    let node = server.node().await;
+    let node = crate::common::node(&server).await;
     // The first settle opens the connection's reply subscription; count from there.
     node.settled().await;
     let before = server.subscriptions().await;

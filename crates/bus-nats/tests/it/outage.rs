@@ -10,8 +10,8 @@ use crate::common::{APP, NatsServer, marked, received};
 #[tokio::test]
 async fn publishing_goes_on_through_an_outage_and_delivery_resumes_after_it() {
     let Some(mut server) = NatsServer::start().await else { return };
-    let node_a = server.node().await;
-    let node_b = server.node().await;
+    let node_a = crate::common::node(&server).await;
+    let node_b = crate::common::node(&server).await;
     let mut alice_on_a = node_a.subscribe(APP, "alice", 1).await;
     let mut alice_on_b = node_b.subscribe(APP, "alice", 2).await;
     node_b.publish(APP, Topic::User("alice"), marked(1)).await;

@@ -23,8 +23,8 @@ async fn wait_until(node: &NatsBus, group: &str, subscription: &mut Subscription
 #[tokio::test]
 async fn two_nodes_share_user_and_group_topics() {
     let Some(server) = NatsServer::start().await else { return };
-    let node_a = server.node().await;
-    let node_b = server.node().await;
+    let node_a = crate::common::node(&server).await;
+    let node_b = crate::common::node(&server).await;
     let mut alice_on_a = node_a.subscribe(APP, "alice", 1).await;
     let mut alice_on_b = node_b.subscribe(APP, "alice", 2).await;
     let mut bob_on_a = node_a.subscribe(APP, "bob", 3).await;
@@ -87,8 +87,8 @@ async fn two_nodes_share_user_and_group_topics() {
 #[tokio::test]
 async fn groups_loaded_on_one_node_hear_publishes_from_the_other() {
     let Some(server) = NatsServer::start().await else { return };
-    let node_a = server.node().await;
-    let node_b = server.node().await;
+    let node_a = crate::common::node(&server).await;
+    let node_b = crate::common::node(&server).await;
     let mut carol = node_a.subscribe(APP, "carol", 1).await;
     // `load_groups` returns once the group subjects are subscribed on the server.
     node_a.load_groups(APP, "carol", 1, &["g1".to_owned(), "g2".to_owned()], 3).await;

@@ -1,96 +1,18 @@
-//! A throwaway `nats-server` on a free loopback port, stopped when dropped.
+//! What the tests share: the throwaway `nats-server` (`mynah-nats-harness`), a node on it, and
+//! marked pushes with a way to collect them.
 
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use mynah_bus::{Delivery, SharedPush, Subscription};
 use mynah_bus_nats::NatsBus;
+pub use mynah_nats_harness::NatsServer;
 use mynah_proto::codes::KickReason;
 use mynah_proto::frames::Push;
 use mynah_proto::requests::Kicked;
 
-pub struct NatsServer {
-    child: Child,
-    binary: &'static str,
-    port: u16,
-    pub url: String,
-    monitor_port: u16,
-}
-
-impl NatsServer {
-    /// Starts `nats-server` from PATH (or Debian's `/usr/sbin`), or says loudly that it is not
-    /// installed and returns `None`: CI installs it, so there the tests always run.
-    pub async fn start() -> Option<NatsServer> {
-        let Some(binary): Option<&'static str> = ["nats-server", "/usr/sbin/nats-server"]
-            .into_iter()
-            .find(|binary| Command::new(binary).arg("--version").stdout(Stdio::null()).status().is_ok())
-        else {
-            eprintln!("SKIPPED: nats-server not installed (apt-get install nats-server)");
-            return None;
-        };
-        // Free ports: bound by the OS, released for the server to take.
-        let free_port = || TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let (port, monitor_port) = (free_port(), free_port());
-        let child = spawn(binary, port, monitor_port);
-        let server = NatsServer { child, binary, port, url: format!("nats://127.0.0.1:{port}"), monitor_port };
-        server.wait_listening().await;
-        Some(server)
-    }
-
-    /// Stops the server (as a crash would), then starts a new one on the same ports.
-    pub async fn restart(&mut self, down_for: Duration) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        tokio::time::sleep(down_for).await;
-        self.child = spawn(self.binary, self.port, self.monitor_port);
-        self.wait_listening().await;
-    }
-
-    async fn wait_listening(&self) {
-        let port = self.port;
-        for _ in 0..100 {
-            if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("nats-server did not listen on port {port} within 5 s");
-    }
-
-    pub async fn node(&self) -> NatsBus {
-        NatsBus::connect(&self.url).await.expect("connects to the test nats-server")
-    }
-}
-
-impl NatsServer {
-    /// How many subscriptions the server holds, from its monitoring endpoint (`/subsz`).
-    pub async fn subscriptions(&self) -> u64 {
-        use tokio::io::{AsyncReadExt, AsyncWriteExt};
-        let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", self.monitor_port)).await.unwrap();
-        stream.write_all(b"GET /subsz HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").await.unwrap();
-        let mut response = String::new();
-        stream.read_to_string(&mut response).await.unwrap();
-        let body = &response[response.find("\r\n\r\n").expect("an HTTP response") + 4..];
-        let subsz: serde_json::Value = serde_json::from_str(body).expect("JSON from /subsz");
-        subsz["num_subscriptions"].as_u64().expect("num_subscriptions")
-    }
-}
-
-fn spawn(binary: &str, port: u16, monitor_port: u16) -> Child {
-    Command::new(binary)
-        .args(["-a", "127.0.0.1", "-p", &port.to_string(), "-m", &monitor_port.to_string()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("nats-server starts")
-}
-
-impl Drop for NatsServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// The bus of one node on `server`.
+pub async fn node(server: &NatsServer) -> NatsBus {
+    NatsBus::connect(&server.url).await.expect("connects to the test nats-server")
 }
 
 pub const APP: u64 = 1;

@@ -1,0 +1,72 @@
+//! What every backend does the same way before and after its SQL: a message prepared for its
+//! append, the log of change kinds a newer node wrote, and the clock. The SQL itself is each
+//! backend's own.
+
+use std::collections::HashSet;
+use std::sync::{Mutex, PoisonError};
+
+use mynah_proto::ids::ConversationType;
+
+use crate::StoreError;
+use crate::keys::ConversationKey;
+use crate::records::{NewMessage, message_id};
+
+/// A message with the parts its append needs computed beforehand, outside any transaction (or off
+/// the single writer thread): its app-unique ID and its body as JSON.
+pub struct PreparedMessage {
+    pub message: NewMessage,
+    pub message_id: String,
+    pub body_json: String,
+    /// Whether a group message's sender must be a member (an administrator's need not).
+    pub sender_must_be_member: bool,
+}
+
+impl PreparedMessage {
+    /// Encodes the body and checks that a C2C message names its pair's conversation.
+    pub fn new(message: NewMessage) -> Result<PreparedMessage, StoreError> {
+        if message.conversation.conversation_type() == ConversationType::C2c
+            && message.conversation != ConversationKey::c2c(&message.sender, &message.receiver)
+        {
+            return Err(StoreError::Backend(format!(
+                "message from {} to {} names another conversation",
+                message.sender, message.receiver
+            )));
+        }
+        let body_json = serde_json::to_string(&message.body)
+            .map_err(|error| StoreError::Backend(format!("encoding a message body as JSON: {error}")))?;
+        let message_id = message_id(&message.sender, &message.client_msg_id);
+        Ok(PreparedMessage { message, message_id, body_json, sender_must_be_member: true })
+    }
+
+    /// Like [`PreparedMessage::new`], for an administrator's message: a group message's sender need
+    /// not be a member.
+    pub fn from_administrator(message: NewMessage) -> Result<PreparedMessage, StoreError> {
+        Ok(PreparedMessage { sender_must_be_member: false, ..PreparedMessage::new(message)? })
+    }
+}
+
+/// The change kinds met that this version does not know (written by a newer node during a rolling
+/// upgrade), so each is logged once, not once per read.
+#[derive(Default)]
+pub struct UnknownKinds(Mutex<HashSet<String>>);
+
+impl UnknownKinds {
+    /// Logs an unknown kind the first time it is met; `payload` is the stored change's JSON.
+    pub fn met(&self, payload: &str) {
+        #[derive(serde::Deserialize)]
+        struct Kind {
+            kind: String,
+        }
+        let kind = serde_json::from_str::<Kind>(payload).map_or_else(|_| "?".to_owned(), |parsed| parsed.kind);
+        if self.0.lock().unwrap_or_else(PoisonError::into_inner).insert(kind.clone()) {
+            tracing::warn!(%kind, "skipping change entries of a kind this version does not know (a newer node wrote them)");
+        }
+    }
+}
+
+/// The current time in unix milliseconds.
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX))
+}
