@@ -27,7 +27,8 @@ use mynah_proto::frames::Push;
 use mynah_proto::group_management::{
     AddGroupMemberRequest, AddGroupMemberResult, ChangeGroupOwnerRequest, DeleteGroupMemberRequest,
     DeleteGroupMemberResult, GetGroupMemberListRequest, GetGroupMemberProfileRequest, GroupMember,
-    GroupMemberListResult, GroupMemberResult, SetGroupMemberRoleRequest, UpdateGroupProfileRequest,
+    GroupMemberListResult, GroupMemberResult, SetGroupMemberMuteTimeRequest, SetGroupMemberRoleRequest,
+    UpdateGroupProfileRequest,
 };
 use mynah_proto::ids::ConversationType;
 use mynah_proto::objects::{Conversation, Group, MemberRole, Message, MessagePriority};
@@ -303,6 +304,18 @@ impl Client {
     ) -> Result<GroupMemberResult, ClientError> {
         let request = SetGroupMemberRoleRequest { group_id: group_id.to_owned(), user_id: user_id.to_owned(), role };
         self.request(Request::SetGroupMemberRole(request)).await
+    }
+
+    /// Mutes a member for `mute_time` seconds from now (0 unmutes).
+    pub async fn set_group_member_mute_time(
+        &self,
+        group_id: &str,
+        user_id: &str,
+        mute_time: u32,
+    ) -> Result<GroupMemberResult, ClientError> {
+        let request =
+            SetGroupMemberMuteTimeRequest { group_id: group_id.to_owned(), user_id: user_id.to_owned(), mute_time };
+        self.request(Request::SetGroupMemberMuteTime(request)).await
     }
 
     /// Hands a group to another member.

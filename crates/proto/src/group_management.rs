@@ -163,3 +163,14 @@ pub struct ChangeGroupOwnerRequest {
     #[serde(rename = "newOwnerID")]
     pub new_owner_id: String,
 }
+
+/// `setGroupMemberMuteTime`: mutes a member for `muteTime` seconds from now; 0 unmutes.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SetGroupMemberMuteTimeRequest {
+    #[serde(rename = "groupID")]
+    pub group_id: String,
+    #[serde(rename = "userID")]
+    pub user_id: String,
+    pub mute_time: u32,
+}

@@ -9,7 +9,7 @@ use crate::codes::KickReason;
 use crate::elements::MsgElement;
 use crate::group_management::{
     AddGroupMemberRequest, ChangeGroupOwnerRequest, DeleteGroupMemberRequest, GetGroupMemberListRequest,
-    GetGroupMemberProfileRequest, SetGroupMemberRoleRequest, UpdateGroupProfileRequest,
+    GetGroupMemberProfileRequest, SetGroupMemberMuteTimeRequest, SetGroupMemberRoleRequest, UpdateGroupProfileRequest,
 };
 use crate::ids::ConversationType;
 use crate::objects::{ChangeEntry, Conversation, Group, GroupType, JoinOption, MemberRole, Message, MessagePriority};
@@ -44,6 +44,7 @@ pub enum Request {
     UpdateGroupProfile(UpdateGroupProfileRequest),
     SetGroupMemberRole(SetGroupMemberRoleRequest),
     ChangeGroupOwner(ChangeGroupOwnerRequest),
+    SetGroupMemberMuteTime(SetGroupMemberMuteTimeRequest),
     GetUserProfile(GetUserProfileRequest),
     UpdateMyProfile(UpdateMyProfileRequest),
 }
@@ -76,6 +77,7 @@ impl Request {
             Request::UpdateGroupProfile(_) => "updateGroupProfile",
             Request::SetGroupMemberRole(_) => "setGroupMemberRole",
             Request::ChangeGroupOwner(_) => "changeGroupOwner",
+            Request::SetGroupMemberMuteTime(_) => "setGroupMemberMuteTime",
             Request::GetUserProfile(_) => "getUserProfile",
             Request::UpdateMyProfile(_) => "updateMyProfile",
         }

@@ -238,7 +238,8 @@ impl Service {
                     role: member.role,
                     join_time: member.joined_at_ms / 1000,
                     name_card: String::new(),
-                    mute_until: 0,
+                    // Seconds, as the SDK's `muteUntil`; a mute that has run out reads as none.
+                    mute_until: if member.mute_until_ms > now_ms() { member.mute_until_ms / 1000 } else { 0 },
                 }
             })
             .collect())

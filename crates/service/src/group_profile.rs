@@ -1,10 +1,11 @@
 //! Edits of a group through the SDK: its profile (`updateGroupProfile`), a member's role
-//! (`setGroupMemberRole`) and its owner (`changeGroupOwner`). Who may make them is `policy`'s;
+//! (`setGroupMemberRole`) or mute (`setGroupMemberMuteTime`) and its owner (`changeGroupOwner`). Who may make them is `policy`'s;
 //! everyone whose view of the group changed gets a `groupUpdated` change from the same write.
 
 use mynah_proto::codes::ErrorCode;
 use mynah_proto::group_management::{
-    ChangeGroupOwnerRequest, GroupMemberResult, SetGroupMemberRoleRequest, UpdateGroupProfileRequest,
+    ChangeGroupOwnerRequest, GroupMemberResult, SetGroupMemberMuteTimeRequest, SetGroupMemberRoleRequest,
+    UpdateGroupProfileRequest,
 };
 use mynah_proto::objects::{Group, MemberRole};
 use mynah_store::{GroupEdit, GroupEdited, StoreError};
@@ -12,7 +13,7 @@ use mynah_store::{GroupEdit, GroupEdited, StoreError};
 use crate::error::{ServiceError, ServiceResult};
 use crate::policy::{self, Actor, GroupAction};
 use crate::validate::{self, MAX_AVATAR_BYTES, MAX_GROUP_NAME_BYTES, MAX_GROUP_TEXT_BYTES};
-use crate::{Service, Session, convert};
+use crate::{Service, Session, convert, now_ms};
 
 impl Service {
     /// `updateGroupProfile`: changes the named fields. Name, introduction, notification and avatar
@@ -81,6 +82,30 @@ impl Service {
             .set_member_role(session.app, &request.group_id, &request.user_id, request.role)
             .await;
         let edited = self.edited("setGroupMemberRole", &request.group_id, edited)?;
+        self.publish_changes(session.app, &edited.changes).await;
+        let member = self.required_target(session, &request.group_id, &request.user_id).await?;
+        Ok(GroupMemberResult {
+            group: convert::group(&edited.group, Some(&asker)),
+            member: self.group_member(session, member).await?,
+        })
+    }
+
+    /// `setGroupMemberMuteTime`: mutes a member for `muteTime` seconds from now, 0 unmutes (the
+    /// owner mutes admins and members, an admin members; not in work groups). A muted member's
+    /// sends fail with 10017 until then.
+    pub async fn set_group_member_mute_time(
+        &self,
+        session: &Session,
+        request: SetGroupMemberMuteTimeRequest,
+    ) -> ServiceResult<GroupMemberResult> {
+        let asker = self.require_member(session, &request.group_id).await?;
+        let group = self.existing_group_of(session.app, &request.group_id).await?;
+        let target = self.required_target(session, &request.group_id, &request.user_id).await?;
+        policy::check(group.group_type, Actor::Member(asker.role), GroupAction::Mute { target: target.role })?;
+        let until_ms = if request.mute_time == 0 { 0 } else { now_ms() + u64::from(request.mute_time) * 1000 };
+        let edited =
+            self.store().group_admin.mute_member(session.app, &request.group_id, &request.user_id, until_ms).await;
+        let edited = self.edited("setGroupMemberMuteTime", &request.group_id, edited)?;
         self.publish_changes(session.app, &edited.changes).await;
         let member = self.required_target(session, &request.group_id, &request.user_id).await?;
         Ok(GroupMemberResult {

@@ -110,14 +110,15 @@ impl Service {
                 // reads the member list. The group row is read only when needed (to tell "no
                 // group" from "not a member", for an administrator's send, or for a webhook that
                 // reports the group type). The store's append enforces membership again.
-                let is_member = sender.must_be_member
-                    && self
-                        .store()
-                        .groups
-                        .get_member(sender.app, &request.to, sender.user)
-                        .await
-                        .map_err(|error| ServiceError::from_store("sendMessage", error, ErrorCode::GROUP_INTERNAL))?
-                        .is_some();
+                let membership =
+                    if sender.must_be_member {
+                        self.store().groups.get_member(sender.app, &request.to, sender.user).await.map_err(|error| {
+                            ServiceError::from_store("sendMessage", error, ErrorCode::GROUP_INTERNAL)
+                        })?
+                    } else {
+                        None
+                    };
+                let is_member = membership.is_some();
                 let needs_group_row =
                     !is_member || self.hooks().before_send_enabled(sender.app, ConversationType::Group);
                 let group_type = if needs_group_row {
@@ -129,6 +130,17 @@ impl Service {
                     return Err(ServiceError::new(
                         ErrorCode::GROUP_NO_PERMISSION,
                         format!("{} is not a member of group {}", sender.user, request.to),
+                    ));
+                }
+                // The mute comes with the membership lookup: no extra read. (An administrator's
+                // send through REST is not a member's and is never muted.)
+                if let Some(member) = membership.as_ref().filter(|member| member.mute_until_ms > now_ms()) {
+                    return Err(ServiceError::new(
+                        ErrorCode::GROUP_MEMBER_MUTED,
+                        format!(
+                            "{} is muted in group {} until {} (unix ms)",
+                            member.user, request.to, member.mute_until_ms
+                        ),
                     ));
                 }
                 (ConversationKey::group(&request.to), vec![OwnedTopic::Group(request.to.clone())], group_type)

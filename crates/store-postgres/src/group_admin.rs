@@ -197,4 +197,14 @@ impl GroupAdminStore for PostgresStore {
     async fn change_owner(&self, app: AppId, group_id: &str, new_owner: &str) -> Result<GroupEdited, StoreError> {
         group_edits::change_owner(&self.pool, app, group_id, new_owner).await
     }
+
+    async fn mute_member(
+        &self,
+        app: AppId,
+        group_id: &str,
+        user: &str,
+        until_ms: u64,
+    ) -> Result<GroupEdited, StoreError> {
+        group_edits::mute(&self.pool, app, group_id, user, until_ms).await
+    }
 }

@@ -24,7 +24,7 @@ use sqlx::postgres::PgPool;
 
 /// The migrations, oldest first. Entry `i` is recorded as version `i + 1`.
 pub const MIGRATIONS: &[&str] =
-    &[SCHEMA_V1, CHANGE_HEADS_V2, SESSION_REGISTRY_V3, BYTE_ORDER_KEYS_V4, APPEND_FUNCTION_V5];
+    &[SCHEMA_V1, CHANGE_HEADS_V2, SESSION_REGISTRY_V3, BYTE_ORDER_KEYS_V4, APPEND_FUNCTION_V5, MEMBER_MUTE_V6];
 
 /// The advisory lock key every node takes while migrating (an arbitrary constant: "mynah" in ASCII).
 pub const MIGRATION_LOCK: i64 = 0x006d_796e_6168;
@@ -199,6 +199,14 @@ ALTER TABLE accounts ALTER COLUMN user_id TYPE TEXT COLLATE "C";
 ALTER TABLE profiles ALTER COLUMN user_id TYPE TEXT COLLATE "C";
 ALTER TABLE sessions ALTER COLUMN user_id TYPE TEXT COLLATE "C";
 "#;
+
+/// Muted members: `group_members.mute_until_ms` (unix ms; 0 never muted), read with the membership
+/// by the point lookup every group send makes; the by-user index carries it, as it carries the role.
+const MEMBER_MUTE_V6: &str = "
+ALTER TABLE group_members ADD COLUMN mute_until_ms BIGINT NOT NULL DEFAULT 0;
+DROP INDEX group_members_by_user;
+CREATE INDEX group_members_by_user ON group_members (app, user_id, group_id) INCLUDE (role, joined_at_ms, mute_until_ms);
+";
 
 /// A message append as one server-side function, so a send costs one round trip and one statement
 /// instead of five (`BEGIN`, advance the conversation, move the read mark, insert, `COMMIT`): the

@@ -153,4 +153,15 @@ impl GroupAdminStore for SqliteStore {
         let (group_id, new_owner) = (group_id.to_owned(), new_owner.to_owned());
         self.writer.write(move |connection| group_edits::change_owner(connection, app, &group_id, &new_owner)).await
     }
+
+    async fn mute_member(
+        &self,
+        app: AppId,
+        group_id: &str,
+        user: &str,
+        until_ms: u64,
+    ) -> Result<GroupEdited, StoreError> {
+        let (group_id, user) = (group_id.to_owned(), user.to_owned());
+        self.writer.write(move |connection| group_edits::mute(connection, app, &group_id, &user, until_ms)).await
+    }
 }

@@ -12,7 +12,7 @@ use crate::rows::{backend, named};
 use crate::{changes, groups};
 
 const MEMBERS: &str =
-    "SELECT user, role, joined_at_ms FROM group_members WHERE app = ?1 AND group_id = ?2 ORDER BY user";
+    "SELECT user, role, joined_at_ms, mute_until_ms FROM group_members WHERE app = ?1 AND group_id = ?2 ORDER BY user";
 
 /// The lookups above, for the query plan test.
 #[cfg(test)]
@@ -23,7 +23,12 @@ pub(crate) fn members(connection: &Connection, app: AppId, group_id: &str) -> Re
     let mut statement = connection.prepare_cached(MEMBERS).map_err(backend)?;
     let rows = statement
         .query_map(params![app, group_id], |row| {
-            Ok(MemberRecord { user: row.get(0)?, role: named(row, 1, MemberRole::parse)?, joined_at_ms: row.get(2)? })
+            Ok(MemberRecord {
+                user: row.get(0)?,
+                role: named(row, 1, MemberRole::parse)?,
+                joined_at_ms: row.get(2)?,
+                mute_until_ms: row.get(3)?,
+            })
         })
         .map_err(backend)?;
     rows.collect::<Result<Vec<_>, _>>().map_err(backend)

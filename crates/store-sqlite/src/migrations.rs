@@ -12,6 +12,7 @@ const MIGRATIONS: &[&str] = &[
     SCHEMA_V3_WEBHOOK_OUTBOX,
     SCHEMA_V4_MESSAGE_SENDER_PROFILE,
     SCHEMA_V5_WEBHOOK_OUTBOX_CLAIMS,
+    SCHEMA_V6_MEMBER_MUTE,
 ];
 
 /// Accounts and profiles (administration; unreleased, so it may still change).
@@ -70,6 +71,15 @@ UPDATE profiles SET
         THEN json_extract(fields_json, '$.Tag_Profile_IM_Nick') ELSE '' END,
     avatar = CASE WHEN json_type(fields_json, '$.Tag_Profile_IM_Image') = 'text'
         THEN json_extract(fields_json, '$.Tag_Profile_IM_Image') ELSE '' END;
+";
+
+/// Muted members: `group_members.mute_until_ms` (unix ms; 0 never muted), read with the membership
+/// by the point lookup every group send makes. The by-user index is rebuilt with it so that listing
+/// a user's groups still reads the index alone.
+const SCHEMA_V6_MEMBER_MUTE: &str = "
+ALTER TABLE group_members ADD COLUMN mute_until_ms INTEGER NOT NULL DEFAULT 0;
+DROP INDEX group_members_by_user;
+CREATE INDEX group_members_by_user ON group_members (app, user, group_id, role, joined_at_ms, mute_until_ms);
 ";
 
 /// Outbox claims: a worker leases the entries it delivers (`claimed_by` until `claimed_until_ms`),

@@ -127,6 +127,17 @@ pub trait GroupAdminStore: Send + Sync + 'static {
     /// not exist, `NotMember` (nothing written) when `new_owner` is not a member.
     async fn change_owner(&self, app: AppId, group_id: &str, new_owner: &str) -> Result<GroupEdited, StoreError>;
 
+    /// Sets until when a member is muted (unix milliseconds; 0 unmutes) and appends a
+    /// `GroupUpdated` change for that member, in one write. `NotFound` when the group does not
+    /// exist, `NotMember` when the user is not a member.
+    async fn mute_member(
+        &self,
+        app: AppId,
+        group_id: &str,
+        user: &str,
+        until_ms: u64,
+    ) -> Result<GroupEdited, StoreError>;
+
     /// Appends a `GroupNotice` change for each listed member (every member when `users` is empty);
     /// listed users that are not members are skipped. `NotFound` when the group does not exist.
     async fn notify_members(

@@ -102,6 +102,7 @@ where
         group_admin::notices_reach_the_listed_members,
         group_edits::profile_edits_keep_what_they_do_not_name_and_tell_every_member,
         group_edits::role_changes_tell_the_member_and_ownership_moves_whole,
+        group_edits::mutes_are_kept_with_the_membership_until_lifted,
         concurrency::parallel_appends_get_dense_sequences,
         concurrency::racing_resends_store_one_message,
         concurrency::change_positions_are_dense_and_visible_in_order,

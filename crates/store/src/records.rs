@@ -249,6 +249,8 @@ pub struct MemberRecord {
     pub user: String,
     pub role: MemberRole,
     pub joined_at_ms: u64,
+    /// Unix milliseconds until which the member may not send; 0 when never muted or unmuted.
+    pub mute_until_ms: u64,
 }
 
 /// The result of adding members to a group.

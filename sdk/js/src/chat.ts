@@ -356,6 +356,11 @@ export class ChatSDK {
     return groupApi.updateGroupProfile(this.context, options);
   }
 
+  /** Mutes a member for `muteTime` seconds (0 unmutes): resolves `{group, member}`. */
+  setGroupMemberMuteTime(options: { groupID: string; userID: string; muteTime: number }): Promise<ChatResponse<{ group: Group; member: GroupMember }>> {
+    return groupMemberApi.setGroupMemberMuteTime(this.context, options);
+  }
+
   /** Hands a group to another member: resolves `{group}`. */
   changeGroupOwner(options: { groupID: string; newOwnerID: string }): Promise<ChatResponse<{ group: Group }>> {
     return groupApi.changeGroupOwner(this.context, options);

@@ -1,6 +1,6 @@
 /**
  * Group members: the `GroupMember` object and `getGroupMemberList`, `getGroupMemberProfile`,
- * `addGroupMember`, `deleteGroupMember` and `setGroupMemberRole`. Who may do what (per group type and role) is the
+ * `addGroupMember`, `deleteGroupMember`, `setGroupMemberRole` and `setGroupMemberMuteTime`. Who may do what (per group type and role) is the
  * server's rule; its refusals arrive with Tencent's codes.
  *
  * @packageDocumentation
@@ -166,5 +166,24 @@ export async function setGroupMemberRole(
   }
   // Setting a role is idempotent, so a resend is safe.
   const result = await context.request('setGroupMemberRole', { groupID, userID: options.userID, role: options.role as WireMemberRole }, { retry: true });
+  return ok({ group: refreshedGroup(context, result.group), member: memberFromWire(result.member) });
+}
+
+/** `setGroupMemberMuteTime`: resolves `{group, member}`. `muteTime` seconds from now, 0 unmutes; a muted member's sends fail with 10017. */
+export async function setGroupMemberMuteTime(
+  context: ChatContext,
+  options: { groupID: string; userID: string; muteTime: number },
+): Promise<ChatResponse<{ group: Group; member: GroupMember }>> {
+  const api = 'setGroupMemberMuteTime';
+  notReady(context, api);
+  checkOptions(api, options);
+  const groupID = checkGroupID(api, options.groupID);
+  if (typeof options.userID !== 'string' || options.userID.length === 0) throw invalidParams(ERROR_CODE.INVALID_OPERATION, api, 'userID must be a non-empty string');
+  const muteTime = options.muteTime;
+  if (typeof muteTime !== 'number' || !Number.isInteger(muteTime) || muteTime < 0 || muteTime > 0xffff_ffff) {
+    throw invalidParams(ERROR_CODE.INVALID_OPERATION, api, 'muteTime must be a whole number of seconds (0 unmutes)');
+  }
+  // Not retried: a resend after the mute committed would restart its clock.
+  const result = await context.request('setGroupMemberMuteTime', { groupID, userID: options.userID, muteTime }, { retry: false });
   return ok({ group: refreshedGroup(context, result.group), member: memberFromWire(result.member) });
 }

@@ -286,6 +286,8 @@ export interface WireUpdateGroupProfileRequest {
 export interface WireSetGroupMemberRoleRequest { groupID: string; userID: string; role: WireMemberRole }
 /** `group_management.rs` `GroupMemberResult`. */
 export interface WireGroupMemberResult { group: WireGroup; member: WireGroupMember }
+/** `group_management.rs` `SetGroupMemberMuteTimeRequest`: seconds from now; 0 unmutes. */
+export interface WireSetGroupMemberMuteTimeRequest { groupID: string; userID: string; muteTime: number }
 /** `group_management.rs` `ChangeGroupOwnerRequest`. */
 export interface WireChangeGroupOwnerRequest { groupID: string; newOwnerID: string }
 /** `requests.rs` `Kicked`. */
@@ -319,6 +321,7 @@ export interface WireOperations {
   updateGroupProfile: [WireUpdateGroupProfileRequest, WireGroup];
   setGroupMemberRole: [WireSetGroupMemberRoleRequest, WireGroupMemberResult];
   changeGroupOwner: [WireChangeGroupOwnerRequest, WireGroup];
+  setGroupMemberMuteTime: [WireSetGroupMemberMuteTimeRequest, WireGroupMemberResult];
   getUserProfile: [WireGetUserProfileRequest, WireGetUserProfileResult];
   updateMyProfile: [WireUpdateMyProfileRequest, WireProfile];
 }

@@ -21,7 +21,12 @@ pub(super) async fn members_come_with_their_roles(store: Store) {
         store.group_admin.members(APP, "g1").await.unwrap(),
         vec![member("alice", MemberRole::Member), member("bob", MemberRole::Owner)]
             .into_iter()
-            .map(|new| MemberRecord { user: new.user, role: new.role, joined_at_ms: new.joined_at_ms })
+            .map(|new| MemberRecord {
+                user: new.user,
+                role: new.role,
+                joined_at_ms: new.joined_at_ms,
+                mute_until_ms: 0
+            })
             .collect::<Vec<_>>()
     );
     assert_eq!(store.group_admin.members(APP, "nope").await.unwrap(), vec![]);

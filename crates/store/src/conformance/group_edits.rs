@@ -1,5 +1,5 @@
-//! Conformance: edits of a group its members must learn (profile fields, a member's role, the
-//! owner), each with a `GroupUpdated` entry for everyone whose view of the group changed.
+//! Conformance: edits of a group its members must learn (profile fields, a member's role or mute,
+//! the owner), each with a `GroupUpdated` entry for everyone whose view of the group changed.
 
 use mynah_proto::objects::{JoinOption, MemberRole};
 
@@ -94,4 +94,30 @@ pub(super) async fn role_changes_tell_the_member_and_ownership_moves_whole(store
     let adopted = store.group_admin.change_owner(APP, "g1", "bob").await.unwrap();
     assert_eq!(adopted.group.owner, "bob");
     assert_eq!((role("alice").await, role("bob").await), (MemberRole::Member, MemberRole::Owner));
+}
+
+pub(super) async fn mutes_are_kept_with_the_membership_until_lifted(store: Store) {
+    make_group(&store, APP, "g1", "alice", &["bob"]).await;
+    let until = 1_900_000_000_000;
+    let muted = store.group_admin.mute_member(APP, "g1", "bob", until).await.unwrap();
+    assert_eq!(
+        muted.changes.iter().map(|appended| (appended.user.as_str(), &appended.change)).collect::<Vec<_>>(),
+        [("bob", &updated("g1"))]
+    );
+    assert_eq!(store.groups.get_member(APP, "g1", "bob").await.unwrap().unwrap().mute_until_ms, until);
+    assert_eq!(store.groups.get_member(APP, "g1", "alice").await.unwrap().unwrap().mute_until_ms, 0);
+    let listed = store.group_admin.members(APP, "g1").await.unwrap();
+    assert_eq!(listed.iter().map(|member| member.mute_until_ms).collect::<Vec<_>>(), [0, until]);
+    let of_bob = store.groups.groups_of_user(APP, "bob").await.unwrap();
+    assert_eq!(of_bob[0].1.mute_until_ms, until);
+
+    store.group_admin.mute_member(APP, "g1", "bob", 0).await.unwrap();
+    assert_eq!(store.groups.get_member(APP, "g1", "bob").await.unwrap().unwrap().mute_until_ms, 0);
+    assert!(matches!(store.group_admin.mute_member(APP, "g1", "stranger", until).await, Err(StoreError::NotMember(_))));
+    assert!(matches!(store.group_admin.mute_member(APP, "nope", "bob", until).await, Err(StoreError::NotFound(_))));
+    // Leaving and coming back starts unmuted.
+    store.group_admin.mute_member(APP, "g1", "bob", until).await.unwrap();
+    store.groups.remove_member(APP, "g1", "bob").await.unwrap();
+    store.groups.add_members(APP, "g1", vec![super::member("bob", MemberRole::Member)]).await.unwrap();
+    assert_eq!(store.groups.get_member(APP, "g1", "bob").await.unwrap().unwrap().mute_until_ms, 0);
 }

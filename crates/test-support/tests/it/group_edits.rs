@@ -1,5 +1,5 @@
-//! Edits of a group through the Rust SDK: `updateGroupProfile`, `setGroupMemberRole` and
-//! `changeGroupOwner`, who may make them per type and role, and how members learn of them
+//! Edits of a group through the Rust SDK: `updateGroupProfile`, `setGroupMemberRole`,
+//! `setGroupMemberMuteTime` and `changeGroupOwner`, who may make them per type and role, and how members learn of them
 //! (`groupUpdated`).
 
 use mynah_proto::codes::ErrorCode;
@@ -175,4 +175,47 @@ async fn ownership_moves_to_a_member_and_everyone_learns_it() {
     // A work group is transferable too.
     alice.create_group(create(GroupType::Work, "work", &[("bob", None)])).await.unwrap();
     assert_eq!(alice.change_group_owner("work", "bob").await.unwrap().owner_id, "bob");
+}
+
+#[tokio::test]
+async fn a_muted_member_cannot_send_until_unmuted() {
+    let server = TestServer::start().await;
+    let (alice, _alice_events) = server.client("alice").await;
+    let (bob, _bob_events) = server.client("bob").await;
+    let (carol, mut carol_events) = server.client("carol").await;
+
+    let roles = [("bob", Some(MemberRole::Admin)), ("carol", None), ("dave", None)];
+    server.client("dave").await;
+    alice.create_group(create(GroupType::Public, "pub", &roles)).await.unwrap();
+    let result = bob.set_group_member_mute_time("pub", "carol", 600).await.unwrap();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    assert!((now + 590..=now + 610).contains(&result.member.mute_until), "{}", result.member.mute_until);
+    next_update(&mut carol_events).await;
+    assert_eq!(code(carol.send_group_text("pub", "let me speak").await), Some(ErrorCode::GROUP_MEMBER_MUTED));
+    let listed = carol.get_group_member_profile("pub", &["carol"]).await.unwrap();
+    assert_eq!(listed[0].mute_until, result.member.mute_until);
+    // Others still speak; the mute is per member.
+    assert_eq!(bob.send_group_text("pub", "I can").await.unwrap().sequence, 1);
+
+    // Who may mute whom: the owner mutes admins and members, an admin members; nobody the owner.
+    assert_eq!(code(carol.set_group_member_mute_time("pub", "dave", 60).await), Some(ErrorCode::GROUP_NO_PERMISSION));
+    assert_eq!(code(bob.set_group_member_mute_time("pub", "alice", 60).await), Some(ErrorCode::GROUP_NO_PERMISSION));
+    alice.set_group_member_mute_time("pub", "bob", 60).await.unwrap();
+    assert_eq!(code(bob.send_group_text("pub", "muted admin").await), Some(ErrorCode::GROUP_MEMBER_MUTED));
+    assert_eq!(
+        code(alice.set_group_member_mute_time("pub", "stranger", 60).await),
+        Some(ErrorCode::GROUP_INVALID_PARAMETER)
+    );
+
+    // 0 unmutes.
+    let lifted = alice.set_group_member_mute_time("pub", "carol", 0).await.unwrap();
+    assert_eq!(lifted.member.mute_until, 0);
+    assert_eq!(carol.send_group_text("pub", "thanks").await.unwrap().sequence, 2);
+
+    // Work groups have no muting.
+    alice.create_group(create(GroupType::Work, "work", &[("carol", None)])).await.unwrap();
+    assert_eq!(
+        code(alice.set_group_member_mute_time("work", "carol", 60).await),
+        Some(ErrorCode::GROUP_TYPE_UNSUPPORTED)
+    );
 }

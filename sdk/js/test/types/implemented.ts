@@ -38,6 +38,7 @@ export const IMPLEMENTED_METHODS = [
   'updateGroupProfile',
   'changeGroupOwner',
   'setGroupMemberRole',
+  'setGroupMemberMuteTime',
   'getGroupList',
   'getGroupProfile',
   'getMyProfile',

@@ -281,6 +281,19 @@ fn rows() -> Vec<Row> {
             json!({"groupID": MEETING_GROUP, "newOwnerID": "bob"}),
             [Allowed, NO_PERMISSION, NO_PERMISSION, GROUP_NOT_FOUND, NOT_LOGGED_IN],
         ),
+        // bob, an ordinary member, may not mute; work groups have no muting (10035).
+        row(
+            "setGroupMemberMuteTime bob in the meeting group",
+            "setGroupMemberMuteTime",
+            json!({"groupID": MEETING_GROUP, "userID": "bob", "muteTime": 60}),
+            [Allowed, NO_PERMISSION, NO_PERMISSION, GROUP_NOT_FOUND, NOT_LOGGED_IN],
+        ),
+        row(
+            "setGroupMemberMuteTime bob in the work group",
+            "setGroupMemberMuteTime",
+            json!({"groupID": WORK_GROUP, "userID": "bob", "muteTime": 60}),
+            [Denied(10035), Denied(10035), NO_PERMISSION, GROUP_NOT_FOUND, NOT_LOGGED_IN],
+        ),
         // bob removing bob is removing oneself (10004: quitGroup is the way).
         row(
             "deleteGroupMember bob from the work group",
