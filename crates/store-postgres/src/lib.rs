@@ -86,7 +86,14 @@ const MAX_CONNECTIONS: u32 = 16;
 impl PostgresStore {
     /// Connects to `url` (`postgres://user@host:port/database`) and applies the pending migrations.
     pub async fn connect(url: &str) -> Result<Self, ConnectError> {
-        let pool = PgPoolOptions::new().max_connections(MAX_CONNECTIONS).connect(url).await?;
+        let pool = PgPoolOptions::new()
+            .max_connections(MAX_CONNECTIONS)
+            // sqlx pings a connection on every checkout by default: a round trip (two syscalls on
+            // each side) before every query, most of what a send cost the node. A connection that
+            // broke fails its query instead, which the store reports like any other backend error.
+            .test_before_acquire(false)
+            .connect(url)
+            .await?;
         let migrations_applied = migrations::migrate(&pool).await?;
         Ok(Self { pool, migrations_applied, unknown_kinds: Default::default() })
     }
