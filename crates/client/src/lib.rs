@@ -27,8 +27,8 @@ use mynah_proto::frames::Push;
 use mynah_proto::group_management::{
     AddGroupMemberRequest, AddGroupMemberResult, ChangeGroupOwnerRequest, DeleteGroupMemberRequest,
     DeleteGroupMemberResult, GetGroupMemberListRequest, GetGroupMemberProfileRequest, GroupMember,
-    GroupMemberListResult, GroupMemberResult, SetGroupMemberMuteTimeRequest, SetGroupMemberRoleRequest,
-    UpdateGroupProfileRequest,
+    GroupMemberListResult, GroupMemberResult, SetGroupMemberMuteTimeRequest, SetGroupMemberNameCardRequest,
+    SetGroupMemberRoleRequest, UpdateGroupProfileRequest,
 };
 use mynah_proto::ids::ConversationType;
 use mynah_proto::objects::{Conversation, Group, MemberRole, Message, MessagePriority};
@@ -316,6 +316,21 @@ impl Client {
         let request =
             SetGroupMemberMuteTimeRequest { group_id: group_id.to_owned(), user_id: user_id.to_owned(), mute_time };
         self.request(Request::SetGroupMemberMuteTime(request)).await
+    }
+
+    /// Sets a member's name card (`user_id` `None`: one's own).
+    pub async fn set_group_member_name_card(
+        &self,
+        group_id: &str,
+        user_id: Option<&str>,
+        name_card: &str,
+    ) -> Result<GroupMemberResult, ClientError> {
+        let request = SetGroupMemberNameCardRequest {
+            group_id: group_id.to_owned(),
+            user_id: user_id.map(str::to_owned),
+            name_card: name_card.to_owned(),
+        };
+        self.request(Request::SetGroupMemberNameCard(request)).await
     }
 
     /// Hands a group to another member.

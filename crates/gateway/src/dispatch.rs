@@ -46,6 +46,7 @@ pub async fn dispatch(service: Service, session: Session, id: u64, request: Requ
         Request::SetGroupMemberRole(body) => encode(id, service.set_group_member_role(&session, body).await),
         Request::ChangeGroupOwner(body) => encode(id, service.change_group_owner(&session, body).await),
         Request::SetGroupMemberMuteTime(body) => encode(id, service.set_group_member_mute_time(&session, body).await),
+        Request::SetGroupMemberNameCard(body) => encode(id, service.set_group_member_name_card(&session, body).await),
         Request::GetUserProfile(body) => encode(id, service.get_user_profile(&session, body).await),
         Request::UpdateMyProfile(body) => encode(id, service.update_my_profile(&session, body).await),
         other => encode::<Empty>(

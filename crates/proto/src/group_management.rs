@@ -174,3 +174,14 @@ pub struct SetGroupMemberMuteTimeRequest {
     pub user_id: String,
     pub mute_time: u32,
 }
+
+/// `setGroupMemberNameCard`: a member's name card (the asker's own when `userID` is absent).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SetGroupMemberNameCardRequest {
+    #[serde(rename = "groupID")]
+    pub group_id: String,
+    #[serde(rename = "userID", default)]
+    pub user_id: Option<String>,
+    pub name_card: String,
+}

@@ -53,7 +53,7 @@ pub struct Message {
     #[serde(default)]
     pub avatar: String,
     /// The sender's name card in the group when the message was sent; empty where there is none
-    /// (always, for now: groups have no name cards yet).
+    /// (C2C, no card, or a REST send by the administrator).
     #[serde(default)]
     pub name_card: String,
     /// The conversation's count of unread-counted messages up to and including this one; 0 for
@@ -289,6 +289,9 @@ pub struct GroupSelfInfo {
     pub role: MemberRole,
     /// Unix seconds.
     pub join_time: u64,
+    /// The asking user's name card in the group (empty: none).
+    #[serde(default)]
+    pub name_card: String,
 }
 
 /// One entry of a user's change stream. `position` is the per-user monotonic position.

@@ -9,7 +9,8 @@ use crate::codes::KickReason;
 use crate::elements::MsgElement;
 use crate::group_management::{
     AddGroupMemberRequest, ChangeGroupOwnerRequest, DeleteGroupMemberRequest, GetGroupMemberListRequest,
-    GetGroupMemberProfileRequest, SetGroupMemberMuteTimeRequest, SetGroupMemberRoleRequest, UpdateGroupProfileRequest,
+    GetGroupMemberProfileRequest, SetGroupMemberMuteTimeRequest, SetGroupMemberNameCardRequest,
+    SetGroupMemberRoleRequest, UpdateGroupProfileRequest,
 };
 use crate::ids::ConversationType;
 use crate::objects::{ChangeEntry, Conversation, Group, GroupType, JoinOption, MemberRole, Message, MessagePriority};
@@ -45,6 +46,7 @@ pub enum Request {
     SetGroupMemberRole(SetGroupMemberRoleRequest),
     ChangeGroupOwner(ChangeGroupOwnerRequest),
     SetGroupMemberMuteTime(SetGroupMemberMuteTimeRequest),
+    SetGroupMemberNameCard(SetGroupMemberNameCardRequest),
     GetUserProfile(GetUserProfileRequest),
     UpdateMyProfile(UpdateMyProfileRequest),
 }
@@ -78,6 +80,7 @@ impl Request {
             Request::SetGroupMemberRole(_) => "setGroupMemberRole",
             Request::ChangeGroupOwner(_) => "changeGroupOwner",
             Request::SetGroupMemberMuteTime(_) => "setGroupMemberMuteTime",
+            Request::SetGroupMemberNameCard(_) => "setGroupMemberNameCard",
             Request::GetUserProfile(_) => "getUserProfile",
             Request::UpdateMyProfile(_) => "updateMyProfile",
         }

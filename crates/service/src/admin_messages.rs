@@ -135,6 +135,7 @@ impl Service {
             excluded_from_last_message: false,
             nick: stamp.nick,
             avatar: stamp.avatar,
+            name_card: String::new(),
             after_send_hook: None,
         };
         if import.realtime {

@@ -237,7 +237,7 @@ impl Service {
                     user_id: member.user,
                     role: member.role,
                     join_time: member.joined_at_ms / 1000,
-                    name_card: String::new(),
+                    name_card: member.name_card,
                     // Seconds, as the SDK's `muteUntil`; a mute that has run out reads as none.
                     mute_until: if member.mute_until_ms > now_ms() { member.mute_until_ms / 1000 } else { 0 },
                 }

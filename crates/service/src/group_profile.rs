@@ -1,11 +1,12 @@
 //! Edits of a group through the SDK: its profile (`updateGroupProfile`), a member's role
-//! (`setGroupMemberRole`) or mute (`setGroupMemberMuteTime`) and its owner (`changeGroupOwner`). Who may make them is `policy`'s;
+//! (`setGroupMemberRole`), mute (`setGroupMemberMuteTime`) or name card (`setGroupMemberNameCard`),
+//! and its owner (`changeGroupOwner`). Who may make them is `policy`'s;
 //! everyone whose view of the group changed gets a `groupUpdated` change from the same write.
 
 use mynah_proto::codes::ErrorCode;
 use mynah_proto::group_management::{
-    ChangeGroupOwnerRequest, GroupMemberResult, SetGroupMemberMuteTimeRequest, SetGroupMemberRoleRequest,
-    UpdateGroupProfileRequest,
+    ChangeGroupOwnerRequest, GroupMemberResult, SetGroupMemberMuteTimeRequest, SetGroupMemberNameCardRequest,
+    SetGroupMemberRoleRequest, UpdateGroupProfileRequest,
 };
 use mynah_proto::objects::{Group, MemberRole};
 use mynah_store::{GroupEdit, GroupEdited, StoreError};
@@ -13,6 +14,9 @@ use mynah_store::{GroupEdit, GroupEdited, StoreError};
 use crate::error::{ServiceError, ServiceResult};
 use crate::policy::{self, Actor, GroupAction};
 use crate::validate::{self, MAX_AVATAR_BYTES, MAX_GROUP_NAME_BYTES, MAX_GROUP_TEXT_BYTES};
+
+/// The longest name card, in bytes (Tencent's limit for `NameCard`).
+pub const MAX_NAME_CARD_BYTES: usize = 50;
 use crate::{Service, Session, convert, now_ms};
 
 impl Service {
@@ -108,6 +112,36 @@ impl Service {
         let edited = self.edited("setGroupMemberMuteTime", &request.group_id, edited)?;
         self.publish_changes(session.app, &edited.changes).await;
         let member = self.required_target(session, &request.group_id, &request.user_id).await?;
+        Ok(GroupMemberResult {
+            group: convert::group(&edited.group, Some(&asker)),
+            member: self.group_member(session, member).await?,
+        })
+    }
+
+    /// `setGroupMemberNameCard`: a member's name card (the asker's own when no user is named): the
+    /// owner sets anyone's, an admin its own and ordinary members', a member only its own. Messages
+    /// the member sends afterwards carry it (`nameCard`).
+    pub async fn set_group_member_name_card(
+        &self,
+        session: &Session,
+        request: SetGroupMemberNameCardRequest,
+    ) -> ServiceResult<GroupMemberResult> {
+        validate::bounded("nameCard", &request.name_card, MAX_NAME_CARD_BYTES, ErrorCode::GROUP_INVALID_PARAMETER)?;
+        let asker = self.require_member(session, &request.group_id).await?;
+        let group = self.existing_group_of(session.app, &request.group_id).await?;
+        let user = request.user_id.filter(|user| !user.is_empty()).unwrap_or_else(|| session.user.clone());
+        let target = if user == session.user {
+            None
+        } else {
+            Some(self.required_target(session, &request.group_id, &user).await?.role)
+        };
+        policy::check(group.group_type, Actor::Member(asker.role), GroupAction::SetNameCard { target })?;
+        let edited =
+            self.store().group_admin.set_name_card(session.app, &request.group_id, &user, &request.name_card).await;
+        let edited = self.edited("setGroupMemberNameCard", &request.group_id, edited)?;
+        self.publish_changes(session.app, &edited.changes).await;
+        let member = self.required_target(session, &request.group_id, &user).await?;
+        let asker = if user == session.user { member.clone() } else { asker };
         Ok(GroupMemberResult {
             group: convert::group(&edited.group, Some(&asker)),
             member: self.group_member(session, member).await?,

@@ -96,14 +96,14 @@ impl Service {
             return Err(ServiceError::new(ErrorCode::RATE_LIMITED, "send rate over the per-user limit"));
         }
 
-        let (conversation, topics, group_type) = match request.conversation_type {
+        let (conversation, topics, group_type, name_card) = match request.conversation_type {
             ConversationType::C2c => {
                 validate::user_id(&request.to, ErrorCode::C2C_INVALID_USER)?;
                 let mut topics = vec![OwnedTopic::User(request.to.clone())];
                 if request.to != sender.user && sender.deliver_to_sender {
                     topics.push(OwnedTopic::User(sender.user.to_owned()));
                 }
-                (ConversationKey::c2c(sender.user, &request.to), topics, None)
+                (ConversationKey::c2c(sender.user, &request.to), topics, None, String::new())
             }
             ConversationType::Group => {
                 // Membership is one point lookup, and delivery goes to the group's topic: no send
@@ -143,7 +143,14 @@ impl Service {
                         ),
                     ));
                 }
-                (ConversationKey::group(&request.to), vec![OwnedTopic::Group(request.to.clone())], group_type)
+                // The sender's name card is stamped on the message as it is now, like its nick.
+                let name_card = membership.map(|member| member.name_card).unwrap_or_default();
+                (
+                    ConversationKey::group(&request.to),
+                    vec![OwnedTopic::Group(request.to.clone())],
+                    group_type,
+                    name_card,
+                )
             }
         };
 
@@ -182,7 +189,7 @@ impl Service {
                 }
                 SendVerdict::Reject { code, message } => return Err(ServiceError::new(code, message)),
                 SendVerdict::Discard => {
-                    let message = unstored_message(sender.user, &stamp, request);
+                    let message = unstored_message(sender.user, &stamp, &name_card, request);
                     return Ok(SendMessageResult { message, duplicate: false, modified: false });
                 }
             }
@@ -198,13 +205,13 @@ impl Service {
                 return Ok(original);
             }
             metrics::counter!("mynah_group_messages_rate_dropped_total").increment(1);
-            let message = unstored_message(sender.user, &stamp, request);
+            let message = unstored_message(sender.user, &stamp, &name_card, request);
             return Ok(SendMessageResult { message, duplicate: false, modified });
         }
 
         if request.online_user_only {
             // Never stored, so it has no sequence to keep in order: delivered to whoever is online.
-            let message = unstored_message(sender.user, &stamp, request);
+            let message = unstored_message(sender.user, &stamp, &name_card, request);
             metrics::counter!("mynah_messages_sent_total").increment(1);
             let push = SharedPush::new(Push::Message(message.clone()));
             Outgoing { push, topics, except_session: sender.session }.publish(self.bus(), sender.app).await;
@@ -234,6 +241,7 @@ impl Service {
             excluded_from_last_message: request.excluded_from_last_message,
             nick: stamp.nick,
             avatar: stamp.avatar,
+            name_card,
             after_send_hook,
         };
         // An administrator's group message needs no membership; the store knows both appends.
@@ -376,7 +384,7 @@ fn check_body(msg_body: &[MsgElement], cloud_custom_data: &str) -> ServiceResult
 }
 
 /// A message that is delivered (or dropped) without being stored: sequence 0.
-fn unstored_message(sender: &str, stamp: &SenderProfile, request: SendMessageRequest) -> Message {
+fn unstored_message(sender: &str, stamp: &SenderProfile, name_card: &str, request: SendMessageRequest) -> Message {
     let time_ms = now_ms();
     Message {
         id: message_id(sender, &request.client_msg_id),
@@ -398,7 +406,7 @@ fn unstored_message(sender: &str, stamp: &SenderProfile, request: SendMessageReq
         excluded_from_last_message: true,
         nick: stamp.nick.clone(),
         avatar: stamp.avatar.clone(),
-        name_card: String::new(),
+        name_card: name_card.to_owned(),
         counted_index: 0,
     }
 }

@@ -207,4 +207,14 @@ impl GroupAdminStore for PostgresStore {
     ) -> Result<GroupEdited, StoreError> {
         group_edits::mute(&self.pool, app, group_id, user, until_ms).await
     }
+
+    async fn set_name_card(
+        &self,
+        app: AppId,
+        group_id: &str,
+        user: &str,
+        name_card: &str,
+    ) -> Result<GroupEdited, StoreError> {
+        group_edits::set_name_card(&self.pool, app, group_id, user, name_card).await
+    }
 }

@@ -1,5 +1,5 @@
-//! Edits of a group that its members must learn: its profile fields, a member's role or mute, and
-//! its owner. Each is one transaction that locks the group's row first, then the member rows it
+//! Edits of a group that its members must learn: its profile fields, a member's role, mute or name
+//! card, and its owner. Each is one transaction that locks the group's row first, then the member rows it
 //! changes, and appends the `GroupUpdated` entries of everyone whose view changed last (the lock
 //! order of the crate docs).
 
@@ -96,6 +96,33 @@ pub(crate) async fn change_owner(
     group.owner = new_owner.to_owned();
     let members = groups::member_ids(&mut *transaction, app, group_id).await?;
     let edited = tell(&mut transaction, app, group, members).await?;
+    transaction.commit().await.map_err(backend)?;
+    Ok(edited)
+}
+
+/// Sets a member's name card and tells that member.
+pub(crate) async fn set_name_card(
+    pool: &PgPool,
+    app: AppId,
+    group_id: &str,
+    user: &str,
+    name_card: &str,
+) -> Result<GroupEdited, StoreError> {
+    let mut transaction = pool.begin().await.map_err(backend)?;
+    let group = locked(&mut transaction, app, group_id).await?;
+    let updated =
+        sqlx::query("UPDATE group_members SET name_card = $4 WHERE app = $1 AND group_id = $2 AND user_id = $3")
+            .bind(int(app))
+            .bind(group_id)
+            .bind(user)
+            .bind(name_card)
+            .execute(&mut *transaction)
+            .await
+            .map_err(backend)?;
+    if updated.rows_affected() == 0 {
+        return Err(StoreError::NotMember(format!("{user} in group {group_id}")));
+    }
+    let edited = tell(&mut transaction, app, group, vec![user.to_owned()]).await?;
     transaction.commit().await.map_err(backend)?;
     Ok(edited)
 }

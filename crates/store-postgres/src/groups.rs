@@ -37,13 +37,15 @@ const GET: &str = concat!(
 const GROUPS_OF_USER: &str = concat!(
     "SELECT ",
     group_columns!(),
-    ", gm.user_id, gm.role, gm.joined_at_ms, gm.mute_until_ms FROM group_members gm \
+    ", gm.user_id, gm.role, gm.joined_at_ms, gm.mute_until_ms, gm.name_card FROM group_members gm \
      JOIN chat_groups g ON g.app = gm.app AND g.group_id = gm.group_id \
      JOIN conversations c ON c.app = g.app AND c.conv_key = g.conv_key \
      WHERE gm.app = $1 AND gm.user_id = $2 ORDER BY gm.group_id"
 );
-const GET_MEMBER: &str = "SELECT user_id, role, joined_at_ms, mute_until_ms FROM group_members WHERE app = $1 AND group_id = $2 AND user_id = $3";
-const MEMBERS: &str = "SELECT user_id, role, joined_at_ms, mute_until_ms FROM group_members WHERE app = $1 AND group_id = $2 ORDER BY user_id";
+const GET_MEMBER: &str = "SELECT user_id, role, joined_at_ms, mute_until_ms, name_card FROM group_members \
+     WHERE app = $1 AND group_id = $2 AND user_id = $3";
+const MEMBERS: &str = "SELECT user_id, role, joined_at_ms, mute_until_ms, name_card FROM group_members \
+     WHERE app = $1 AND group_id = $2 ORDER BY user_id";
 const MEMBER_IDS: &str = "SELECT user_id FROM group_members WHERE app = $1 AND group_id = $2 ORDER BY user_id";
 const GROUP_IDS_OF_USER: &str = "SELECT group_id FROM group_members WHERE app = $1 AND user_id = $2 ORDER BY group_id";
 
@@ -362,6 +364,7 @@ fn member_from_row(row: &PgRow) -> Result<MemberRecord, StoreError> {
         role: named(row, "role", MemberRole::parse)?,
         joined_at_ms: unsigned(row, "joined_at_ms")?,
         mute_until_ms: unsigned(row, "mute_until_ms")?,
+        name_card: text(row, "name_card")?,
     })
 }
 

@@ -164,4 +164,17 @@ impl GroupAdminStore for SqliteStore {
         let (group_id, user) = (group_id.to_owned(), user.to_owned());
         self.writer.write(move |connection| group_edits::mute(connection, app, &group_id, &user, until_ms)).await
     }
+
+    async fn set_name_card(
+        &self,
+        app: AppId,
+        group_id: &str,
+        user: &str,
+        name_card: &str,
+    ) -> Result<GroupEdited, StoreError> {
+        let (group_id, user, name_card) = (group_id.to_owned(), user.to_owned(), name_card.to_owned());
+        self.writer
+            .write(move |connection| group_edits::set_name_card(connection, app, &group_id, &user, &name_card))
+            .await
+    }
 }

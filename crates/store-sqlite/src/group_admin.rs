@@ -11,8 +11,8 @@ use rusqlite::{Connection, params};
 use crate::rows::{backend, named};
 use crate::{changes, groups};
 
-const MEMBERS: &str =
-    "SELECT user, role, joined_at_ms, mute_until_ms FROM group_members WHERE app = ?1 AND group_id = ?2 ORDER BY user";
+const MEMBERS: &str = "SELECT user, role, joined_at_ms, mute_until_ms, name_card FROM group_members \
+     WHERE app = ?1 AND group_id = ?2 ORDER BY user";
 
 /// The lookups above, for the query plan test.
 #[cfg(test)]
@@ -28,6 +28,7 @@ pub(crate) fn members(connection: &Connection, app: AppId, group_id: &str) -> Re
                 role: named(row, 1, MemberRole::parse)?,
                 joined_at_ms: row.get(2)?,
                 mute_until_ms: row.get(3)?,
+                name_card: row.get(4)?,
             })
         })
         .map_err(backend)?;

@@ -1,5 +1,5 @@
-//! Edits of a group that its members must learn: its profile fields, a member's role or mute, and
-//! its owner. Each runs on the writer and appends a `GroupUpdated` entry for everyone whose view of
+//! Edits of a group that its members must learn: its profile fields, a member's role, mute or name
+//! card, and its owner. Each runs on the writer and appends a `GroupUpdated` entry for everyone whose view of
 //! the group changed, in the same transaction.
 
 use mynah_proto::objects::MemberRole;
@@ -81,6 +81,25 @@ pub(crate) fn change_owner(
     group.owner = new_owner.to_owned();
     let members = groups::member_ids(connection, app, group_id)?;
     tell(connection, app, group, &members)
+}
+
+/// Sets a member's name card and tells that member.
+pub(crate) fn set_name_card(
+    connection: &Connection,
+    app: AppId,
+    group_id: &str,
+    user: &str,
+    name_card: &str,
+) -> Result<GroupEdited, StoreError> {
+    let group = existing(connection, app, group_id)?;
+    let updated = connection
+        .prepare_cached("UPDATE group_members SET name_card = ?4 WHERE app = ?1 AND group_id = ?2 AND user = ?3")
+        .and_then(|mut statement| statement.execute(params![app, group_id, user, name_card]))
+        .map_err(backend)?;
+    if updated == 0 {
+        return Err(StoreError::NotMember(format!("{user} in group {group_id}")));
+    }
+    tell(connection, app, group, &[user.to_owned()])
 }
 
 /// Sets until when a member is muted and tells that member.

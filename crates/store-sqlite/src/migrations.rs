@@ -12,7 +12,7 @@ const MIGRATIONS: &[&str] = &[
     SCHEMA_V3_WEBHOOK_OUTBOX,
     SCHEMA_V4_MESSAGE_SENDER_PROFILE,
     SCHEMA_V5_WEBHOOK_OUTBOX_CLAIMS,
-    SCHEMA_V6_MEMBER_MUTE,
+    SCHEMA_V6_MEMBER_PROFILE,
 ];
 
 /// Accounts and profiles (administration; unreleased, so it may still change).
@@ -73,13 +73,17 @@ UPDATE profiles SET
         THEN json_extract(fields_json, '$.Tag_Profile_IM_Image') ELSE '' END;
 ";
 
-/// Muted members: `group_members.mute_until_ms` (unix ms; 0 never muted), read with the membership
-/// by the point lookup every group send makes. The by-user index is rebuilt with it so that listing
-/// a user's groups still reads the index alone.
-const SCHEMA_V6_MEMBER_MUTE: &str = "
+/// Member profiles in a group: `group_members.mute_until_ms` (unix ms; 0 never muted) and
+/// `group_members.name_card` (empty: none), read with the membership by the point lookup every group
+/// send makes; `messages.name_card` is the sender's name card stamped at send time, like `nick`.
+/// The by-user index is rebuilt with the new columns so that listing a user's groups still reads
+/// the index alone.
+const SCHEMA_V6_MEMBER_PROFILE: &str = "
 ALTER TABLE group_members ADD COLUMN mute_until_ms INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE group_members ADD COLUMN name_card TEXT NOT NULL DEFAULT '';
+ALTER TABLE messages ADD COLUMN name_card TEXT NOT NULL DEFAULT '';
 DROP INDEX group_members_by_user;
-CREATE INDEX group_members_by_user ON group_members (app, user, group_id, role, joined_at_ms, mute_until_ms);
+CREATE INDEX group_members_by_user ON group_members (app, user, group_id, role, joined_at_ms, mute_until_ms, name_card);
 ";
 
 /// Outbox claims: a worker leases the entries it delivers (`claimed_by` until `claimed_until_ms`),

@@ -138,6 +138,17 @@ pub trait GroupAdminStore: Send + Sync + 'static {
         until_ms: u64,
     ) -> Result<GroupEdited, StoreError>;
 
+    /// Sets a member's name card (empty clears it) and appends a `GroupUpdated` change for that
+    /// member, in one write. `NotFound` when the group does not exist, `NotMember` when the user is
+    /// not a member.
+    async fn set_name_card(
+        &self,
+        app: AppId,
+        group_id: &str,
+        user: &str,
+        name_card: &str,
+    ) -> Result<GroupEdited, StoreError>;
+
     /// Appends a `GroupNotice` change for each listed member (every member when `users` is empty);
     /// listed users that are not members are skipped. `NotFound` when the group does not exist.
     async fn notify_members(

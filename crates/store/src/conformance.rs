@@ -103,6 +103,7 @@ where
         group_edits::profile_edits_keep_what_they_do_not_name_and_tell_every_member,
         group_edits::role_changes_tell_the_member_and_ownership_moves_whole,
         group_edits::mutes_are_kept_with_the_membership_until_lifted,
+        group_edits::name_cards_are_kept_with_the_membership,
         concurrency::parallel_appends_get_dense_sequences,
         concurrency::racing_resends_store_one_message,
         concurrency::change_positions_are_dense_and_visible_in_order,
@@ -135,6 +136,7 @@ fn c2c(app: AppId, from: &str, to: &str, client_msg_id: &str) -> NewMessage {
         excluded_from_last_message: false,
         nick: String::new(),
         avatar: String::new(),
+        name_card: String::new(),
         after_send_hook: None,
     }
 }

@@ -361,6 +361,11 @@ export class ChatSDK {
     return groupMemberApi.setGroupMemberMuteTime(this.context, options);
   }
 
+  /** Sets a member's name card (one's own by default): resolves `{group, member}`. */
+  setGroupMemberNameCard(options: { groupID: string; userID?: string; nameCard: string }): Promise<ChatResponse<{ group: Group; member: GroupMember }>> {
+    return groupMemberApi.setGroupMemberNameCard(this.context, options);
+  }
+
   /** Hands a group to another member: resolves `{group}`. */
   changeGroupOwner(options: { groupID: string; newOwnerID: string }): Promise<ChatResponse<{ group: Group }>> {
     return groupApi.changeGroupOwner(this.context, options);

@@ -1,6 +1,7 @@
 /**
  * Group members: the `GroupMember` object and `getGroupMemberList`, `getGroupMemberProfile`,
- * `addGroupMember`, `deleteGroupMember`, `setGroupMemberRole` and `setGroupMemberMuteTime`. Who may do what (per group type and role) is the
+ * `addGroupMember`, `deleteGroupMember`, `setGroupMemberRole`, `setGroupMemberMuteTime` and
+ * `setGroupMemberNameCard`. Who may do what (per group type and role) is the
  * server's rule; its refusals arrive with Tencent's codes.
  *
  * @packageDocumentation
@@ -185,5 +186,24 @@ export async function setGroupMemberMuteTime(
   }
   // Not retried: a resend after the mute committed would restart its clock.
   const result = await context.request('setGroupMemberMuteTime', { groupID, userID: options.userID, muteTime }, { retry: false });
+  return ok({ group: refreshedGroup(context, result.group), member: memberFromWire(result.member) });
+}
+
+/** `setGroupMemberNameCard`: resolves `{group, member}`; `userID` defaults to oneself. Later messages of the member carry the card (`message.nameCard`). */
+export async function setGroupMemberNameCard(
+  context: ChatContext,
+  options: { groupID: string; userID?: string; nameCard: string },
+): Promise<ChatResponse<{ group: Group; member: GroupMember }>> {
+  const api = 'setGroupMemberNameCard';
+  notReady(context, api);
+  checkOptions(api, options);
+  const groupID = checkGroupID(api, options.groupID);
+  if (typeof options.nameCard !== 'string') throw invalidParams(ERROR_CODE.INVALID_OPERATION, api, 'nameCard must be a string');
+  if (options.userID !== undefined && (typeof options.userID !== 'string' || options.userID.length === 0)) {
+    throw invalidParams(ERROR_CODE.INVALID_OPERATION, api, 'userID must be a non-empty string when given');
+  }
+  const request = { groupID, nameCard: options.nameCard, ...(options.userID !== undefined ? { userID: options.userID } : {}) };
+  // Setting a card is idempotent, so a resend is safe.
+  const result = await context.request('setGroupMemberNameCard', request, { retry: true });
   return ok({ group: refreshedGroup(context, result.group), member: memberFromWire(result.member) });
 }

@@ -138,7 +138,7 @@ export interface WireConversation {
 }
 
 /** `objects.rs` `GroupSelfInfo`. */
-export interface WireGroupSelfInfo { role: WireMemberRole; joinTime: number }
+export interface WireGroupSelfInfo { role: WireMemberRole; joinTime: number; nameCard?: string }
 
 /** `objects.rs` `Group`. */
 export interface WireGroup {
@@ -288,6 +288,8 @@ export interface WireSetGroupMemberRoleRequest { groupID: string; userID: string
 export interface WireGroupMemberResult { group: WireGroup; member: WireGroupMember }
 /** `group_management.rs` `SetGroupMemberMuteTimeRequest`: seconds from now; 0 unmutes. */
 export interface WireSetGroupMemberMuteTimeRequest { groupID: string; userID: string; muteTime: number }
+/** `group_management.rs` `SetGroupMemberNameCardRequest`: the asker's own card when `userID` is absent. */
+export interface WireSetGroupMemberNameCardRequest { groupID: string; userID?: string; nameCard: string }
 /** `group_management.rs` `ChangeGroupOwnerRequest`. */
 export interface WireChangeGroupOwnerRequest { groupID: string; newOwnerID: string }
 /** `requests.rs` `Kicked`. */
@@ -322,6 +324,7 @@ export interface WireOperations {
   setGroupMemberRole: [WireSetGroupMemberRoleRequest, WireGroupMemberResult];
   changeGroupOwner: [WireChangeGroupOwnerRequest, WireGroup];
   setGroupMemberMuteTime: [WireSetGroupMemberMuteTimeRequest, WireGroupMemberResult];
+  setGroupMemberNameCard: [WireSetGroupMemberNameCardRequest, WireGroupMemberResult];
   getUserProfile: [WireGetUserProfileRequest, WireGetUserProfileResult];
   updateMyProfile: [WireUpdateMyProfileRequest, WireProfile];
 }

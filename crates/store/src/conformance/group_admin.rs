@@ -25,7 +25,8 @@ pub(super) async fn members_come_with_their_roles(store: Store) {
                 user: new.user,
                 role: new.role,
                 joined_at_ms: new.joined_at_ms,
-                mute_until_ms: 0
+                mute_until_ms: 0,
+                name_card: String::new(),
             })
             .collect::<Vec<_>>()
     );

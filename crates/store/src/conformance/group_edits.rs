@@ -121,3 +121,20 @@ pub(super) async fn mutes_are_kept_with_the_membership_until_lifted(store: Store
     store.groups.add_members(APP, "g1", vec![super::member("bob", MemberRole::Member)]).await.unwrap();
     assert_eq!(store.groups.get_member(APP, "g1", "bob").await.unwrap().unwrap().mute_until_ms, 0);
 }
+
+pub(super) async fn name_cards_are_kept_with_the_membership(store: Store) {
+    make_group(&store, APP, "g1", "alice", &["bob"]).await;
+    let set = store.group_admin.set_name_card(APP, "g1", "bob", "Bobby").await.unwrap();
+    assert_eq!(
+        set.changes.iter().map(|appended| (appended.user.as_str(), &appended.change)).collect::<Vec<_>>(),
+        [("bob", &updated("g1"))]
+    );
+    assert_eq!(store.groups.get_member(APP, "g1", "bob").await.unwrap().unwrap().name_card, "Bobby");
+    let listed = store.group_admin.members(APP, "g1").await.unwrap();
+    assert_eq!(listed.iter().map(|member| member.name_card.as_str()).collect::<Vec<_>>(), ["", "Bobby"]);
+    assert_eq!(store.groups.groups_of_user(APP, "bob").await.unwrap()[0].1.name_card, "Bobby");
+    store.group_admin.set_name_card(APP, "g1", "bob", "").await.unwrap();
+    assert_eq!(store.groups.get_member(APP, "g1", "bob").await.unwrap().unwrap().name_card, "");
+    assert!(matches!(store.group_admin.set_name_card(APP, "g1", "stranger", "x").await, Err(StoreError::NotMember(_))));
+    assert!(matches!(store.group_admin.set_name_card(APP, "nope", "bob", "x").await, Err(StoreError::NotFound(_))));
+}

@@ -1,11 +1,11 @@
 //! Edits of a group through the Rust SDK: `updateGroupProfile`, `setGroupMemberRole`,
-//! `setGroupMemberMuteTime` and `changeGroupOwner`, who may make them per type and role, and how members learn of them
+//! `setGroupMemberMuteTime`, `setGroupMemberNameCard` and `changeGroupOwner`, who may make them per type and role, and how members learn of them
 //! (`groupUpdated`).
 
 use mynah_proto::codes::ErrorCode;
 use mynah_proto::group_management::UpdateGroupProfileRequest;
 use mynah_proto::objects::{Change, Group, GroupType, JoinOption, MemberRole};
-use mynah_proto::requests::{CreateGroupRequest, InitialMember};
+use mynah_proto::requests::{CreateGroupRequest, GetMessageListRequest, InitialMember};
 use mynah_test_support::{Events, TestServer};
 
 fn create(group_type: GroupType, group_id: &str, members: &[(&str, Option<MemberRole>)]) -> CreateGroupRequest {
@@ -217,5 +217,70 @@ async fn a_muted_member_cannot_send_until_unmuted() {
     assert_eq!(
         code(alice.set_group_member_mute_time("work", "carol", 60).await),
         Some(ErrorCode::GROUP_TYPE_UNSUPPORTED)
+    );
+}
+
+#[tokio::test]
+async fn name_cards_follow_the_roles_and_ride_on_later_messages() {
+    let server = TestServer::start().await;
+    let (alice, mut alice_events) = server.client("alice").await;
+    let (bob, _bob_events) = server.client("bob").await;
+    let (carol, _carol_events) = server.client("carol").await;
+
+    let roles = [("bob", Some(MemberRole::Admin)), ("carol", None), ("dave", None)];
+    server.client("dave").await;
+    alice.create_group(create(GroupType::Public, "pub", &roles)).await.unwrap();
+    let before = carol.send_group_text("pub", "before").await.unwrap();
+    assert_eq!(before.name_card, "");
+
+    let own = carol.set_group_member_name_card("pub", None, "Caz").await.unwrap();
+    assert_eq!((own.member.user_id.as_str(), own.member.name_card.as_str()), ("carol", "Caz"));
+    assert_eq!(own.group.self_info.unwrap().name_card, "Caz");
+    let after = carol.send_group_text("pub", "after").await.unwrap();
+    assert_eq!(after.name_card, "Caz");
+    // What receivers get and what history keeps carry the card of the send's time.
+    loop {
+        let message = alice_events.next_message().await;
+        if message.id == after.id {
+            assert_eq!(message.name_card, "Caz");
+            break;
+        }
+    }
+    let page = GetMessageListRequest {
+        conversation_id: "GROUPpub".to_owned(),
+        before_sequence: None,
+        after_sequence: None,
+        count: None,
+    };
+    let history = alice.get_message_list(page).await.unwrap();
+    let cards: Vec<(&str, &str)> = history
+        .message_list
+        .iter()
+        .map(|message| (message.client_msg_id.as_str(), message.name_card.as_str()))
+        .collect();
+    assert!(
+        cards.contains(&(before.client_msg_id.as_str(), "")) && cards.contains(&(after.client_msg_id.as_str(), "Caz")),
+        "{cards:?}"
+    );
+    assert_eq!(bob.get_group_member_profile("pub", &["carol"]).await.unwrap()[0].name_card, "Caz");
+
+    // The owner sets anyone's; an admin its own and ordinary members'; a member only its own.
+    alice.set_group_member_name_card("pub", Some("bob"), "Boss").await.unwrap();
+    assert_eq!(bob.set_group_member_name_card("pub", Some("carol"), "C").await.unwrap().member.name_card, "C");
+    assert_eq!(
+        code(bob.set_group_member_name_card("pub", Some("alice"), "x").await),
+        Some(ErrorCode::GROUP_NO_PERMISSION)
+    );
+    assert_eq!(
+        code(carol.set_group_member_name_card("pub", Some("dave"), "x").await),
+        Some(ErrorCode::GROUP_NO_PERMISSION)
+    );
+    assert_eq!(
+        code(carol.set_group_member_name_card("pub", None, &"n".repeat(51)).await),
+        Some(ErrorCode::GROUP_INVALID_PARAMETER)
+    );
+    assert_eq!(
+        code(alice.set_group_member_name_card("pub", Some("stranger"), "x").await),
+        Some(ErrorCode::GROUP_INVALID_PARAMETER)
     );
 }

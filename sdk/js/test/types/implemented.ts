@@ -39,6 +39,7 @@ export const IMPLEMENTED_METHODS = [
   'changeGroupOwner',
   'setGroupMemberRole',
   'setGroupMemberMuteTime',
+  'setGroupMemberNameCard',
   'getGroupList',
   'getGroupProfile',
   'getMyProfile',

@@ -294,6 +294,13 @@ fn rows() -> Vec<Row> {
             json!({"groupID": WORK_GROUP, "userID": "bob", "muteTime": 60}),
             [Denied(10035), Denied(10035), NO_PERMISSION, GROUP_NOT_FOUND, NOT_LOGGED_IN],
         ),
+        // Everyone sets its own name card; only the owner (and admins, for members) others'.
+        row(
+            "setGroupMemberNameCard of bob in the work group",
+            "setGroupMemberNameCard",
+            json!({"groupID": WORK_GROUP, "userID": "bob", "nameCard": "B"}),
+            [Allowed, Allowed, NO_PERMISSION, GROUP_NOT_FOUND, NOT_LOGGED_IN],
+        ),
         // bob removing bob is removing oneself (10004: quitGroup is the way).
         row(
             "deleteGroupMember bob from the work group",
