@@ -38,16 +38,19 @@ impl Service {
         let asker = self.require_member(session, &request.group_id).await?;
         let group = self.existing_group_of(session.app, &request.group_id).await?;
         policy::check(group.group_type, Actor::Member(asker.role), GroupAction::ReadMembers)?;
-        let count = request.count.unwrap_or(DEFAULT_MEMBER_PAGE).clamp(1, MAX_MEMBER_PAGE) as usize;
-        let offset = request.offset.unwrap_or(0) as usize;
-        let mut members = self.all_members(session, &request.group_id).await?;
-        if let Some(role) = request.role {
-            members.retain(|member| member.role == role);
-        }
-        let page: Vec<MemberRecord> = members.iter().skip(offset).take(count).cloned().collect();
-        let next = offset + page.len();
-        let offset = if page.is_empty() || next >= members.len() { 0 } else { next as u32 };
-        Ok(GroupMemberListResult { member_list: self.group_members(session, page).await?, offset })
+        let count = request.count.unwrap_or(DEFAULT_MEMBER_PAGE).clamp(1, MAX_MEMBER_PAGE);
+        let offset = request.offset.unwrap_or(0);
+        // One more than the page tells whether another page follows, without counting.
+        let mut page = self
+            .store()
+            .group_admin
+            .member_page(session.app, &request.group_id, request.role, offset, count + 1)
+            .await
+            .map_err(|error| ServiceError::from_store("getGroupMemberList", error, ErrorCode::GROUP_INTERNAL))?;
+        let more = page.len() > count as usize;
+        page.truncate(count as usize);
+        let next = if more { offset.saturating_add(count) } else { 0 };
+        Ok(GroupMemberListResult { member_list: self.group_members(session, page).await?, offset: next })
     }
 
     /// `getGroupMemberProfile`: the named members, in the order named; names that are not members
@@ -200,14 +203,6 @@ impl Service {
             .get_member(session.app, group_id, user)
             .await
             .map_err(|error| ServiceError::from_store("group membership", error, ErrorCode::GROUP_INTERNAL))
-    }
-
-    async fn all_members(&self, session: &Session, group_id: &str) -> ServiceResult<Vec<MemberRecord>> {
-        self.store()
-            .group_admin
-            .members(session.app, group_id)
-            .await
-            .map_err(|error| ServiceError::from_store("getGroupMemberList", error, ErrorCode::GROUP_INTERNAL))
     }
 
     /// One wire member, with its nick and avatar from its profile.

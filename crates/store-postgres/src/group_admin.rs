@@ -1,4 +1,4 @@
-//! Group administration: the member list with roles, removing members with a notice, dismissing a
+//! Group administration: the member list with roles (whole or a page), removing members with a notice, dismissing a
 //! group, and custom system notices. Each write locks the group's row first and appends the
 //! affected users' change-stream entries last, in its own transaction.
 
@@ -148,6 +148,17 @@ async fn notify(
 impl GroupAdminStore for PostgresStore {
     async fn members(&self, app: AppId, group_id: &str) -> Result<Vec<MemberRecord>, StoreError> {
         groups::members(&self.pool, app, group_id).await
+    }
+
+    async fn member_page(
+        &self,
+        app: AppId,
+        group_id: &str,
+        role: Option<MemberRole>,
+        offset: u32,
+        limit: u32,
+    ) -> Result<Vec<MemberRecord>, StoreError> {
+        groups::member_page(&self.pool, app, group_id, role, offset, limit).await
     }
 
     async fn remove_members(

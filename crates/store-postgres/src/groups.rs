@@ -46,6 +46,8 @@ const GET_MEMBER: &str = "SELECT user_id, role, joined_at_ms, mute_until_ms, nam
      WHERE app = $1 AND group_id = $2 AND user_id = $3";
 const MEMBERS: &str = "SELECT user_id, role, joined_at_ms, mute_until_ms, name_card FROM group_members \
      WHERE app = $1 AND group_id = $2 ORDER BY user_id";
+const MEMBER_PAGE: &str = "SELECT user_id, role, joined_at_ms, mute_until_ms, name_card FROM group_members \
+     WHERE app = $1 AND group_id = $2 AND ($3::TEXT IS NULL OR role = $3) ORDER BY user_id LIMIT $4 OFFSET $5";
 const MEMBER_IDS: &str = "SELECT user_id FROM group_members WHERE app = $1 AND group_id = $2 ORDER BY user_id";
 const GROUP_IDS_OF_USER: &str = "SELECT group_id FROM group_members WHERE app = $1 AND user_id = $2 ORDER BY group_id";
 
@@ -281,6 +283,27 @@ pub(crate) async fn members<'e>(
     group_id: &str,
 ) -> Result<Vec<MemberRecord>, StoreError> {
     let rows = sqlx::query(MEMBERS).bind(int(app)).bind(group_id).fetch_all(executor).await.map_err(backend)?;
+    rows.iter().map(member_from_row).collect()
+}
+
+/// A page of the members ordered by user, of one role when given.
+pub(crate) async fn member_page(
+    pool: &PgPool,
+    app: AppId,
+    group_id: &str,
+    role: Option<MemberRole>,
+    offset: u32,
+    limit: u32,
+) -> Result<Vec<MemberRecord>, StoreError> {
+    let rows = sqlx::query(MEMBER_PAGE)
+        .bind(int(app))
+        .bind(group_id)
+        .bind(role.map(MemberRole::as_str))
+        .bind(i64::from(limit))
+        .bind(i64::from(offset))
+        .fetch_all(pool)
+        .await
+        .map_err(backend)?;
     rows.iter().map(member_from_row).collect()
 }
 

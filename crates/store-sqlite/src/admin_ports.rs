@@ -98,6 +98,20 @@ impl GroupAdminStore for SqliteStore {
         self.readers.read(move |connection| group_admin::members(connection, app, &group_id)).await
     }
 
+    async fn member_page(
+        &self,
+        app: AppId,
+        group_id: &str,
+        role: Option<MemberRole>,
+        offset: u32,
+        limit: u32,
+    ) -> Result<Vec<MemberRecord>, StoreError> {
+        let group_id = group_id.to_owned();
+        self.readers
+            .read(move |connection| group_admin::member_page(connection, app, &group_id, role, offset, limit))
+            .await
+    }
+
     async fn remove_members(
         &self,
         app: AppId,

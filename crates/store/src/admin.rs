@@ -1,6 +1,6 @@
 //! The storage ports of administration: accounts, profiles, message revisions (recall and edit) and
-//! group administration (member removal, dismissal, profile, role and owner edits, system notices),
-//! with their records.
+//! group administration (member lists and pages, removal, dismissal, profile, role, owner, mute and
+//! name card edits, system notices), with their records.
 //!
 //! Like the other ports, every write that others must learn of appends the change-stream entries of
 //! everyone concerned in the same atomic, durable write, and returns them for pushing.
@@ -86,6 +86,17 @@ pub trait MessageAdminStore: Send + Sync + 'static {
 pub trait GroupAdminStore: Send + Sync + 'static {
     /// Every member with its role, ordered by user.
     async fn members(&self, app: AppId, group_id: &str) -> Result<Vec<MemberRecord>, StoreError>;
+
+    /// One page of the members ordered by user, of one role when `role` is given: at most `limit`
+    /// after skipping `offset`. Empty when the group does not exist.
+    async fn member_page(
+        &self,
+        app: AppId,
+        group_id: &str,
+        role: Option<MemberRole>,
+        offset: u32,
+        limit: u32,
+    ) -> Result<Vec<MemberRecord>, StoreError>;
 
     /// Removes members (the owner cannot be removed: `owner` stays) and appends, per removed user, a
     /// `GroupLeft` change and a `GroupNotice` (kicked) change, in one write. Users that were not

@@ -100,6 +100,7 @@ where
         group_admin::removed_members_learn_why,
         group_admin::dismissal_tells_every_member_and_frees_the_id,
         group_admin::notices_reach_the_listed_members,
+        group_admin::member_pages_follow_the_user_order_and_the_role,
         group_edits::profile_edits_keep_what_they_do_not_name_and_tell_every_member,
         group_edits::role_changes_tell_the_member_and_ownership_moves_whole,
         group_edits::mutes_are_kept_with_the_membership_until_lifted,
