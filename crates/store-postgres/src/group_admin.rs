@@ -1,6 +1,6 @@
-//! Group administration: the member list with roles (whole or a page), removing members with a notice, dismissing a
-//! group, and custom system notices. Each write locks the group's row first and appends the
-//! affected users' change-stream entries last, in its own transaction.
+//! Group administration: the member list with roles (whole or a page), removing members with a
+//! notice, dismissing a group, and custom system notices. Each write locks the group's row first and
+//! appends the affected users' change-stream entries last, in its own transaction.
 
 use std::collections::HashSet;
 

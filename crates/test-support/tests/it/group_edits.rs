@@ -1,6 +1,6 @@
 //! Edits of a group through the Rust SDK: `updateGroupProfile`, `setGroupMemberRole`,
-//! `setGroupMemberMuteTime`, `setGroupMemberNameCard` and `changeGroupOwner`, who may make them per type and role, and how members learn of them
-//! (`groupUpdated`).
+//! `setGroupMemberMuteTime`, `setGroupMemberNameCard` and `changeGroupOwner`, who may make them per
+//! type and role, and how members learn of them (`groupUpdated`).
 
 use mynah_proto::codes::ErrorCode;
 use mynah_proto::group_management::UpdateGroupProfileRequest;
