@@ -395,5 +395,6 @@ pub fn message_request(conversation_type: ConversationType, to: &str, msg_body: 
         online_user_only: false,
         excluded_from_unread_count: false,
         excluded_from_last_message: false,
+        receiver_list: Vec::new(),
     }
 }

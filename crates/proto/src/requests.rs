@@ -179,6 +179,10 @@ pub struct SendMessageRequest {
     pub excluded_from_unread_count: bool,
     #[serde(default)]
     pub excluded_from_last_message: bool,
+    /// The group members a message is meant for (the SDK's `receiverList`). Not served yet: a send
+    /// that names any is refused, so a message meant for a few never reaches the whole group.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub receiver_list: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -95,6 +95,7 @@ impl Service {
             online_user_only: message.online_only,
             excluded_from_unread_count: message.excluded_from_unread_count,
             excluded_from_last_message: message.excluded_from_last_message,
+            receiver_list: Vec::new(),
         };
         self.send_as(&sender, request).await
     }

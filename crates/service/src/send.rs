@@ -92,6 +92,15 @@ impl Service {
         }
         validate::client_msg_id(&request.client_msg_id)?;
         check_body(&request.msg_body, &request.cloud_custom_data)?;
+        if !request.receiver_list.is_empty() {
+            // Refused, not dropped: dropping it would send a message meant for a few members to the
+            // whole group. Served when targeted messages are (issue 14).
+            let code = match request.conversation_type {
+                ConversationType::Group => ErrorCode::GROUP_INVALID_PARAMETER,
+                ConversationType::C2c => ErrorCode::C2C_INVALID_REQUEST,
+            };
+            return Err(ServiceError::new(code, "receiverList (targeted group messages) is not supported yet"));
+        }
         if sender.session.is_some() && !self.user_rate().admit(sender.app, sender.user) {
             return Err(ServiceError::new(ErrorCode::RATE_LIMITED, "send rate over the per-user limit"));
         }

@@ -319,3 +319,30 @@ async fn pushes_carry_the_counted_index_a_joiner_needs_for_its_unread_count() {
     assert_eq!(conversation.read_counted_index, 2);
     assert_eq!(conversation.unread_count, pushed.counted_index - conversation.read_counted_index);
 }
+
+#[tokio::test]
+async fn a_send_naming_receivers_is_refused_and_reaches_nobody() {
+    let server = TestServer::start().await;
+    let (alice, _alice_events) = server.client("alice").await;
+    let (_bob, mut bob_events) = server.client("bob").await;
+    let (_carol, mut carol_events) = server.client("carol").await;
+    let group = alice.create_group(create(GroupType::Work, "team", &["bob", "carol"])).await.unwrap();
+    for events in [&mut bob_events, &mut carol_events] {
+        events.next_change().await;
+    }
+
+    // A client that names receivers (the SDK's receiverList) is refused: targeted messages are not
+    // served yet, and dropping the list would send the message to the whole group.
+    let mut targeted = mynah_client::text_message(mynah_proto::ids::ConversationType::Group, &group.group_id, "psst");
+    targeted.receiver_list = vec!["bob".to_owned()];
+    let refused = alice.send_message(targeted).await.unwrap_err();
+    assert_eq!(refused.code(), Some(ErrorCode::GROUP_INVALID_PARAMETER));
+    let mut direct = mynah_client::text_message(mynah_proto::ids::ConversationType::C2c, "bob", "psst");
+    direct.receiver_list = vec!["bob".to_owned()];
+    assert_eq!(alice.send_message(direct).await.unwrap_err().code(), Some(ErrorCode::C2C_INVALID_REQUEST));
+
+    bob_events.expect_quiet(Duration::from_millis(200)).await;
+    carol_events.expect_quiet(Duration::from_millis(50)).await;
+    let history = alice.get_message_list(page(&format!("GROUP{}", group.group_id), None)).await.unwrap();
+    assert!(history.message_list.is_empty(), "nothing was stored");
+}
