@@ -24,8 +24,14 @@ use mynah_proto::PROTOCOL_VERSION;
 use mynah_proto::codes::ErrorCode;
 use mynah_proto::elements::MsgElement;
 use mynah_proto::frames::Push;
+use mynah_proto::group_management::{
+    AddGroupMemberRequest, AddGroupMemberResult, ChangeGroupOwnerRequest, DeleteGroupMemberRequest,
+    DeleteGroupMemberResult, GetGroupMemberListRequest, GetGroupMemberProfileRequest, GroupMember,
+    GroupMemberListResult, GroupMemberResult, SetGroupMemberMuteTimeRequest, SetGroupMemberNameCardRequest,
+    SetGroupMemberRoleRequest, UpdateGroupProfileRequest,
+};
 use mynah_proto::ids::ConversationType;
-use mynah_proto::objects::{Conversation, Group, Message, MessagePriority};
+use mynah_proto::objects::{Conversation, Group, MemberRole, Message, MessagePriority};
 use mynah_proto::profiles::{GetUserProfileRequest, GetUserProfileResult, Profile, UpdateMyProfileRequest};
 use mynah_proto::requests::*;
 use rand::Rng;
@@ -267,6 +273,111 @@ impl Client {
         self.request(Request::GetGroupProfile(GroupRequest { group_id: group_id.to_owned() })).await
     }
 
+    /// Dismisses a group (its owner; not a work group).
+    pub async fn dismiss_group(&self, group_id: &str) -> Result<(), ClientError> {
+        let _: Empty = self.request(Request::DismissGroup(GroupRequest { group_id: group_id.to_owned() })).await?;
+        Ok(())
+    }
+
+    /// A page of a group's members; the result's `offset` continues it (0: the last page).
+    pub async fn get_group_member_list(
+        &self,
+        request: GetGroupMemberListRequest,
+    ) -> Result<GroupMemberListResult, ClientError> {
+        self.request(Request::GetGroupMemberList(request)).await
+    }
+
+    /// The named members of a group (names that are not members are left out).
+    pub async fn get_group_member_profile(
+        &self,
+        group_id: &str,
+        user_ids: &[&str],
+    ) -> Result<Vec<GroupMember>, ClientError> {
+        let request = GetGroupMemberProfileRequest {
+            group_id: group_id.to_owned(),
+            user_id_list: user_ids.iter().map(|user| (*user).to_owned()).collect(),
+        };
+        let result: GroupMemberListResult = self.request(Request::GetGroupMemberProfile(request)).await?;
+        Ok(result.member_list)
+    }
+
+    /// Adds members to a group.
+    pub async fn add_group_member(
+        &self,
+        group_id: &str,
+        user_ids: &[&str],
+    ) -> Result<AddGroupMemberResult, ClientError> {
+        let request = AddGroupMemberRequest {
+            group_id: group_id.to_owned(),
+            user_id_list: user_ids.iter().map(|user| (*user).to_owned()).collect(),
+        };
+        self.request(Request::AddGroupMember(request)).await
+    }
+
+    /// Removes members from a group; each gets a system notice with `reason`.
+    pub async fn delete_group_member(
+        &self,
+        group_id: &str,
+        user_ids: &[&str],
+        reason: &str,
+    ) -> Result<DeleteGroupMemberResult, ClientError> {
+        let request = DeleteGroupMemberRequest {
+            group_id: group_id.to_owned(),
+            user_id_list: user_ids.iter().map(|user| (*user).to_owned()).collect(),
+            reason: reason.to_owned(),
+        };
+        self.request(Request::DeleteGroupMember(request)).await
+    }
+
+    /// Changes the named fields of a group's profile; returns the group as it is now.
+    pub async fn update_group_profile(&self, request: UpdateGroupProfileRequest) -> Result<Group, ClientError> {
+        self.request(Request::UpdateGroupProfile(request)).await
+    }
+
+    /// Makes a member an admin or an ordinary member.
+    pub async fn set_group_member_role(
+        &self,
+        group_id: &str,
+        user_id: &str,
+        role: MemberRole,
+    ) -> Result<GroupMemberResult, ClientError> {
+        let request = SetGroupMemberRoleRequest { group_id: group_id.to_owned(), user_id: user_id.to_owned(), role };
+        self.request(Request::SetGroupMemberRole(request)).await
+    }
+
+    /// Mutes a member for `mute_time` seconds from now (0 unmutes).
+    pub async fn set_group_member_mute_time(
+        &self,
+        group_id: &str,
+        user_id: &str,
+        mute_time: u32,
+    ) -> Result<GroupMemberResult, ClientError> {
+        let request =
+            SetGroupMemberMuteTimeRequest { group_id: group_id.to_owned(), user_id: user_id.to_owned(), mute_time };
+        self.request(Request::SetGroupMemberMuteTime(request)).await
+    }
+
+    /// Sets a member's name card (`user_id` `None`: one's own).
+    pub async fn set_group_member_name_card(
+        &self,
+        group_id: &str,
+        user_id: Option<&str>,
+        name_card: &str,
+    ) -> Result<GroupMemberResult, ClientError> {
+        let request = SetGroupMemberNameCardRequest {
+            group_id: group_id.to_owned(),
+            user_id: user_id.map(str::to_owned),
+            name_card: name_card.to_owned(),
+        };
+        self.request(Request::SetGroupMemberNameCard(request)).await
+    }
+
+    /// Hands a group to another member.
+    pub async fn change_group_owner(&self, group_id: &str, new_owner_id: &str) -> Result<Group, ClientError> {
+        let request = ChangeGroupOwnerRequest { group_id: group_id.to_owned(), new_owner_id: new_owner_id.to_owned() };
+        self.request(Request::ChangeGroupOwner(request)).await
+    }
+
     /// The profiles of the users that exist, in the order asked.
     pub async fn get_user_profile(&self, user_ids: &[&str]) -> Result<Vec<Profile>, ClientError> {
         let user_id_list = user_ids.iter().map(|user| (*user).to_owned()).collect();
@@ -323,5 +434,6 @@ pub fn message_request(conversation_type: ConversationType, to: &str, msg_body: 
         online_user_only: false,
         excluded_from_unread_count: false,
         excluded_from_last_message: false,
+        receiver_list: Vec::new(),
     }
 }

@@ -68,6 +68,14 @@ impl ErrorCode {
     pub const GROUP_ID_IN_USE: ErrorCode = ErrorCode(10021);
     /// The operation is not supported for this group type.
     pub const GROUP_TYPE_UNSUPPORTED: ErrorCode = ErrorCode(10035);
+    /// The member is muted in the group and cannot send.
+    pub const GROUP_MEMBER_MUTED: ErrorCode = ErrorCode(10017);
+    /// Member roles cannot be changed in this group type (work groups, live rooms): the SDK's
+    /// `setGroupMemberRole` code.
+    pub const GROUP_ROLE_CHANGE_UNSUPPORTED: ErrorCode = ErrorCode(2682);
+    /// Member profiles (name cards, member custom fields) are not kept in live rooms: the SDK's
+    /// `getGroupMemberProfile` / `setGroupMemberNameCard` code.
+    pub const GROUP_MEMBER_PROFILE_UNSUPPORTED: ErrorCode = ErrorCode(2687);
 
     // --- message content (80xxx) ---
     /// The message body exceeds 12 KB.

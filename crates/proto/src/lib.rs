@@ -7,7 +7,8 @@
 //! - [`objects`]: the SDK-facing objects the server sends (messages, conversations, groups).
 //! - [`profiles`]: user profiles, their operations and Tencent's profile tags.
 //! - [`frames`]: the WebSocket envelope: requests, responses, pushes.
-//! - [`requests`]: the typed body of every request operation and its result.
+//! - [`requests`]: the typed body of every request operation and its result;
+//!   [`group_management`]: those of managing a group and its members, and the `GroupMember` object.
 //! - [`webhooks`]: the bodies of the callbacks the server makes, and their replies.
 //! - [`codes`]: Tencent's numeric error codes, the only error vocabulary on the wire.
 //! - [`ids`]: conversation-ID helpers (`C2C{userID}`, `GROUP{groupID}`).
@@ -19,6 +20,7 @@ pub mod codes;
 mod codes_admin;
 pub mod elements;
 pub mod frames;
+pub mod group_management;
 pub mod ids;
 pub mod objects;
 pub mod profiles;

@@ -53,7 +53,7 @@ pub struct Message {
     #[serde(default)]
     pub avatar: String,
     /// The sender's name card in the group when the message was sent; empty where there is none
-    /// (always, for now: groups have no name cards yet).
+    /// (C2C, no card, or a REST send by the administrator).
     #[serde(default)]
     pub name_card: String,
     /// The conversation's count of unread-counted messages up to and including this one; 0 for
@@ -188,13 +188,23 @@ impl GroupType {
         }
     }
 
-    /// The default join option of the type.
+    /// The join option a group of the type gets when its creator names none: `FreeAccess`, the
+    /// SDK's documented default (`createGroup`'s `joinOption`), except for work groups, which take
+    /// no applications at all.
     pub fn default_join_option(self) -> JoinOption {
         match self {
             GroupType::Work => JoinOption::DisableApply,
-            GroupType::Public | GroupType::Community => JoinOption::NeedPermission,
-            GroupType::Meeting | GroupType::AVChatRoom => JoinOption::FreeAccess,
+            GroupType::Public | GroupType::Community | GroupType::Meeting | GroupType::AVChatRoom => {
+                JoinOption::FreeAccess
+            }
         }
+    }
+
+    /// Whether a group of the type may choose its join option (at creation or later). Work groups
+    /// never take applications and meeting and live groups are always free to join, so only public
+    /// groups and communities choose.
+    pub fn join_option_settable(self) -> bool {
+        matches!(self, GroupType::Public | GroupType::Community)
     }
 }
 
@@ -288,6 +298,9 @@ pub struct GroupSelfInfo {
     pub role: MemberRole,
     /// Unix seconds.
     pub join_time: u64,
+    /// The asking user's name card in the group (empty: none).
+    #[serde(default)]
+    pub name_card: String,
 }
 
 /// One entry of a user's change stream. `position` is the per-user monotonic position.
@@ -402,6 +415,10 @@ pub enum Change {
     /// The user's own profile changed (on another device, or by an administrator).
     #[serde(rename_all = "camelCase")]
     ProfileUpdated { profile: Box<Profile> },
+    /// A group the user is a member of changed as the user sees it (its profile, its owner, the
+    /// user's role): `group` is the group as it is now.
+    #[serde(rename_all = "camelCase")]
+    GroupUpdated { group: Group },
 }
 
 /// `operationType` of a group system notice: the user was removed from the group.

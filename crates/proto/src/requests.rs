@@ -7,6 +7,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::codes::KickReason;
 use crate::elements::MsgElement;
+use crate::group_management::{
+    AddGroupMemberRequest, ChangeGroupOwnerRequest, DeleteGroupMemberRequest, GetGroupMemberListRequest,
+    GetGroupMemberProfileRequest, SetGroupMemberMuteTimeRequest, SetGroupMemberNameCardRequest,
+    SetGroupMemberRoleRequest, UpdateGroupProfileRequest,
+};
 use crate::ids::ConversationType;
 use crate::objects::{ChangeEntry, Conversation, Group, GroupType, JoinOption, MemberRole, Message, MessagePriority};
 use crate::profiles::{GetUserProfileRequest, UpdateMyProfileRequest};
@@ -35,6 +40,16 @@ pub enum Request {
     QuitGroup(GroupRequest),
     GetGroupList(Empty),
     GetGroupProfile(GroupRequest),
+    DismissGroup(GroupRequest),
+    GetGroupMemberList(GetGroupMemberListRequest),
+    GetGroupMemberProfile(GetGroupMemberProfileRequest),
+    AddGroupMember(AddGroupMemberRequest),
+    DeleteGroupMember(DeleteGroupMemberRequest),
+    UpdateGroupProfile(UpdateGroupProfileRequest),
+    SetGroupMemberRole(SetGroupMemberRoleRequest),
+    ChangeGroupOwner(ChangeGroupOwnerRequest),
+    SetGroupMemberMuteTime(SetGroupMemberMuteTimeRequest),
+    SetGroupMemberNameCard(SetGroupMemberNameCardRequest),
     GetUserProfile(GetUserProfileRequest),
     UpdateMyProfile(UpdateMyProfileRequest),
 }
@@ -62,6 +77,16 @@ impl Request {
             Request::QuitGroup(_) => "quitGroup",
             Request::GetGroupList(_) => "getGroupList",
             Request::GetGroupProfile(_) => "getGroupProfile",
+            Request::DismissGroup(_) => "dismissGroup",
+            Request::GetGroupMemberList(_) => "getGroupMemberList",
+            Request::GetGroupMemberProfile(_) => "getGroupMemberProfile",
+            Request::AddGroupMember(_) => "addGroupMember",
+            Request::DeleteGroupMember(_) => "deleteGroupMember",
+            Request::UpdateGroupProfile(_) => "updateGroupProfile",
+            Request::SetGroupMemberRole(_) => "setGroupMemberRole",
+            Request::ChangeGroupOwner(_) => "changeGroupOwner",
+            Request::SetGroupMemberMuteTime(_) => "setGroupMemberMuteTime",
+            Request::SetGroupMemberNameCard(_) => "setGroupMemberNameCard",
             Request::GetUserProfile(_) => "getUserProfile",
             Request::UpdateMyProfile(_) => "updateMyProfile",
         }
@@ -160,6 +185,10 @@ pub struct SendMessageRequest {
     pub excluded_from_unread_count: bool,
     #[serde(default)]
     pub excluded_from_last_message: bool,
+    /// The group members a message is meant for (the SDK's `receiverList`). Not served yet: a send
+    /// that names any is refused, so a message meant for a few never reaches the whole group.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub receiver_list: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

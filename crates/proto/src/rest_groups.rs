@@ -224,6 +224,10 @@ pub struct SendGroupMsgRequest {
     pub send_msg_control: Vec<String>,
     #[serde(rename = "CloudCustomData", default)]
     pub cloud_custom_data: String,
+    /// The members a targeted message is meant for. Targeted messages are not served yet, so a
+    /// request naming any is refused (10004) rather than delivered to the whole group.
+    #[serde(rename = "To_Account", default)]
+    pub to_account: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -11,6 +11,7 @@ use mynah_store::{
 };
 
 use crate::error::{ServiceError, ServiceResult};
+use crate::policy::{self, Actor, GroupAction};
 use crate::{Service, Session, now_ms};
 
 /// The most members one `add_group_member` takes (Tencent: 300).
@@ -81,7 +82,8 @@ impl Service {
         users: Vec<String>,
     ) -> ServiceResult<Vec<(String, MemberAddition)>> {
         check_count("MemberList", users.len(), MAX_MEMBERS_ADDED)?;
-        self.existing_group_of(app, group_id).await?;
+        let group = self.existing_group_of(app, group_id).await?;
+        policy::check(group.group_type, Actor::AppAdmin, GroupAction::AddMembers)?;
         let existing = self.existing_accounts(app, users.clone()).await?;
         let now = now_ms();
         let joining: Vec<NewMember> = existing
@@ -128,10 +130,7 @@ impl Service {
         check_count("MemberToDel_Account", users.len(), MAX_MEMBERS_REMOVED)?;
         let group = self.existing_group_of(app, group_id).await?;
         if users.contains(&group.owner) {
-            return Err(ServiceError::new(
-                ErrorCode::GROUP_INVALID_PARAMETER,
-                "the owner cannot be removed from the group",
-            ));
+            policy::check(group.group_type, Actor::AppAdmin, GroupAction::RemoveMember { target: MemberRole::Owner })?;
         }
         let notice = self.admin_notice(app, GROUP_NOTICE_KICKED, reason);
         let changes = self

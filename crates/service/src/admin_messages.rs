@@ -95,6 +95,7 @@ impl Service {
             online_user_only: message.online_only,
             excluded_from_unread_count: message.excluded_from_unread_count,
             excluded_from_last_message: message.excluded_from_last_message,
+            receiver_list: Vec::new(),
         };
         self.send_as(&sender, request).await
     }
@@ -135,6 +136,7 @@ impl Service {
             excluded_from_last_message: false,
             nick: stamp.nick,
             avatar: stamp.avatar,
+            name_card: String::new(),
             after_send_hook: None,
         };
         if import.realtime {

@@ -204,6 +204,19 @@ impl Service {
                 conversation_id: ConversationKey::from_stored(conversation.clone()).to_ref(&appended.user).id(),
                 custom_data: custom_data.clone(),
             },
+            ChangeRecord::GroupUpdated { group_id } => {
+                let internal = |error| ServiceError::from_store("sync", error, ErrorCode::GROUP_INTERNAL);
+                let group = resolved.group(self, app, group_id).await?;
+                let member = self.store().groups.get_member(app, group_id, &appended.user).await.map_err(internal)?;
+                match (group, member) {
+                    // The group as it is now, with the viewer's own membership.
+                    (Some(group), Some(member)) => {
+                        Change::GroupUpdated { group: convert::group(&group, Some(&member)) }
+                    }
+                    // Dismissed or left since: to the client that is having left (its own entry follows).
+                    _ => Change::GroupLeft { group_id: group_id.clone() },
+                }
+            }
             other => match self.administration_change(app, appended, resolved).await? {
                 Some(change) => change,
                 None => {

@@ -26,8 +26,8 @@ pub fn message(stored: &StoredMessage) -> Message {
         excluded_from_last_message: stored.excluded_from_last_message,
         nick: stored.nick.clone(),
         avatar: stored.avatar.clone(),
-        // Groups have no name cards yet, so no message carries one.
-        name_card: String::new(),
+        // The sender's name card when it was sent, stamped like the nick.
+        name_card: stored.name_card.clone(),
         counted_index: stored.counted_index,
     }
 }
@@ -72,6 +72,10 @@ pub fn group(record: &GroupRecord, membership: Option<&MemberRecord>) -> Group {
         notification: record.notification.clone(),
         avatar: record.avatar.clone(),
         next_message_seq: record.last_seq + 1,
-        self_info: membership.map(|member| GroupSelfInfo { role: member.role, join_time: member.joined_at_ms / 1000 }),
+        self_info: membership.map(|member| GroupSelfInfo {
+            role: member.role,
+            join_time: member.joined_at_ms / 1000,
+            name_card: member.name_card.clone(),
+        }),
     }
 }

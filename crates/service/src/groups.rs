@@ -1,4 +1,4 @@
-//! Groups: create, join, quit, list, profile. Membership changes reach each affected user as a
+//! Groups: create, join, quit, dismiss, list, profile. Membership changes reach each affected user as a
 //! `groupJoined` / `groupLeft` change.
 
 use mynah_proto::codes::ErrorCode;
@@ -8,6 +8,7 @@ use mynah_store::{NewGroup, NewMember, StoreError};
 use rand::Rng;
 
 use crate::error::{ServiceError, ServiceResult};
+use crate::policy::{self, Actor, GroupAction};
 use crate::validate::{self, MAX_AVATAR_BYTES, MAX_GROUP_NAME_BYTES, MAX_GROUP_TEXT_BYTES, MAX_INITIAL_MEMBERS};
 use crate::{Service, Session, convert, now_ms};
 
@@ -52,12 +53,19 @@ impl Service {
                 ));
             }
         };
-        let join_option = match request.group_type {
-            // Work groups take members by invitation only; meeting groups are open to all.
-            GroupType::Work => JoinOption::DisableApply,
-            GroupType::Meeting | GroupType::AVChatRoom => JoinOption::FreeAccess,
-            GroupType::Public | GroupType::Community => {
-                request.join_option.unwrap_or(request.group_type.default_join_option())
+        let fixed_join_option = request.group_type.default_join_option();
+        let join_option = match request.join_option {
+            None => fixed_join_option,
+            Some(asked) if request.group_type.join_option_settable() => asked,
+            // Work groups take members by invitation only; meeting groups are open to all. The
+            // SDK documents that these types must not name a join option; naming their own is
+            // harmless, naming another would be silently ignored, so it is refused.
+            Some(asked) if asked == fixed_join_option => asked,
+            Some(asked) => {
+                return Err(ServiceError::new(
+                    invalid,
+                    format!("joinOption {} cannot be set for {} groups", asked.as_str(), request.group_type.as_str()),
+                ));
             }
         };
 
@@ -166,12 +174,12 @@ impl Service {
         Ok(JoinGroupResult { status: JoinStatus::Joined, group: convert::group(&added.group, membership.as_ref()) })
     }
 
-    /// Leaves a group. The owner cannot leave; it must dismiss the group instead.
+    /// Leaves a group. The owner may leave only a work group, which is then without an owner
+    /// (`policy`); other owners transfer or dismiss the group instead.
     pub async fn quit_group(&self, session: &Session, request: GroupRequest) -> ServiceResult<()> {
         let member = self.require_member(session, &request.group_id).await?;
-        if member.role == MemberRole::Owner {
-            return Err(ServiceError::new(ErrorCode::GROUP_OWNER_CANNOT_QUIT, "the owner cannot quit the group"));
-        }
+        let group = self.existing_group(session, &request.group_id).await?;
+        policy::check(group.group_type, Actor::Member(member.role), GroupAction::Quit)?;
         let left = self
             .store()
             .groups
@@ -181,6 +189,27 @@ impl Service {
         if let Some(change) = left {
             self.publish_changes(session.app, &[change]).await;
         }
+        Ok(())
+    }
+
+    /// Dismisses a group: only its owner, and never a work group (`policy`). Every member learns
+    /// it (`groupDismissed`, the SDK's system notice type 5) from the write that deletes it.
+    pub async fn dismiss_group(&self, session: &Session, request: GroupRequest) -> ServiceResult<()> {
+        let member = self.require_member(session, &request.group_id).await?;
+        let group = self.existing_group(session, &request.group_id).await?;
+        policy::check(group.group_type, Actor::Member(member.role), GroupAction::Dismiss)?;
+        let changes = self
+            .store()
+            .group_admin
+            .dismiss_group(session.app, &request.group_id, &session.user, now_ms())
+            .await
+            .map_err(|error| match error {
+                StoreError::NotFound(_) => {
+                    ServiceError::new(ErrorCode::GROUP_NOT_FOUND, format!("group {} does not exist", request.group_id))
+                }
+                other => ServiceError::from_store("dismissGroup", other, ErrorCode::GROUP_INTERNAL),
+            })?;
+        self.publish_changes(session.app, &changes).await;
         Ok(())
     }
 

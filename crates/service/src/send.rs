@@ -92,32 +92,42 @@ impl Service {
         }
         validate::client_msg_id(&request.client_msg_id)?;
         check_body(&request.msg_body, &request.cloud_custom_data)?;
+        if !request.receiver_list.is_empty() {
+            // Refused, not dropped: dropping it would send a message meant for a few members to the
+            // whole group. Served when targeted messages are (issue 14).
+            let code = match request.conversation_type {
+                ConversationType::Group => ErrorCode::GROUP_INVALID_PARAMETER,
+                ConversationType::C2c => ErrorCode::C2C_INVALID_REQUEST,
+            };
+            return Err(ServiceError::new(code, "receiverList (targeted group messages) is not supported yet"));
+        }
         if sender.session.is_some() && !self.user_rate().admit(sender.app, sender.user) {
             return Err(ServiceError::new(ErrorCode::RATE_LIMITED, "send rate over the per-user limit"));
         }
 
-        let (conversation, topics, group_type) = match request.conversation_type {
+        let (conversation, topics, group_type, name_card) = match request.conversation_type {
             ConversationType::C2c => {
                 validate::user_id(&request.to, ErrorCode::C2C_INVALID_USER)?;
                 let mut topics = vec![OwnedTopic::User(request.to.clone())];
                 if request.to != sender.user && sender.deliver_to_sender {
                     topics.push(OwnedTopic::User(sender.user.to_owned()));
                 }
-                (ConversationKey::c2c(sender.user, &request.to), topics, None)
+                (ConversationKey::c2c(sender.user, &request.to), topics, None, String::new())
             }
             ConversationType::Group => {
                 // Membership is one point lookup, and delivery goes to the group's topic: no send
                 // reads the member list. The group row is read only when needed (to tell "no
                 // group" from "not a member", for an administrator's send, or for a webhook that
                 // reports the group type). The store's append enforces membership again.
-                let is_member = sender.must_be_member
-                    && self
-                        .store()
-                        .groups
-                        .get_member(sender.app, &request.to, sender.user)
-                        .await
-                        .map_err(|error| ServiceError::from_store("sendMessage", error, ErrorCode::GROUP_INTERNAL))?
-                        .is_some();
+                let membership =
+                    if sender.must_be_member {
+                        self.store().groups.get_member(sender.app, &request.to, sender.user).await.map_err(|error| {
+                            ServiceError::from_store("sendMessage", error, ErrorCode::GROUP_INTERNAL)
+                        })?
+                    } else {
+                        None
+                    };
+                let is_member = membership.is_some();
                 let needs_group_row =
                     !is_member || self.hooks().before_send_enabled(sender.app, ConversationType::Group);
                 let group_type = if needs_group_row {
@@ -131,7 +141,25 @@ impl Service {
                         format!("{} is not a member of group {}", sender.user, request.to),
                     ));
                 }
-                (ConversationKey::group(&request.to), vec![OwnedTopic::Group(request.to.clone())], group_type)
+                // The mute comes with the membership lookup: no extra read. (An administrator's
+                // send through REST is not a member's and is never muted.)
+                if let Some(member) = membership.as_ref().filter(|member| member.mute_until_ms > now_ms()) {
+                    return Err(ServiceError::new(
+                        ErrorCode::GROUP_MEMBER_MUTED,
+                        format!(
+                            "{} is muted in group {} until {} (unix ms)",
+                            member.user, request.to, member.mute_until_ms
+                        ),
+                    ));
+                }
+                // The sender's name card is stamped on the message as it is now, like its nick.
+                let name_card = membership.map(|member| member.name_card).unwrap_or_default();
+                (
+                    ConversationKey::group(&request.to),
+                    vec![OwnedTopic::Group(request.to.clone())],
+                    group_type,
+                    name_card,
+                )
             }
         };
 
@@ -170,7 +198,7 @@ impl Service {
                 }
                 SendVerdict::Reject { code, message } => return Err(ServiceError::new(code, message)),
                 SendVerdict::Discard => {
-                    let message = unstored_message(sender.user, &stamp, request);
+                    let message = unstored_message(sender.user, &stamp, &name_card, request);
                     return Ok(SendMessageResult { message, duplicate: false, modified: false });
                 }
             }
@@ -186,13 +214,13 @@ impl Service {
                 return Ok(original);
             }
             metrics::counter!("mynah_group_messages_rate_dropped_total").increment(1);
-            let message = unstored_message(sender.user, &stamp, request);
+            let message = unstored_message(sender.user, &stamp, &name_card, request);
             return Ok(SendMessageResult { message, duplicate: false, modified });
         }
 
         if request.online_user_only {
             // Never stored, so it has no sequence to keep in order: delivered to whoever is online.
-            let message = unstored_message(sender.user, &stamp, request);
+            let message = unstored_message(sender.user, &stamp, &name_card, request);
             metrics::counter!("mynah_messages_sent_total").increment(1);
             let push = SharedPush::new(Push::Message(message.clone()));
             Outgoing { push, topics, except_session: sender.session }.publish(self.bus(), sender.app).await;
@@ -222,6 +250,7 @@ impl Service {
             excluded_from_last_message: request.excluded_from_last_message,
             nick: stamp.nick,
             avatar: stamp.avatar,
+            name_card,
             after_send_hook,
         };
         // An administrator's group message needs no membership; the store knows both appends.
@@ -364,7 +393,7 @@ fn check_body(msg_body: &[MsgElement], cloud_custom_data: &str) -> ServiceResult
 }
 
 /// A message that is delivered (or dropped) without being stored: sequence 0.
-fn unstored_message(sender: &str, stamp: &SenderProfile, request: SendMessageRequest) -> Message {
+fn unstored_message(sender: &str, stamp: &SenderProfile, name_card: &str, request: SendMessageRequest) -> Message {
     let time_ms = now_ms();
     Message {
         id: message_id(sender, &request.client_msg_id),
@@ -386,7 +415,7 @@ fn unstored_message(sender: &str, stamp: &SenderProfile, request: SendMessageReq
         excluded_from_last_message: true,
         nick: stamp.nick.clone(),
         avatar: stamp.avatar.clone(),
-        name_card: String::new(),
+        name_card: name_card.to_owned(),
         counted_index: 0,
     }
 }

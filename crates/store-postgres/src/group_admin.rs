@@ -1,18 +1,19 @@
-//! Group administration: the member list with roles, removing members with a notice, dismissing a
-//! group, and custom system notices. Each write locks the group's row first and appends the
-//! affected users' change-stream entries last, in its own transaction.
+//! Group administration: the member list with roles (whole or a page), removing members with a
+//! notice, dismissing a group, and custom system notices. Each write locks the group's row first and
+//! appends the affected users' change-stream entries last, in its own transaction.
 
 use std::collections::HashSet;
 
+use mynah_proto::objects::MemberRole;
 use mynah_store::{
-    AppId, AppendedChange, ChangeRecord, ConversationKey, GroupAdminStore, GroupNoticeRecord, GroupRecord,
-    MemberRecord, StoreError,
+    AppId, AppendedChange, ChangeRecord, ConversationKey, GroupAdminStore, GroupEdit, GroupEdited, GroupNoticeRecord,
+    GroupRecord, MemberRecord, StoreError,
 };
 use sqlx::postgres::{PgConnection, PgPool};
 
 use crate::groups::{self, GroupLock};
 use crate::rows::{backend, int};
-use crate::{PostgresStore, changes};
+use crate::{PostgresStore, changes, group_edits};
 
 /// Locks the group's row in `mode` and reads the group; `NotFound` when it does not exist.
 async fn locked_group(
@@ -149,6 +150,17 @@ impl GroupAdminStore for PostgresStore {
         groups::members(&self.pool, app, group_id).await
     }
 
+    async fn member_page(
+        &self,
+        app: AppId,
+        group_id: &str,
+        role: Option<MemberRole>,
+        offset: u32,
+        limit: u32,
+    ) -> Result<Vec<MemberRecord>, StoreError> {
+        groups::member_page(&self.pool, app, group_id, role, offset, limit).await
+    }
+
     async fn remove_members(
         &self,
         app: AppId,
@@ -177,5 +189,43 @@ impl GroupAdminStore for PostgresStore {
         notice: GroupNoticeRecord,
     ) -> Result<Vec<AppendedChange>, StoreError> {
         notify(&self.pool, app, group_id, &users, &notice).await
+    }
+
+    async fn edit_group(&self, app: AppId, group_id: &str, edit: GroupEdit) -> Result<GroupEdited, StoreError> {
+        group_edits::edit(&self.pool, app, group_id, &edit).await
+    }
+
+    async fn set_member_role(
+        &self,
+        app: AppId,
+        group_id: &str,
+        user: &str,
+        role: MemberRole,
+    ) -> Result<GroupEdited, StoreError> {
+        group_edits::set_role(&self.pool, app, group_id, user, role).await
+    }
+
+    async fn change_owner(&self, app: AppId, group_id: &str, new_owner: &str) -> Result<GroupEdited, StoreError> {
+        group_edits::change_owner(&self.pool, app, group_id, new_owner).await
+    }
+
+    async fn mute_member(
+        &self,
+        app: AppId,
+        group_id: &str,
+        user: &str,
+        until_ms: u64,
+    ) -> Result<GroupEdited, StoreError> {
+        group_edits::mute(&self.pool, app, group_id, user, until_ms).await
+    }
+
+    async fn set_name_card(
+        &self,
+        app: AppId,
+        group_id: &str,
+        user: &str,
+        name_card: &str,
+    ) -> Result<GroupEdited, StoreError> {
+        group_edits::set_name_card(&self.pool, app, group_id, user, name_card).await
     }
 }

@@ -37,15 +37,17 @@ const GET: &str = concat!(
 const GROUPS_OF_USER: &str = concat!(
     "SELECT ",
     group_columns!(),
-    ", gm.user_id, gm.role, gm.joined_at_ms FROM group_members gm \
+    ", gm.user_id, gm.role, gm.joined_at_ms, gm.mute_until_ms, gm.name_card FROM group_members gm \
      JOIN chat_groups g ON g.app = gm.app AND g.group_id = gm.group_id \
      JOIN conversations c ON c.app = g.app AND c.conv_key = g.conv_key \
      WHERE gm.app = $1 AND gm.user_id = $2 ORDER BY gm.group_id"
 );
-const GET_MEMBER: &str =
-    "SELECT user_id, role, joined_at_ms FROM group_members WHERE app = $1 AND group_id = $2 AND user_id = $3";
-const MEMBERS: &str =
-    "SELECT user_id, role, joined_at_ms FROM group_members WHERE app = $1 AND group_id = $2 ORDER BY user_id";
+const GET_MEMBER: &str = "SELECT user_id, role, joined_at_ms, mute_until_ms, name_card FROM group_members \
+     WHERE app = $1 AND group_id = $2 AND user_id = $3";
+const MEMBERS: &str = "SELECT user_id, role, joined_at_ms, mute_until_ms, name_card FROM group_members \
+     WHERE app = $1 AND group_id = $2 ORDER BY user_id";
+const MEMBER_PAGE: &str = "SELECT user_id, role, joined_at_ms, mute_until_ms, name_card FROM group_members \
+     WHERE app = $1 AND group_id = $2 AND ($3::TEXT IS NULL OR role = $3) ORDER BY user_id LIMIT $4 OFFSET $5";
 const MEMBER_IDS: &str = "SELECT user_id FROM group_members WHERE app = $1 AND group_id = $2 ORDER BY user_id";
 const GROUP_IDS_OF_USER: &str = "SELECT group_id FROM group_members WHERE app = $1 AND user_id = $2 ORDER BY group_id";
 
@@ -203,12 +205,17 @@ pub(crate) async fn remove_member(
     {
         return Ok(None);
     }
-    sqlx::query("UPDATE chat_groups SET member_count = member_count - 1 WHERE app = $1 AND group_id = $2")
-        .bind(int(app))
-        .bind(group_id)
-        .execute(&mut *transaction)
-        .await
-        .map_err(backend)?;
+    // An owner leaving (a work group's may) leaves the group without one.
+    sqlx::query(
+        "UPDATE chat_groups SET member_count = member_count - 1, \
+         owner = CASE WHEN owner = $3 THEN '' ELSE owner END WHERE app = $1 AND group_id = $2",
+    )
+    .bind(int(app))
+    .bind(group_id)
+    .bind(user)
+    .execute(&mut *transaction)
+    .await
+    .map_err(backend)?;
     let left = ChangeRecord::GroupLeft { group_id: group_id.to_owned() };
     let change = changes::append(&mut transaction, app, user, &left).await?;
     transaction.commit().await.map_err(backend)?;
@@ -276,6 +283,27 @@ pub(crate) async fn members<'e>(
     group_id: &str,
 ) -> Result<Vec<MemberRecord>, StoreError> {
     let rows = sqlx::query(MEMBERS).bind(int(app)).bind(group_id).fetch_all(executor).await.map_err(backend)?;
+    rows.iter().map(member_from_row).collect()
+}
+
+/// A page of the members ordered by user, of one role when given.
+pub(crate) async fn member_page(
+    pool: &PgPool,
+    app: AppId,
+    group_id: &str,
+    role: Option<MemberRole>,
+    offset: u32,
+    limit: u32,
+) -> Result<Vec<MemberRecord>, StoreError> {
+    let rows = sqlx::query(MEMBER_PAGE)
+        .bind(int(app))
+        .bind(group_id)
+        .bind(role.map(MemberRole::as_str))
+        .bind(i64::from(limit))
+        .bind(i64::from(offset))
+        .fetch_all(pool)
+        .await
+        .map_err(backend)?;
     rows.iter().map(member_from_row).collect()
 }
 
@@ -358,6 +386,8 @@ fn member_from_row(row: &PgRow) -> Result<MemberRecord, StoreError> {
         user: text(row, "user_id")?,
         role: named(row, "role", MemberRole::parse)?,
         joined_at_ms: unsigned(row, "joined_at_ms")?,
+        mute_until_ms: unsigned(row, "mute_until_ms")?,
+        name_card: text(row, "name_card")?,
     })
 }
 

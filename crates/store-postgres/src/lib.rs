@@ -18,7 +18,7 @@
 //! - [`registry`]: [`PgRegistry`], the cluster-wide session registry (node leases and sessions).
 //!
 //! Each aggregate's file ends with its port's impl; reads use the pool, writes one transaction
-//! (a message append: one statement, the server-side function of migration 5).
+//! (a message append: one statement, the server-side function of migrations 5 and 6).
 //!
 //! # Transactions and the lock order
 //!
@@ -58,6 +58,7 @@ mod accounts;
 mod changes;
 mod conversations;
 mod group_admin;
+mod group_edits;
 mod groups;
 mod messages;
 pub mod migrations;

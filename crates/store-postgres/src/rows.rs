@@ -85,7 +85,7 @@ macro_rules! message_columns {
     () => {
         "m.app, m.conv_key, m.seq, m.sender, m.receiver, m.client_msg_id, m.random, m.time_ms, m.body_json, \
          m.cloud_custom_data, m.priority, m.need_read_receipt, m.excluded_from_unread_count, \
-         m.excluded_from_last_message, m.revoked, m.nick, m.avatar, m.counted_index"
+         m.excluded_from_last_message, m.revoked, m.nick, m.avatar, m.counted_index, m.name_card"
     };
 }
 pub(crate) use message_columns;
@@ -110,6 +110,7 @@ pub(crate) fn message_from_row(row: &PgRow) -> Result<StoredMessage, StoreError>
         revoked: flag(row, "revoked")?,
         nick: text(row, "nick")?,
         avatar: text(row, "avatar")?,
+        name_card: text(row, "name_card")?,
         counted_index: unsigned(row, "counted_index")?,
     })
 }

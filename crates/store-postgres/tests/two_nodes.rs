@@ -40,6 +40,7 @@ fn message(conversation: ConversationKey, sender: &str, receiver: &str, client_m
         excluded_from_last_message: false,
         nick: String::new(),
         avatar: String::new(),
+        name_card: String::new(),
         after_send_hook: None,
     }
 }

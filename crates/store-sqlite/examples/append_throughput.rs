@@ -67,6 +67,7 @@ fn message(index: usize, pairs: usize) -> NewMessage {
         excluded_from_last_message: false,
         nick: String::new(),
         avatar: String::new(),
+        name_card: String::new(),
         after_send_hook: None,
     }
 }

@@ -2,16 +2,17 @@
 //! revisions and group administration. Writes are jobs for the writer thread, reads run on the pool.
 
 use async_trait::async_trait;
+use mynah_proto::objects::MemberRole;
 use mynah_proto::profiles::ProfileValue;
 use mynah_store::{
-    AccountStore, AppId, Appended, AppendedChange, ConversationKey, GroupAdminStore, GroupNoticeRecord, MemberRecord,
-    MessageAdminStore, MessageEdit, NewMessage, ProfileRecord, ProfileSet, ProfileStore, Revision, SenderProfile,
-    StoreError,
+    AccountStore, AppId, Appended, AppendedChange, ConversationKey, GroupAdminStore, GroupEdit, GroupEdited,
+    GroupNoticeRecord, MemberRecord, MessageAdminStore, MessageEdit, NewMessage, ProfileRecord, ProfileSet,
+    ProfileStore, Revision, SenderProfile, StoreError,
 };
 
 use crate::revisions::PreparedEdit;
 use crate::rows::to_json;
-use crate::{SqliteStore, accounts, group_admin, messages, revisions};
+use crate::{SqliteStore, accounts, group_admin, group_edits, messages, revisions};
 use mynah_store::backend::PreparedMessage;
 
 #[async_trait]
@@ -97,6 +98,20 @@ impl GroupAdminStore for SqliteStore {
         self.readers.read(move |connection| group_admin::members(connection, app, &group_id)).await
     }
 
+    async fn member_page(
+        &self,
+        app: AppId,
+        group_id: &str,
+        role: Option<MemberRole>,
+        offset: u32,
+        limit: u32,
+    ) -> Result<Vec<MemberRecord>, StoreError> {
+        let group_id = group_id.to_owned();
+        self.readers
+            .read(move |connection| group_admin::member_page(connection, app, &group_id, role, offset, limit))
+            .await
+    }
+
     async fn remove_members(
         &self,
         app: AppId,
@@ -130,5 +145,50 @@ impl GroupAdminStore for SqliteStore {
     ) -> Result<Vec<AppendedChange>, StoreError> {
         let group_id = group_id.to_owned();
         self.writer.write(move |connection| group_admin::notify(connection, app, &group_id, &users, &notice)).await
+    }
+
+    async fn edit_group(&self, app: AppId, group_id: &str, edit: GroupEdit) -> Result<GroupEdited, StoreError> {
+        let group_id = group_id.to_owned();
+        self.writer.write(move |connection| group_edits::edit(connection, app, &group_id, &edit)).await
+    }
+
+    async fn set_member_role(
+        &self,
+        app: AppId,
+        group_id: &str,
+        user: &str,
+        role: MemberRole,
+    ) -> Result<GroupEdited, StoreError> {
+        let (group_id, user) = (group_id.to_owned(), user.to_owned());
+        self.writer.write(move |connection| group_edits::set_role(connection, app, &group_id, &user, role)).await
+    }
+
+    async fn change_owner(&self, app: AppId, group_id: &str, new_owner: &str) -> Result<GroupEdited, StoreError> {
+        let (group_id, new_owner) = (group_id.to_owned(), new_owner.to_owned());
+        self.writer.write(move |connection| group_edits::change_owner(connection, app, &group_id, &new_owner)).await
+    }
+
+    async fn mute_member(
+        &self,
+        app: AppId,
+        group_id: &str,
+        user: &str,
+        until_ms: u64,
+    ) -> Result<GroupEdited, StoreError> {
+        let (group_id, user) = (group_id.to_owned(), user.to_owned());
+        self.writer.write(move |connection| group_edits::mute(connection, app, &group_id, &user, until_ms)).await
+    }
+
+    async fn set_name_card(
+        &self,
+        app: AppId,
+        group_id: &str,
+        user: &str,
+        name_card: &str,
+    ) -> Result<GroupEdited, StoreError> {
+        let (group_id, user, name_card) = (group_id.to_owned(), user.to_owned(), name_card.to_owned());
+        self.writer
+            .write(move |connection| group_edits::set_name_card(connection, app, &group_id, &user, &name_card))
+            .await
     }
 }

@@ -1,4 +1,4 @@
-//! Group administration: the member list with roles, removing members with a notice, dismissing a
+//! Group administration: the member list with roles (whole or a page), removing members with a notice, dismissing a
 //! group, and custom system notices. Each write appends the affected users' change-stream entries
 //! in its own transaction.
 
@@ -11,22 +11,46 @@ use rusqlite::{Connection, params};
 use crate::rows::{backend, named};
 use crate::{changes, groups};
 
-const MEMBERS: &str =
-    "SELECT user, role, joined_at_ms FROM group_members WHERE app = ?1 AND group_id = ?2 ORDER BY user";
+const MEMBERS: &str = "SELECT user, role, joined_at_ms, mute_until_ms, name_card FROM group_members \
+     WHERE app = ?1 AND group_id = ?2 ORDER BY user";
+
+const MEMBER_PAGE: &str = "SELECT user, role, joined_at_ms, mute_until_ms, name_card FROM group_members \
+     WHERE app = ?1 AND group_id = ?2 AND (?3 IS NULL OR role = ?3) ORDER BY user LIMIT ?4 OFFSET ?5";
 
 /// The lookups above, for the query plan test.
 #[cfg(test)]
-pub(crate) const QUERIES: &[(&str, &str)] = &[("members with roles", MEMBERS)];
+pub(crate) const QUERIES: &[(&str, &str)] = &[("members with roles", MEMBERS), ("a page of members", MEMBER_PAGE)];
 
 /// Every member with its role.
 pub(crate) fn members(connection: &Connection, app: AppId, group_id: &str) -> Result<Vec<MemberRecord>, StoreError> {
     let mut statement = connection.prepare_cached(MEMBERS).map_err(backend)?;
-    let rows = statement
-        .query_map(params![app, group_id], |row| {
-            Ok(MemberRecord { user: row.get(0)?, role: named(row, 1, MemberRole::parse)?, joined_at_ms: row.get(2)? })
-        })
-        .map_err(backend)?;
+    let rows = statement.query_map(params![app, group_id], member_from_row).map_err(backend)?;
     rows.collect::<Result<Vec<_>, _>>().map_err(backend)
+}
+
+/// A page of the members, of one role when given.
+pub(crate) fn member_page(
+    connection: &Connection,
+    app: AppId,
+    group_id: &str,
+    role: Option<MemberRole>,
+    offset: u32,
+    limit: u32,
+) -> Result<Vec<MemberRecord>, StoreError> {
+    let mut statement = connection.prepare_cached(MEMBER_PAGE).map_err(backend)?;
+    let role = role.map(MemberRole::as_str);
+    let rows = statement.query_map(params![app, group_id, role, limit, offset], member_from_row).map_err(backend)?;
+    rows.collect::<Result<Vec<_>, _>>().map_err(backend)
+}
+
+fn member_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<MemberRecord> {
+    Ok(MemberRecord {
+        user: row.get(0)?,
+        role: named(row, 1, MemberRole::parse)?,
+        joined_at_ms: row.get(2)?,
+        mute_until_ms: row.get(3)?,
+        name_card: row.get(4)?,
+    })
 }
 
 /// Removes members other than the owner, each with a `GroupLeft` and a notice; runs on the writer.

@@ -33,13 +33,13 @@ const GET: &str = concat!(
 const GROUPS_OF_USER: &str = concat!(
     "SELECT ",
     group_columns!(),
-    ", gm.user, gm.role, gm.joined_at_ms FROM group_members gm \
+    ", gm.user, gm.role, gm.joined_at_ms, gm.mute_until_ms, gm.name_card FROM group_members gm \
      JOIN chat_groups g ON g.app = gm.app AND g.group_id = gm.group_id \
      JOIN conversations c ON c.app = g.app AND c.conv_key = g.conv_key \
      WHERE gm.app = ?1 AND gm.user = ?2 ORDER BY gm.group_id"
 );
-const GET_MEMBER: &str =
-    "SELECT user, role, joined_at_ms FROM group_members WHERE app = ?1 AND group_id = ?2 AND user = ?3";
+const GET_MEMBER: &str = "SELECT user, role, joined_at_ms, mute_until_ms, name_card FROM group_members \
+     WHERE app = ?1 AND group_id = ?2 AND user = ?3";
 const MEMBER_IDS: &str = "SELECT user FROM group_members WHERE app = ?1 AND group_id = ?2 ORDER BY user";
 const NEWEST: &str = "SELECT last_seq, counted_total FROM conversations WHERE app = ?1 AND conv_key = ?2";
 const GROUP_IDS_OF_USER: &str = "SELECT group_id FROM group_members WHERE app = ?1 AND user = ?2 ORDER BY group_id";
@@ -167,8 +167,11 @@ pub(crate) fn remove_member(
         .and_then(|mut statement| statement.execute(params![app, user, key.as_str()]))
         .map_err(backend)?;
     connection
-        .prepare_cached("UPDATE chat_groups SET member_count = member_count - 1 WHERE app = ?1 AND group_id = ?2")
-        .and_then(|mut statement| statement.execute(params![app, group_id]))
+        .prepare_cached(
+            "UPDATE chat_groups SET member_count = member_count - 1, \
+             owner = CASE WHEN owner = ?3 THEN '' ELSE owner END WHERE app = ?1 AND group_id = ?2",
+        )
+        .and_then(|mut statement| statement.execute(params![app, group_id, user]))
         .map_err(backend)?;
     let left = ChangeRecord::GroupLeft { group_id: group_id.to_owned() };
     changes::append(connection, app, user, &left).map(Some)
@@ -293,5 +296,7 @@ fn member_from_row(row: &Row<'_>, first: usize) -> rusqlite::Result<MemberRecord
         user: row.get(first)?,
         role: named(row, first + 1, MemberRole::parse)?,
         joined_at_ms: row.get(first + 2)?,
+        mute_until_ms: row.get(first + 3)?,
+        name_card: row.get(first + 4)?,
     })
 }

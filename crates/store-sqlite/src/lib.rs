@@ -24,6 +24,7 @@ mod changes;
 mod checkpointer;
 mod conversations;
 mod group_admin;
+mod group_edits;
 mod groups;
 mod messages;
 mod migrations;

@@ -14,7 +14,7 @@ macro_rules! message_columns {
     () => {
         "m.app, m.conv_key, m.seq, m.sender, m.receiver, m.client_msg_id, m.random, m.time_ms, m.body_json, \
          m.cloud_custom_data, m.priority, m.need_read_receipt, m.excluded_from_unread_count, \
-         m.excluded_from_last_message, m.revoked, m.nick, m.avatar, m.counted_index"
+         m.excluded_from_last_message, m.revoked, m.nick, m.avatar, m.counted_index, m.name_card"
     };
 }
 pub(crate) use message_columns;
@@ -108,8 +108,8 @@ fn insert(connection: &Connection, prepared: &PreparedMessage, position: Positio
     let mut statement = connection.prepare_cached(
         "INSERT INTO messages (app, conv_key, seq, message_id, sender, receiver, client_msg_id, random, time_ms, \
          body_json, cloud_custom_data, priority, need_read_receipt, excluded_from_unread_count, \
-         excluded_from_last_message, counted_index, revoked, nick, avatar) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, 0, ?17, ?18)",
+         excluded_from_last_message, counted_index, revoked, nick, avatar, name_card) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, 0, ?17, ?18, ?19)",
     )?;
     statement.execute(params![
         message.app,
@@ -130,6 +130,7 @@ fn insert(connection: &Connection, prepared: &PreparedMessage, position: Positio
         position.counted_index,
         message.nick,
         message.avatar,
+        message.name_card,
     ])?;
     Ok(())
 }
@@ -332,6 +333,7 @@ fn stored(message: NewMessage, position: Position) -> StoredMessage {
         revoked: false,
         nick: message.nick,
         avatar: message.avatar,
+        name_card: message.name_card,
         counted_index: position.counted_index,
     }
 }
@@ -390,6 +392,7 @@ pub(crate) fn message_from_row(row: &Row<'_>, first: usize) -> rusqlite::Result<
         revoked: row.get(first + 14)?,
         nick: row.get(first + 15)?,
         avatar: row.get(first + 16)?,
+        name_card: row.get(first + 18)?,
         counted_index: row.get(first + 17)?,
     })
 }

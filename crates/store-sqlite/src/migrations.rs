@@ -12,9 +12,10 @@ const MIGRATIONS: &[&str] = &[
     SCHEMA_V3_WEBHOOK_OUTBOX,
     SCHEMA_V4_MESSAGE_SENDER_PROFILE,
     SCHEMA_V5_WEBHOOK_OUTBOX_CLAIMS,
-    SCHEMA_V6_CONVERSATION_PINNED,
-    SCHEMA_V7_CONVERSATION_CUSTOM_DATA,
-    SCHEMA_V8_CONVERSATION_MARKS,
+    SCHEMA_V6_MEMBER_PROFILE,
+    SCHEMA_V7_CONVERSATION_PINNED,
+    SCHEMA_V8_CONVERSATION_CUSTOM_DATA,
+    SCHEMA_V9_CONVERSATION_MARKS,
 ];
 
 /// Accounts and profiles (administration; unreleased, so it may still change).
@@ -75,6 +76,19 @@ UPDATE profiles SET
         THEN json_extract(fields_json, '$.Tag_Profile_IM_Image') ELSE '' END;
 ";
 
+/// Member profiles in a group: `group_members.mute_until_ms` (unix ms; 0 never muted) and
+/// `group_members.name_card` (empty: none), read with the membership by the point lookup every group
+/// send makes; `messages.name_card` is the sender's name card stamped at send time, like `nick`.
+/// The by-user index is rebuilt with the new columns so that listing a user's groups still reads
+/// the index alone.
+const SCHEMA_V6_MEMBER_PROFILE: &str = "
+ALTER TABLE group_members ADD COLUMN mute_until_ms INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE group_members ADD COLUMN name_card TEXT NOT NULL DEFAULT '';
+ALTER TABLE messages ADD COLUMN name_card TEXT NOT NULL DEFAULT '';
+DROP INDEX group_members_by_user;
+CREATE INDEX group_members_by_user ON group_members (app, user, group_id, role, joined_at_ms, mute_until_ms, name_card);
+";
+
 /// Outbox claims: a worker leases the entries it delivers (`claimed_by` until `claimed_until_ms`),
 /// so two workers (two nodes) never deliver one event at once. NULL: nobody holds the entry.
 const SCHEMA_V5_WEBHOOK_OUTBOX_CLAIMS: &str = "
@@ -83,18 +97,18 @@ ALTER TABLE webhook_outbox ADD COLUMN claimed_until_ms INTEGER;
 ";
 
 /// The user's own attributes of a conversation: `pinned` (0 or 1) lists it first.
-const SCHEMA_V6_CONVERSATION_PINNED: &str = "
+const SCHEMA_V7_CONVERSATION_PINNED: &str = "
 ALTER TABLE user_conversations ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0;
 ";
 
 /// The user's own custom data of a conversation (the SDK's `customData`, at most 256 bytes).
-const SCHEMA_V7_CONVERSATION_CUSTOM_DATA: &str = "
+const SCHEMA_V8_CONVERSATION_CUSTOM_DATA: &str = "
 ALTER TABLE user_conversations ADD COLUMN custom_data TEXT NOT NULL DEFAULT '';
 ";
 
 /// The user's own marks of a conversation, as bits (mark value `2^n` is bit `n`; bit 63 makes the
 /// stored integer negative).
-const SCHEMA_V8_CONVERSATION_MARKS: &str = "
+const SCHEMA_V9_CONVERSATION_MARKS: &str = "
 ALTER TABLE user_conversations ADD COLUMN marks INTEGER NOT NULL DEFAULT 0;
 ";
 

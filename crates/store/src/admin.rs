@@ -1,5 +1,6 @@
 //! The storage ports of administration: accounts, profiles, message revisions (recall and edit) and
-//! group administration (member removal, dismissal, system notices), with their records.
+//! group administration (member lists and pages, removal, dismissal, profile, role, owner, mute and
+//! name card edits, system notices), with their records.
 //!
 //! Like the other ports, every write that others must learn of appends the change-stream entries of
 //! everyone concerned in the same atomic, durable write, and returns them for pushing.
@@ -8,11 +9,12 @@ use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 use mynah_proto::elements::MsgElement;
+use mynah_proto::objects::{JoinOption, MemberRole};
 use mynah_proto::profiles::ProfileValue;
 
 use crate::StoreError;
 use crate::keys::ConversationKey;
-use crate::records::{AppId, Appended, AppendedChange, MemberRecord, NewMessage, StoredMessage};
+use crate::records::{AppId, Appended, AppendedChange, GroupRecord, MemberRecord, NewMessage, StoredMessage};
 
 /// Accounts: who exists in an app. An account is created by an import or by the user's first login.
 #[async_trait]
@@ -85,6 +87,17 @@ pub trait GroupAdminStore: Send + Sync + 'static {
     /// Every member with its role, ordered by user.
     async fn members(&self, app: AppId, group_id: &str) -> Result<Vec<MemberRecord>, StoreError>;
 
+    /// One page of the members ordered by user, of one role when `role` is given: at most `limit`
+    /// after skipping `offset`. Empty when the group does not exist.
+    async fn member_page(
+        &self,
+        app: AppId,
+        group_id: &str,
+        role: Option<MemberRole>,
+        offset: u32,
+        limit: u32,
+    ) -> Result<Vec<MemberRecord>, StoreError>;
+
     /// Removes members (the owner cannot be removed: `owner` stays) and appends, per removed user, a
     /// `GroupLeft` change and a `GroupNotice` (kicked) change, in one write. Users that were not
     /// members are skipped. `NotFound` when the group does not exist.
@@ -106,6 +119,47 @@ pub trait GroupAdminStore: Send + Sync + 'static {
         at_ms: u64,
     ) -> Result<Vec<AppendedChange>, StoreError>;
 
+    /// Changes a group's profile fields (those the edit names) and appends a `GroupUpdated` change
+    /// for every member, in one write. `NotFound` when the group does not exist.
+    async fn edit_group(&self, app: AppId, group_id: &str, edit: GroupEdit) -> Result<GroupEdited, StoreError>;
+
+    /// Sets a member's role and appends a `GroupUpdated` change for that member, in one write.
+    /// `NotFound` when the group does not exist, `NotMember` when the user is not a member.
+    async fn set_member_role(
+        &self,
+        app: AppId,
+        group_id: &str,
+        user: &str,
+        role: MemberRole,
+    ) -> Result<GroupEdited, StoreError>;
+
+    /// Makes a member the owner: the old owner (if the group has one) becomes an ordinary member,
+    /// and every member gets a `GroupUpdated` change, in one write. `NotFound` when the group does
+    /// not exist, `NotMember` (nothing written) when `new_owner` is not a member.
+    async fn change_owner(&self, app: AppId, group_id: &str, new_owner: &str) -> Result<GroupEdited, StoreError>;
+
+    /// Sets until when a member is muted (unix milliseconds; 0 unmutes) and appends a
+    /// `GroupUpdated` change for that member, in one write. `NotFound` when the group does not
+    /// exist, `NotMember` when the user is not a member.
+    async fn mute_member(
+        &self,
+        app: AppId,
+        group_id: &str,
+        user: &str,
+        until_ms: u64,
+    ) -> Result<GroupEdited, StoreError>;
+
+    /// Sets a member's name card (empty clears it) and appends a `GroupUpdated` change for that
+    /// member, in one write. `NotFound` when the group does not exist, `NotMember` when the user is
+    /// not a member.
+    async fn set_name_card(
+        &self,
+        app: AppId,
+        group_id: &str,
+        user: &str,
+        name_card: &str,
+    ) -> Result<GroupEdited, StoreError>;
+
     /// Appends a `GroupNotice` change for each listed member (every member when `users` is empty);
     /// listed users that are not members are skipped. `NotFound` when the group does not exist.
     async fn notify_members(
@@ -115,6 +169,23 @@ pub trait GroupAdminStore: Send + Sync + 'static {
         users: Vec<String>,
         notice: GroupNoticeRecord,
     ) -> Result<Vec<AppendedChange>, StoreError>;
+}
+
+/// A change to a group's profile; `None` keeps the current value.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct GroupEdit {
+    pub name: Option<String>,
+    pub introduction: Option<String>,
+    pub notification: Option<String>,
+    pub avatar: Option<String>,
+    pub join_option: Option<JoinOption>,
+}
+
+/// A group after an edit, and the changes appended for the members who must learn it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GroupEdited {
+    pub group: GroupRecord,
+    pub changes: Vec<AppendedChange>,
 }
 
 /// A stored profile.

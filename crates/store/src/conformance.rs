@@ -25,6 +25,7 @@ mod concurrency;
 mod conversation_attributes;
 mod conversations;
 mod group_admin;
+mod group_edits;
 mod groups;
 mod isolation;
 mod messages;
@@ -86,6 +87,7 @@ where
         groups::add_members_needs_the_group,
         groups::new_members_start_read_at_the_newest_message,
         groups::remove_member_drops_membership_and_conversation,
+        groups::an_owner_that_leaves_leaves_the_group_ownerless,
         groups::members_and_groups_of_a_user,
         groups::group_messages_need_a_member_sender,
         isolation::apps_never_see_each_others_messages,
@@ -105,6 +107,11 @@ where
         group_admin::removed_members_learn_why,
         group_admin::dismissal_tells_every_member_and_frees_the_id,
         group_admin::notices_reach_the_listed_members,
+        group_admin::member_pages_follow_the_user_order_and_the_role,
+        group_edits::profile_edits_keep_what_they_do_not_name_and_tell_every_member,
+        group_edits::role_changes_tell_the_member_and_ownership_moves_whole,
+        group_edits::mutes_are_kept_with_the_membership_until_lifted,
+        group_edits::name_cards_are_kept_with_the_membership,
         concurrency::parallel_appends_get_dense_sequences,
         concurrency::racing_resends_store_one_message,
         concurrency::change_positions_are_dense_and_visible_in_order,
@@ -137,6 +144,7 @@ fn c2c(app: AppId, from: &str, to: &str, client_msg_id: &str) -> NewMessage {
         excluded_from_last_message: false,
         nick: String::new(),
         avatar: String::new(),
+        name_card: String::new(),
         after_send_hook: None,
     }
 }

@@ -22,8 +22,8 @@ pub mod ports;
 pub mod records;
 
 pub use admin::{
-    AccountStore, GroupAdminStore, GroupNoticeRecord, MessageAdminStore, MessageEdit, ProfileRecord, ProfileSet,
-    ProfileStore, Revision, SenderProfile,
+    AccountStore, GroupAdminStore, GroupEdit, GroupEdited, GroupNoticeRecord, MessageAdminStore, MessageEdit,
+    ProfileRecord, ProfileSet, ProfileStore, Revision, SenderProfile,
 };
 pub use keys::ConversationKey;
 pub use ports::{ChangeStore, ConversationStore, GroupStore, MessageStore, OutboxStore, Store};

@@ -145,7 +145,8 @@ pub trait GroupStore: Send + Sync + 'static {
     ) -> Result<MembersAdded, StoreError>;
 
     /// Removes a member and its conversation row, appending a `GroupLeft` change. `None` when the
-    /// user was not a member.
+    /// user was not a member. When the member was the owner (a work group's owner may quit), the
+    /// group is left without one: its `owner` becomes empty.
     async fn remove_member(&self, app: AppId, group_id: &str, user: &str)
     -> Result<Option<AppendedChange>, StoreError>;
 

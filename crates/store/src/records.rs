@@ -37,6 +37,9 @@ pub struct NewMessage {
     pub nick: String,
     /// The sender's avatar URL when the message is sent (empty when none), stored like `nick`.
     pub avatar: String,
+    /// The sender's name card in the group when the message is sent (empty when none, and in
+    /// C2C), stored like `nick`.
+    pub name_card: String,
     /// When set, an after-send webhook event (`OutboxEvent::MessageSent`) is written to the outbox
     /// in the same transaction as the message.
     pub after_send_hook: Option<AfterSendHook>,
@@ -76,6 +79,8 @@ pub struct StoredMessage {
     pub nick: String,
     /// The sender's avatar URL when the message was sent.
     pub avatar: String,
+    /// The sender's group name card when the message was sent (empty when none).
+    pub name_card: String,
     /// The conversation's count of unread-counted messages up to and including this one.
     pub counted_index: u64,
 }
@@ -195,6 +200,11 @@ pub enum ChangeRecord {
     ProfileUpdated {
         user: String,
     },
+    /// A group the user is a member of changed as the user sees it: its profile, its owner, or the
+    /// user's role in it.
+    GroupUpdated {
+        group_id: String,
+    },
     /// A kind this version does not know, written by a newer node during a rolling upgrade. Read,
     /// never written: its position counts, its content is skipped.
     #[serde(other)]
@@ -276,6 +286,10 @@ pub struct MemberRecord {
     pub user: String,
     pub role: MemberRole,
     pub joined_at_ms: u64,
+    /// Unix milliseconds until which the member may not send; 0 when never muted or unmuted.
+    pub mute_until_ms: u64,
+    /// The member's name card in the group (empty: none).
+    pub name_card: String,
 }
 
 /// The result of adding members to a group.

@@ -151,6 +151,7 @@ mod tests {
             time_ms: Some(1_700_000_000_000),
             nick: String::new(),
             avatar: String::new(),
+            name_card: String::new(),
             body: vec![MsgElement::text("hello")],
             cloud_custom_data: String::new(),
             priority: MessagePriority::Normal,

@@ -13,6 +13,9 @@ import { type Conversation, ConversationStore } from './conversations.js';
 import { ChatError, ERROR_CODE, invalidParams } from './errors.js';
 import { Emitter } from './events.js';
 import * as groupApi from './group-api.js';
+import type { UpdateGroupProfileOptions } from './group-api.js';
+import * as groupMemberApi from './group-member-api.js';
+import type { GroupMember } from './group-member-api.js';
 import { type CreateGroupOptions, type Group, GroupStore } from './groups.js';
 import { Logger } from './log.js';
 import * as messageApi from './message-api.js';
@@ -333,6 +336,64 @@ export class ChatSDK {
   /** Leaves a group: resolves `{groupID}`. */
   quitGroup(groupID: string): Promise<ChatResponse<{ groupID: string }>> {
     return groupApi.quitGroup(this.context, groupID);
+  }
+
+  /** Dismisses a group (its owner; not a work group): resolves `{groupID}`. */
+  dismissGroup(groupID: string): Promise<ChatResponse<{ groupID: string }>> {
+    return groupApi.dismissGroup(this.context, groupID);
+  }
+
+  /** A page of members: resolves `{memberList, offset}` (`offset` 0: complete). */
+  getGroupMemberList(options: {
+    groupID: string;
+    role?: string;
+    count?: number;
+    offset?: number | string;
+    filter?: number;
+  }): Promise<ChatResponse<{ memberList: GroupMember[]; offset: number }>> {
+    return groupMemberApi.getGroupMemberList(this.context, options);
+  }
+
+  /** Named members: resolves `{memberList}`. */
+  getGroupMemberProfile(options: { groupID: string; userIDList: string[]; memberCustomFieldFilter?: string[] }): Promise<ChatResponse<{ memberList: GroupMember[] }>> {
+    return groupMemberApi.getGroupMemberProfile(this.context, options);
+  }
+
+  /** Adds members: resolves `{successUserIDList, failureUserIDList, existedUserIDList, overLimitUserIDList, group}`. */
+  addGroupMember(options: { groupID: string; userIDList: string[] }): Promise<
+    ChatResponse<{ successUserIDList: string[]; failureUserIDList: string[]; existedUserIDList: string[]; overLimitUserIDList: string[]; group: Group }>
+  > {
+    return groupMemberApi.addGroupMember(this.context, options);
+  }
+
+  /** Removes members: resolves `{group, userIDList}`. */
+  deleteGroupMember(options: { groupID: string; userIDList: string[]; reason?: string; duration?: number }): Promise<ChatResponse<{ group: Group; userIDList: string[] }>> {
+    return groupMemberApi.deleteGroupMember(this.context, options);
+  }
+
+  /** Changes a group's profile: resolves `{group}`. */
+  updateGroupProfile(options: UpdateGroupProfileOptions): Promise<ChatResponse<{ group: Group }>> {
+    return groupApi.updateGroupProfile(this.context, options);
+  }
+
+  /** Mutes a member for `muteTime` seconds (0 unmutes): resolves `{group, member}`. */
+  setGroupMemberMuteTime(options: { groupID: string; userID: string; muteTime: number }): Promise<ChatResponse<{ group: Group; member: GroupMember }>> {
+    return groupMemberApi.setGroupMemberMuteTime(this.context, options);
+  }
+
+  /** Sets a member's name card (one's own by default): resolves `{group, member}`. */
+  setGroupMemberNameCard(options: { groupID: string; userID?: string; nameCard: string }): Promise<ChatResponse<{ group: Group; member: GroupMember }>> {
+    return groupMemberApi.setGroupMemberNameCard(this.context, options);
+  }
+
+  /** Hands a group to another member: resolves `{group}`. */
+  changeGroupOwner(options: { groupID: string; newOwnerID: string }): Promise<ChatResponse<{ group: Group }>> {
+    return groupApi.changeGroupOwner(this.context, options);
+  }
+
+  /** Makes a member an admin or an ordinary member: resolves `{group, member}`. */
+  setGroupMemberRole(options: { groupID: string; userID: string; role: TypesValue }): Promise<ChatResponse<{ group: Group; member: GroupMember }>> {
+    return groupMemberApi.setGroupMemberRole(this.context, options);
   }
 
   /** The joined groups: resolves `{groupList}`. */

@@ -18,7 +18,7 @@ export interface GroupSelfInfo {
   messageRemindType: string;
   /** Join time, unix seconds (0 when not a member). */
   joinTime: number;
-  /** Group name card (not served yet). */
+  /** The user's name card in the group (`''`: none). */
   nameCard: string;
 }
 
@@ -79,7 +79,7 @@ export function applyWireGroup(target: Group, wire: WireGroup): Group {
   target.maxMemberCount = wire.maxMemberNum;
   target.joinOption = wire.joinOption;
   target.selfInfo = wire.selfInfo
-    ? { role: wire.selfInfo.role, messageRemindType: TYPES.MSG_REMIND_ACPT_AND_NOTE, joinTime: wire.selfInfo.joinTime, nameCard: '' }
+    ? { role: wire.selfInfo.role, messageRemindType: TYPES.MSG_REMIND_ACPT_AND_NOTE, joinTime: wire.selfInfo.joinTime, nameCard: wire.selfInfo.nameCard ?? '' }
     : { role: '', messageRemindType: '', joinTime: 0, nameCard: '' };
   return target;
 }

@@ -87,6 +87,8 @@ export type { MessageListResult, SendMessageOptions, SendMessageResult } from '.
 export type { Conversation, LastMessage } from './conversations.js';
 export type { ConversationListFilter, ConversationListResult } from './conversation-api.js';
 export type { CreateGroupOptions, Group, GroupSelfInfo } from './groups.js';
+export type { GroupMember } from './group-member-api.js';
+export type { UpdateGroupProfileOptions } from './group-api.js';
 export type { Profile, UpdateMyProfileOptions } from './profiles.js';
 export type { GroupSystemNoticePayload } from './messages.js';
 export type { WebSocketFactory, WebSocketLike } from './transport.js';

@@ -68,6 +68,10 @@ export async function sendMessage(
   if (opts.onlineUserOnly === true && opts.messageControlInfo !== undefined) {
     throw invalidParams(ERROR_CODE.INVALID_OPERATION, api, 'onlineUserOnly and messageControlInfo cannot be used together');
   }
+  if (messageInternals(message).receiverList.length > 0) {
+    // Targeted group messages are not served yet; sending one to the whole group would leak it.
+    throw invalidParams(ERROR_CODE.INVALID_OPERATION, api, 'targeted group messages (receiverList) are not served yet; nothing was sent');
+  }
   if (message.to === TYPES.CONV_SYSTEM || message.conversationID === TYPES.CONV_SYSTEM) {
     throw new ChatError(ERROR_CODE.MSG_INVALID_CONV_TYPE, `${api}: messages cannot be sent to the system conversation`);
   }

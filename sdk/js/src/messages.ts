@@ -25,7 +25,11 @@ export interface MessageOptions {
   cloudCustomData?: string;
   /** Ask receivers for read receipts. */
   needReadReceipt?: boolean;
-  /** Accepted for compatibility; targeted group messages are not supported yet. */
+  /**
+   * The members a targeted group message is meant for. Targeted messages are not served yet, so
+   * `sendMessage` refuses a message with a non-empty list (code 2905) rather than deliver it to the
+   * whole group.
+   */
   receiverList?: string[];
   /** Accepted for compatibility; message extensions are not supported yet. */
   isSupportExtension?: boolean;
@@ -56,6 +60,8 @@ interface MessageInternals {
   countedIndex: number | undefined;
   /** The SDK instance that created it, so another instance's messages are refused. */
   owner: object | undefined;
+  /** The `receiverList` it was created with (empty for every message that did not come from a factory). */
+  receiverList: string[];
 }
 
 const internals = new WeakMap<Message, MessageInternals>();
@@ -249,6 +255,10 @@ export function createMessage(context: MessageFactoryContext, api: string, type:
   if (options.cloudCustomData !== undefined && typeof options.cloudCustomData !== 'string') {
     throw invalidParams(ERROR_CODE.INVALID_OPERATION, api, 'cloudCustomData must be a string');
   }
+  const receiverList = options.receiverList ?? [];
+  if (!Array.isArray(receiverList) || receiverList.some((userID) => typeof userID !== 'string')) {
+    throw invalidParams(ERROR_CODE.INVALID_OPERATION, api, 'receiverList must be an array of userIDs');
+  }
 
   const message = new Message();
   const clientMsgID = newClientMsgID();
@@ -281,6 +291,8 @@ export function createMessage(context: MessageFactoryContext, api: string, type:
     excludedFromLastMessage: false,
     countedIndex: undefined,
     owner: context.owner,
+    // Kept so that sendMessage can refuse it: dropping it would send a private message to everyone.
+    receiverList: [...receiverList],
   });
   return message;
 }
@@ -303,6 +315,7 @@ export function messageFromWire(wire: WireMessage, me: string, owner: object | u
     excludedFromLastMessage: wire.excludedFromLastMessage === true,
     countedIndex: wire.countedIndex,
     owner,
+    receiverList: [],
   });
   applyWire(message, wire, me);
   message.clientSequence = wire.sequence;
@@ -384,6 +397,7 @@ export function systemNoticeMessage(ID: string, payload: GroupSystemNoticePayloa
     excludedFromLastMessage: true,
     countedIndex: undefined,
     owner,
+    receiverList: [],
   });
   return message;
 }

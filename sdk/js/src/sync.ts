@@ -650,6 +650,12 @@ export class Synchronizer {
         }
         return;
       }
+      case 'groupUpdated':
+        // A profile, owner or own-role change: the group as it is now (members only get these).
+        this.host.groups.upsert(change.group);
+        this.host.conversations.refreshGroupProfiles();
+        this.groupsDirty = true;
+        return;
       case 'groupLeft':
         if (this.host.groups.remove(change.groupID)) {
           this.host.conversations.refreshGroupProfiles();

@@ -144,7 +144,7 @@ export interface WireConversation {
 }
 
 /** `objects.rs` `GroupSelfInfo`. */
-export interface WireGroupSelfInfo { role: WireMemberRole; joinTime: number }
+export interface WireGroupSelfInfo { role: WireMemberRole; joinTime: number; nameCard?: string }
 
 /** `objects.rs` `Group`. */
 export interface WireGroup {
@@ -178,7 +178,8 @@ export type WireChange =
       userDefinedField: string; time: number;
     }
   | { kind: 'groupDismissed'; groupID: string; groupName: string; operatorID: string; time: number }
-  | { kind: 'profileUpdated'; profile: WireProfile };
+  | { kind: 'profileUpdated'; profile: WireProfile }
+  | { kind: 'groupUpdated'; group: WireGroup };
 
 /** `objects.rs` `GROUP_NOTICE_*`: `operationType` of group system notices. */
 export const WIRE_GROUP_NOTICE = { KICKED: 4, DISMISSED: 5, CUSTOM: 255 } as const;
@@ -276,6 +277,40 @@ export interface WireGroupRequest { groupID: string }
 export interface WireJoinGroupResult { status: WireJoinStatus; group: WireGroup }
 /** `requests.rs` `GroupListResult`. */
 export interface WireGroupListResult { groupList: WireGroup[] }
+/** `group_management.rs` `GroupMember`. */
+export interface WireGroupMember {
+  userID: string; role: WireMemberRole; joinTime: number; nick?: string; avatar?: string; nameCard?: string; muteUntil?: number;
+}
+/** `group_management.rs` `GetGroupMemberListRequest`. */
+export interface WireGetGroupMemberListRequest { groupID: string; role?: WireMemberRole; count?: number; offset?: number }
+/** `group_management.rs` `GroupMemberListResult`. */
+export interface WireGroupMemberListResult { memberList: WireGroupMember[]; offset: number }
+/** `group_management.rs` `GetGroupMemberProfileRequest`. */
+export interface WireGetGroupMemberProfileRequest { groupID: string; userIDList: string[] }
+/** `group_management.rs` `AddGroupMemberRequest`. */
+export interface WireAddGroupMemberRequest { groupID: string; userIDList: string[] }
+/** `group_management.rs` `AddGroupMemberResult`. */
+export interface WireAddGroupMemberResult {
+  successUserIDList: string[]; failureUserIDList: string[]; existedUserIDList: string[]; group: WireGroup;
+}
+/** `group_management.rs` `DeleteGroupMemberRequest`. */
+export interface WireDeleteGroupMemberRequest { groupID: string; userIDList: string[]; reason: string }
+/** `group_management.rs` `DeleteGroupMemberResult`. */
+export interface WireDeleteGroupMemberResult { userIDList: string[]; group: WireGroup }
+/** `group_management.rs` `UpdateGroupProfileRequest`: absent fields keep their values. */
+export interface WireUpdateGroupProfileRequest {
+  groupID: string; name?: string; introduction?: string; notification?: string; avatar?: string; joinOption?: WireJoinOption;
+}
+/** `group_management.rs` `SetGroupMemberRoleRequest`. */
+export interface WireSetGroupMemberRoleRequest { groupID: string; userID: string; role: WireMemberRole }
+/** `group_management.rs` `GroupMemberResult`. */
+export interface WireGroupMemberResult { group: WireGroup; member: WireGroupMember }
+/** `group_management.rs` `SetGroupMemberMuteTimeRequest`: seconds from now; 0 unmutes. */
+export interface WireSetGroupMemberMuteTimeRequest { groupID: string; userID: string; muteTime: number }
+/** `group_management.rs` `SetGroupMemberNameCardRequest`: the asker's own card when `userID` is absent. */
+export interface WireSetGroupMemberNameCardRequest { groupID: string; userID?: string; nameCard: string }
+/** `group_management.rs` `ChangeGroupOwnerRequest`. */
+export interface WireChangeGroupOwnerRequest { groupID: string; newOwnerID: string }
 /** `requests.rs` `Kicked`. */
 export interface WireKicked { reason: WireKickReason }
 /** `requests.rs` `Empty`. */
@@ -302,6 +337,16 @@ export interface WireOperations {
   quitGroup: [WireGroupRequest, WireEmpty];
   getGroupList: [WireEmpty, WireGroupListResult];
   getGroupProfile: [WireGroupRequest, WireGroup];
+  dismissGroup: [WireGroupRequest, WireEmpty];
+  getGroupMemberList: [WireGetGroupMemberListRequest, WireGroupMemberListResult];
+  getGroupMemberProfile: [WireGetGroupMemberProfileRequest, WireGroupMemberListResult];
+  addGroupMember: [WireAddGroupMemberRequest, WireAddGroupMemberResult];
+  deleteGroupMember: [WireDeleteGroupMemberRequest, WireDeleteGroupMemberResult];
+  updateGroupProfile: [WireUpdateGroupProfileRequest, WireGroup];
+  setGroupMemberRole: [WireSetGroupMemberRoleRequest, WireGroupMemberResult];
+  changeGroupOwner: [WireChangeGroupOwnerRequest, WireGroup];
+  setGroupMemberMuteTime: [WireSetGroupMemberMuteTimeRequest, WireGroupMemberResult];
+  setGroupMemberNameCard: [WireSetGroupMemberNameCardRequest, WireGroupMemberResult];
   getUserProfile: [WireGetUserProfileRequest, WireGetUserProfileResult];
   updateMyProfile: [WireUpdateMyProfileRequest, WireProfile];
 }

@@ -146,4 +146,41 @@ describe('groups', () => {
     const outsider = carol.createTextMessage({ to: groupID, conversationType: TYPES.CONV_GROUP, payload: { text: 'let me in' } });
     await assert.rejects(carol.sendMessage(outsider), { code: 10007 });
   });
+
+  test('a targeted message (receiverList) is refused with 2905, never sent to the whole group', async () => {
+    const bobGot = record<Message[]>(bob, EVENT.MESSAGE_RECEIVED);
+    const secret = alice.createTextMessage({ to: groupID, conversationType: TYPES.CONV_GROUP, payload: { text: 'for bob only' }, receiverList: ['bob'] });
+    await assert.rejects(alice.sendMessage(secret), { code: 2905 });
+    assert.equal(secret.status, 'unSend', 'it never left');
+    assert.throws(
+      () => alice.createTextMessage({ to: groupID, conversationType: TYPES.CONV_GROUP, payload: { text: 'x' }, receiverList: 'bob' as unknown as string[] }),
+      { code: 2905 },
+    );
+    // The next message reaches bob and is the first he gets: the refused one was never sent.
+    const open = alice.createTextMessage({ to: groupID, conversationType: TYPES.CONV_GROUP, payload: { text: 'for everyone' }, receiverList: [] });
+    await alice.sendMessage(open);
+    await eventually('bob gets the open message', () => bobGot.flat().some((message) => message.ID === open.ID));
+    assert.ok(!bobGot.flat().some((message) => message.ID === secret.ID));
+    const history = await bob.getMessageList({ conversationID: `GROUP${groupID}` });
+    assert.ok(!history.data.messageList.some((message) => message.ID === secret.ID), 'not stored');
+  });
+
+  test('join options: a public group with the documented defaults is joinable; approvals are refused', async () => {
+    const open = (await alice.createGroup({ name: 'open', type: TYPES.GRP_PUBLIC })).data.group;
+    assert.equal(open.joinOption, TYPES.JOIN_OPTIONS_FREE_ACCESS, 'createGroup\'s documented default');
+    assert.equal((await carol.joinGroup({ groupID: open.groupID })).data.status, TYPES.JOIN_STATUS_SUCCESS);
+    const approval = (await alice.createGroup({ name: 'approval', type: TYPES.GRP_PUBLIC, joinOption: TYPES.JOIN_OPTIONS_NEED_PERMISSION })).data.group;
+    assert.equal(approval.joinOption, TYPES.JOIN_OPTIONS_NEED_PERMISSION);
+    await assert.rejects(carol.joinGroup({ groupID: approval.groupID }), { code: 10007 }, 'approvals are not served yet');
+    await assert.rejects(alice.createGroup({ name: 'w', type: TYPES.GRP_WORK, joinOption: TYPES.JOIN_OPTIONS_FREE_ACCESS }), { code: 10004 });
+    await assert.rejects(alice.createGroup({ name: 'm', type: TYPES.GRP_MEETING, joinOption: TYPES.JOIN_OPTIONS_NEED_PERMISSION }), { code: 10004 });
+  });
+
+  test('quitGroup: a work group\'s owner may quit, leaving it without an owner', async () => {
+    const work = (await alice.createGroup({ name: 'ownerless', type: TYPES.GRP_WORK, memberList: [{ userID: 'bob' }] })).data.group;
+    assert.deepEqual((await alice.quitGroup(work.groupID)).data, { groupID: work.groupID });
+    const seen = (await bob.getGroupProfile({ groupID: work.groupID })).data.group;
+    assert.equal(seen.ownerID, '');
+    assert.equal(seen.memberCount, 1);
+  });
 });

@@ -13,11 +13,17 @@ use crate::auth::Admin;
 use crate::reply::{CommandResult, RestError, fields, parse};
 
 /// `v4/group_open_http_svc/send_group_msg`: sent as `From_Account` (the administrator when absent),
-/// who need not be a member; every member's sessions receive it.
+/// who need not be a member; every member's sessions receive it. `To_Account` (a targeted message)
+/// is refused with 10004.
 pub async fn send_group_msg(service: &Service, admin: &Admin, body: &[u8]) -> CommandResult {
     let request: SendGroupMsgRequest = parse(body)?;
     let invalid = ErrorCode::GROUP_INVALID_PARAMETER;
     let group_id = required(request.group_id, "GroupId", invalid)?;
+    if !request.to_account.is_empty() {
+        // A message meant for chosen members must never reach the whole group: until targeted
+        // messages are stored with their visibility, refuse them and store nothing.
+        return Err(RestError::new(invalid, "To_Account (targeted group messages) is not served yet"));
+    }
     let random = random(request.random, "Random", invalid)?;
     let priority = match request.msg_priority.as_deref() {
         None | Some("") => MessagePriority::Normal,

@@ -54,6 +54,7 @@ fn c2c(from: &str, to: &str, client_msg_id: &str) -> NewMessage {
         excluded_from_last_message: false,
         nick: String::new(),
         avatar: String::new(),
+        name_card: String::new(),
         after_send_hook: None,
     }
 }

@@ -21,7 +21,13 @@ pub(super) async fn members_come_with_their_roles(store: Store) {
         store.group_admin.members(APP, "g1").await.unwrap(),
         vec![member("alice", MemberRole::Member), member("bob", MemberRole::Owner)]
             .into_iter()
-            .map(|new| MemberRecord { user: new.user, role: new.role, joined_at_ms: new.joined_at_ms })
+            .map(|new| MemberRecord {
+                user: new.user,
+                role: new.role,
+                joined_at_ms: new.joined_at_ms,
+                mute_until_ms: 0,
+                name_card: String::new(),
+            })
             .collect::<Vec<_>>()
     );
     assert_eq!(store.group_admin.members(APP, "nope").await.unwrap(), vec![]);
@@ -122,4 +128,26 @@ pub(super) async fn notices_reach_the_listed_members(store: Store) {
     assert!(matches!(missing, Err(StoreError::NotFound(_))), "{missing:?}");
     let other_app = store.group_admin.notify_members(OTHER_APP, "g1", vec![], custom).await;
     assert!(matches!(other_app, Err(StoreError::NotFound(_))), "{other_app:?}");
+}
+
+pub(super) async fn member_pages_follow_the_user_order_and_the_role(store: Store) {
+    make_group(&store, APP, "g1", "carol", &["alice", "bob", "dave", "erin"]).await;
+    store.group_admin.set_member_role(APP, "g1", "dave", MemberRole::Admin).await.unwrap();
+    let users = |page: Vec<MemberRecord>| page.into_iter().map(|member| member.user).collect::<Vec<_>>();
+    let page = |role, offset, limit| {
+        let store = store.clone();
+        async move { users(store.group_admin.member_page(APP, "g1", role, offset, limit).await.unwrap()) }
+    };
+    assert_eq!(page(None, 0, 2).await, ["alice", "bob"]);
+    assert_eq!(page(None, 2, 2).await, ["carol", "dave"]);
+    assert_eq!(page(None, 4, 2).await, ["erin"]);
+    assert_eq!(page(None, 5, 2).await, Vec::<String>::new());
+    assert_eq!(page(Some(MemberRole::Member), 0, 10).await, ["alice", "bob", "erin"]);
+    assert_eq!(page(Some(MemberRole::Member), 1, 1).await, ["bob"]);
+    assert_eq!(page(Some(MemberRole::Admin), 0, 10).await, ["dave"]);
+    assert_eq!(page(Some(MemberRole::Owner), 0, 10).await, ["carol"]);
+    let full = store.group_admin.member_page(APP, "g1", None, 0, 10).await.unwrap();
+    assert_eq!(full, store.group_admin.members(APP, "g1").await.unwrap(), "the same records as the whole list");
+    assert_eq!(store.group_admin.member_page(APP, "nope", None, 0, 10).await.unwrap(), vec![]);
+    assert_eq!(store.group_admin.member_page(OTHER_APP, "g1", None, 0, 10).await.unwrap(), vec![]);
 }

@@ -57,7 +57,13 @@ pub(super) async fn create_group_adds_members_and_conversations(store: Store) {
         assert_eq!((conversation.last_message, conversation.updated_at_ms), (None, T0));
         assert_eq!(store.conversations.list_conversations(APP, user, 10).await.unwrap().len(), 1);
     }
-    let owner = MemberRecord { user: "alice".to_owned(), role: MemberRole::Owner, joined_at_ms: T0 };
+    let owner = MemberRecord {
+        user: "alice".to_owned(),
+        role: MemberRole::Owner,
+        joined_at_ms: T0,
+        mute_until_ms: 0,
+        name_card: String::new(),
+    };
     assert_eq!(store.groups.get_member(APP, "g1", "alice").await.unwrap(), Some(owner));
     assert_eq!(store.groups.get_member(APP, "g1", "carol").await.unwrap(), None);
 }
@@ -191,6 +197,24 @@ pub(super) async fn remove_member_drops_membership_and_conversation(store: Store
     assert_eq!((bob.last_seq, bob.read_seq, bob.unread_count), (1, 1, 0));
 }
 
+pub(super) async fn an_owner_that_leaves_leaves_the_group_ownerless(store: Store) {
+    make_group(&store, APP, "g1", "alice", &["bob"]).await;
+    store.groups.remove_member(APP, "g1", "bob").await.unwrap();
+    assert_eq!(
+        store.groups.get_group(APP, "g1").await.unwrap().unwrap().owner,
+        "alice",
+        "a member leaving keeps the owner"
+    );
+
+    let left = store.groups.remove_member(APP, "g1", "alice").await.unwrap().unwrap();
+    assert_eq!(left.change, ChangeRecord::GroupLeft { group_id: "g1".to_owned() });
+    let group = store.groups.get_group(APP, "g1").await.unwrap().unwrap();
+    assert_eq!((group.owner.as_str(), group.member_count), ("", 0));
+    // Coming back is as a member: ownership does not return.
+    store.groups.add_members(APP, "g1", vec![member("alice", MemberRole::Member)]).await.unwrap();
+    assert_eq!(store.groups.get_group(APP, "g1").await.unwrap().unwrap().owner, "");
+}
+
 pub(super) async fn members_and_groups_of_a_user(store: Store) {
     make_group(&store, APP, "g1", "alice", &["bob"]).await;
     make_group(&store, APP, "g2", "bob", &["carol"]).await;
@@ -202,7 +226,13 @@ pub(super) async fn members_and_groups_of_a_user(store: Store) {
     let g1 = store.groups.get_group(APP, "g1").await.unwrap().unwrap();
     let g2 = store.groups.get_group(APP, "g2").await.unwrap().unwrap();
     assert_eq!(g1.last_seq, 1);
-    let as_member = MemberRecord { user: "bob".to_owned(), role: MemberRole::Member, joined_at_ms: T0 };
+    let as_member = MemberRecord {
+        user: "bob".to_owned(),
+        role: MemberRole::Member,
+        joined_at_ms: T0,
+        mute_until_ms: 0,
+        name_card: String::new(),
+    };
     let as_owner = MemberRecord { role: MemberRole::Owner, ..as_member.clone() };
     assert_eq!(of_bob, vec![(g1, as_member), (g2, as_owner.clone())]);
 

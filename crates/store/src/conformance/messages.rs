@@ -45,6 +45,7 @@ pub(super) async fn appended_messages_keep_every_field(store: Store) {
         excluded_from_last_message: true,
         nick: "Alice".to_owned(),
         avatar: "https://example.com/alice.png".to_owned(),
+        name_card: "Al".to_owned(),
         ..c2c(APP, "alice", "bob", "fields")
     };
     let stored = send(&store, message.clone()).await;
@@ -66,6 +67,7 @@ pub(super) async fn appended_messages_keep_every_field(store: Store) {
         revoked: false,
         nick: "Alice".to_owned(),
         avatar: "https://example.com/alice.png".to_owned(),
+        name_card: "Al".to_owned(),
         // Excluded from unread counts: nothing counted yet.
         counted_index: 0,
     };

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use mynah_proto::codes::ErrorCode;
-use mynah_proto::objects::{Change, GroupType, MemberRole};
+use mynah_proto::objects::{Change, GroupType, JoinOption, MemberRole};
 use mynah_proto::requests::{CreateGroupRequest, InitialMember, JoinStatus};
 use mynah_test_support::TestServer;
 
@@ -123,8 +123,8 @@ async fn group_errors_have_tencents_codes() {
     let group = alice.create_group(custom.clone()).await.unwrap();
     assert_eq!(group.group_id, "my-group");
     assert_eq!(alice.create_group(custom).await.unwrap_err().code(), Some(ErrorCode::GROUP_ID_IN_USE));
-    // Public groups need approval by default, which this server does not offer yet.
-    assert_eq!(bob.join_group("my-group").await.unwrap_err().code(), Some(ErrorCode::GROUP_NO_PERMISSION));
+    // A public group created with the documented defaults admits anyone (FreeAccess).
+    assert_eq!(bob.join_group("my-group").await.unwrap().status, JoinStatus::Joined);
 
     let mut reserved = create(GroupType::Public, "reserved", &[]);
     reserved.group_id = Some("@TGS#mine".to_owned());
@@ -158,6 +158,73 @@ async fn group_errors_have_tencents_codes() {
         2,
         "a refused join changes nothing"
     );
+}
+
+#[tokio::test]
+async fn join_options_follow_each_types_rules() {
+    let server = TestServer::start().await;
+    let (alice, _alice_events) = server.client("alice").await;
+    let (bob, _bob_events) = server.client("bob").await;
+
+    let public = alice.create_group(create(GroupType::Public, "open by default", &[])).await.unwrap();
+    assert_eq!(public.join_option, JoinOption::FreeAccess, "the SDK's documented default");
+    assert_eq!(bob.join_group(&public.group_id).await.unwrap().status, JoinStatus::Joined);
+    let meeting = alice.create_group(create(GroupType::Meeting, "meeting", &[])).await.unwrap();
+    assert_eq!(meeting.join_option, JoinOption::FreeAccess);
+    let work = alice.create_group(create(GroupType::Work, "work", &[])).await.unwrap();
+    assert_eq!(work.join_option, JoinOption::DisableApply);
+
+    // Approvals do not exist yet: a group needing one refuses the join rather than admit anyone.
+    for (option, name) in [(JoinOption::NeedPermission, "approval"), (JoinOption::DisableApply, "closed")] {
+        let mut request = create(GroupType::Public, name, &[]);
+        request.join_option = Some(option);
+        let group = alice.create_group(request).await.unwrap();
+        assert_eq!(group.join_option, option);
+        assert_eq!(bob.join_group(&group.group_id).await.unwrap_err().code(), Some(ErrorCode::GROUP_NO_PERMISSION));
+        assert_eq!(alice.get_group_profile(&group.group_id).await.unwrap().member_count, 1);
+    }
+
+    // Work and meeting groups must not name another join option than their own.
+    for (group_type, option) in [
+        (GroupType::Work, JoinOption::FreeAccess),
+        (GroupType::Work, JoinOption::NeedPermission),
+        (GroupType::Meeting, JoinOption::NeedPermission),
+        (GroupType::Meeting, JoinOption::DisableApply),
+    ] {
+        let mut request = create(group_type, "fixed", &[]);
+        request.join_option = Some(option);
+        assert_eq!(
+            alice.create_group(request).await.unwrap_err().code(),
+            Some(ErrorCode::GROUP_INVALID_PARAMETER),
+            "{group_type:?} with {option:?}"
+        );
+    }
+    let mut own = create(GroupType::Meeting, "own option", &[]);
+    own.join_option = Some(JoinOption::FreeAccess);
+    assert_eq!(alice.create_group(own).await.unwrap().join_option, JoinOption::FreeAccess);
+}
+
+#[tokio::test]
+async fn only_a_work_groups_owner_may_quit_and_leaves_it_ownerless() {
+    let server = TestServer::start().await;
+    let (alice, _alice_events) = server.client("alice").await;
+    let (bob, _bob_events) = server.client("bob").await;
+
+    for group_type in [GroupType::Public, GroupType::Meeting] {
+        let group = alice.create_group(create(group_type, "kept", &["bob"])).await.unwrap();
+        assert_eq!(
+            alice.quit_group(&group.group_id).await.unwrap_err().code(),
+            Some(ErrorCode::GROUP_OWNER_CANNOT_QUIT),
+            "{group_type:?}"
+        );
+    }
+    let work = alice.create_group(create(GroupType::Work, "ownerless", &["bob"])).await.unwrap();
+    alice.quit_group(&work.group_id).await.unwrap();
+    let seen = bob.get_group_profile(&work.group_id).await.unwrap();
+    assert_eq!((seen.owner_id.as_str(), seen.member_count), ("", 1));
+    let sent = bob.send_group_text(&work.group_id, "still here").await.unwrap();
+    assert_eq!(sent.sequence, 1);
+    assert_eq!(alice.get_group_profile(&work.group_id).await.unwrap_err().code(), Some(ErrorCode::GROUP_NO_PERMISSION));
 }
 
 #[tokio::test]
@@ -251,4 +318,31 @@ async fn pushes_carry_the_counted_index_a_joiner_needs_for_its_unread_count() {
     let conversation = bob.get_conversation(&format!("GROUP{}", group.group_id)).await.unwrap();
     assert_eq!(conversation.read_counted_index, 2);
     assert_eq!(conversation.unread_count, pushed.counted_index - conversation.read_counted_index);
+}
+
+#[tokio::test]
+async fn a_send_naming_receivers_is_refused_and_reaches_nobody() {
+    let server = TestServer::start().await;
+    let (alice, _alice_events) = server.client("alice").await;
+    let (_bob, mut bob_events) = server.client("bob").await;
+    let (_carol, mut carol_events) = server.client("carol").await;
+    let group = alice.create_group(create(GroupType::Work, "team", &["bob", "carol"])).await.unwrap();
+    for events in [&mut bob_events, &mut carol_events] {
+        events.next_change().await;
+    }
+
+    // A client that names receivers (the SDK's receiverList) is refused: targeted messages are not
+    // served yet, and dropping the list would send the message to the whole group.
+    let mut targeted = mynah_client::text_message(mynah_proto::ids::ConversationType::Group, &group.group_id, "psst");
+    targeted.receiver_list = vec!["bob".to_owned()];
+    let refused = alice.send_message(targeted).await.unwrap_err();
+    assert_eq!(refused.code(), Some(ErrorCode::GROUP_INVALID_PARAMETER));
+    let mut direct = mynah_client::text_message(mynah_proto::ids::ConversationType::C2c, "bob", "psst");
+    direct.receiver_list = vec!["bob".to_owned()];
+    assert_eq!(alice.send_message(direct).await.unwrap_err().code(), Some(ErrorCode::C2C_INVALID_REQUEST));
+
+    bob_events.expect_quiet(Duration::from_millis(200)).await;
+    carol_events.expect_quiet(Duration::from_millis(50)).await;
+    let history = alice.get_message_list(page(&format!("GROUP{}", group.group_id), None)).await.unwrap();
+    assert!(history.message_list.is_empty(), "nothing was stored");
 }

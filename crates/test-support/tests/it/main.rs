@@ -5,6 +5,8 @@ mod delivery;
 mod durability;
 mod fanout;
 mod faults;
+mod group_edits;
+mod group_management;
 mod groups;
 mod http;
 mod ids;

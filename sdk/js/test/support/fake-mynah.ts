@@ -300,8 +300,9 @@ function handle(session: Session, op: string, data: Json): Json {
       const groupID = data.groupID ?? `@TGS#fake${state.nextGroup++}`;
       if (state.groups[groupID]) throw new Failure(10021, 'group ID in use');
       const now = Math.floor(Date.now() / 1000);
-      const defaults: Json = { Private: [200, 'DisableApply'], Public: [2000, 'NeedPermission'], ChatRoom: [10000, 'FreeAccess'] };
+      const defaults: Json = { Private: [200, 'DisableApply'], Public: [2000, 'FreeAccess'], ChatRoom: [10000, 'FreeAccess'] };
       // As the server: work groups take members by invitation only, meeting groups are open to all.
+      if (type !== 'Public' && data.joinOption !== undefined && data.joinOption !== defaults[type][1]) throw new Failure(10004, 'joinOption cannot be set for this type');
       const joinOption = type === 'Public' ? (data.joinOption ?? defaults[type][1]) : defaults[type][1];
       const group: Json = {
         groupID, type, name: data.name, ownerID: me, createTime: now, maxMemberNum: data.maxMemberNum || defaults[type][0],
@@ -331,7 +332,9 @@ function handle(session: Session, op: string, data: Json): Json {
     case 'quitGroup': {
       const group = requireGroup(data.groupID);
       if (!group.members[me]) throw new Failure(10007, 'not a member');
-      if (group.members[me].role === 'Owner') throw new Failure(10009, 'the owner cannot quit');
+      // As the server: only a work group's owner may quit, leaving the group without an owner.
+      if (group.members[me].role === 'Owner' && group.type !== 'Private') throw new Failure(10009, 'the owner cannot quit');
+      if (group.members[me].role === 'Owner') group.ownerID = '';
       delete group.members[me];
       save();
       appendChange(me, { kind: 'groupLeft', groupID: data.groupID });

@@ -148,6 +148,32 @@ fn rows() -> Vec<Row> {
             [Allowed, Allowed, NO_PERMISSION, GROUP_NOT_FOUND, NOT_LOGGED_IN],
         ),
         row(
+            "pinConversation C2Cbob",
+            "pinConversation",
+            json!({"conversationID": "C2Cbob", "isPinned": true}),
+            [Allowed, Denied(20001), Denied(20001), Denied(20001), NOT_LOGGED_IN],
+        ),
+        row(
+            "pinConversation of the work group",
+            "pinConversation",
+            json!({"conversationID": format!("GROUP{WORK_GROUP}"), "isPinned": true}),
+            [Allowed, Allowed, NO_PERMISSION, GROUP_NOT_FOUND, NOT_LOGGED_IN],
+        ),
+        // The batch operations answer 0 and refuse each conversation the asker does not have in
+        // `failureConversationIDList` (its codes: `conversation_attributes` end-to-end tests).
+        row(
+            "setConversationCustomData C2Cbob",
+            "setConversationCustomData",
+            json!({"conversationIDList": ["C2Cbob"], "customData": "x"}),
+            [Allowed, Isolated, Isolated, Isolated, NOT_LOGGED_IN],
+        ),
+        row(
+            "markConversation C2Cbob",
+            "markConversation",
+            json!({"conversationIDList": ["C2Cbob"], "markType": 1, "enableMark": true}),
+            [Allowed, Isolated, Isolated, Isolated, NOT_LOGGED_IN],
+        ),
+        row(
             "getConversationList",
             "getConversationList",
             json!({}),
@@ -201,7 +227,112 @@ fn rows() -> Vec<Row> {
             "quitGroup of the work group",
             "quitGroup",
             json!({"groupID": WORK_GROUP}),
+            [Allowed, Allowed, NO_PERMISSION, GROUP_NOT_FOUND, NOT_LOGGED_IN],
+        ),
+        // Only a work group's owner may quit; others transfer or dismiss.
+        row(
+            "quitGroup of the meeting group",
+            "quitGroup",
+            json!({"groupID": MEETING_GROUP}),
             [Denied(10009), Allowed, NO_PERMISSION, GROUP_NOT_FOUND, NOT_LOGGED_IN],
+        ),
+        row(
+            "dismissGroup of the meeting group",
+            "dismissGroup",
+            json!({"groupID": MEETING_GROUP}),
+            [Allowed, NO_PERMISSION, NO_PERMISSION, GROUP_NOT_FOUND, NOT_LOGGED_IN],
+        ),
+        // Nobody dismisses a work group through the SDK, its owner included.
+        row(
+            "dismissGroup of the work group",
+            "dismissGroup",
+            json!({"groupID": WORK_GROUP}),
+            [NO_PERMISSION, NO_PERMISSION, NO_PERMISSION, GROUP_NOT_FOUND, NOT_LOGGED_IN],
+        ),
+        row(
+            "getGroupMemberList of the work group",
+            "getGroupMemberList",
+            json!({"groupID": WORK_GROUP}),
+            [Allowed, Allowed, NO_PERMISSION, GROUP_NOT_FOUND, NOT_LOGGED_IN],
+        ),
+        row(
+            "getGroupMemberProfile of the work group",
+            "getGroupMemberProfile",
+            json!({"groupID": WORK_GROUP, "userIDList": ["alice", "bob"]}),
+            [Allowed, Allowed, NO_PERMISSION, GROUP_NOT_FOUND, NOT_LOGGED_IN],
+        ),
+        // Any member of a work group adds others; in a meeting group only the owner and admins.
+        // (Adding bob, a member already, is allowed and changes nothing.)
+        row(
+            "addGroupMember to the work group",
+            "addGroupMember",
+            json!({"groupID": WORK_GROUP, "userIDList": ["bob"]}),
+            [Allowed, Allowed, NO_PERMISSION, GROUP_NOT_FOUND, NOT_LOGGED_IN],
+        ),
+        row(
+            "addGroupMember to the meeting group",
+            "addGroupMember",
+            json!({"groupID": MEETING_GROUP, "userIDList": ["bob"]}),
+            [Allowed, NO_PERMISSION, NO_PERMISSION, GROUP_NOT_FOUND, NOT_LOGGED_IN],
+        ),
+        // Any member of a work group edits its profile; in a meeting group the owner and admins.
+        row(
+            "updateGroupProfile of the work group",
+            "updateGroupProfile",
+            json!({"groupID": WORK_GROUP, "name": "renamed"}),
+            [Allowed, Allowed, NO_PERMISSION, GROUP_NOT_FOUND, NOT_LOGGED_IN],
+        ),
+        row(
+            "updateGroupProfile of the meeting group",
+            "updateGroupProfile",
+            json!({"groupID": MEETING_GROUP, "name": "renamed"}),
+            [Allowed, NO_PERMISSION, NO_PERMISSION, GROUP_NOT_FOUND, NOT_LOGGED_IN],
+        ),
+        row(
+            "setGroupMemberRole bob in the meeting group",
+            "setGroupMemberRole",
+            json!({"groupID": MEETING_GROUP, "userID": "bob", "role": "Admin"}),
+            [Allowed, NO_PERMISSION, NO_PERMISSION, GROUP_NOT_FOUND, NOT_LOGGED_IN],
+        ),
+        // Work groups have no roles to set (2682), whoever asks among the members.
+        row(
+            "setGroupMemberRole bob in the work group",
+            "setGroupMemberRole",
+            json!({"groupID": WORK_GROUP, "userID": "bob", "role": "Admin"}),
+            [Denied(2682), Denied(2682), NO_PERMISSION, GROUP_NOT_FOUND, NOT_LOGGED_IN],
+        ),
+        row(
+            "changeGroupOwner of the meeting group to bob",
+            "changeGroupOwner",
+            json!({"groupID": MEETING_GROUP, "newOwnerID": "bob"}),
+            [Allowed, NO_PERMISSION, NO_PERMISSION, GROUP_NOT_FOUND, NOT_LOGGED_IN],
+        ),
+        // bob, an ordinary member, may not mute; work groups have no muting (10035).
+        row(
+            "setGroupMemberMuteTime bob in the meeting group",
+            "setGroupMemberMuteTime",
+            json!({"groupID": MEETING_GROUP, "userID": "bob", "muteTime": 60}),
+            [Allowed, NO_PERMISSION, NO_PERMISSION, GROUP_NOT_FOUND, NOT_LOGGED_IN],
+        ),
+        row(
+            "setGroupMemberMuteTime bob in the work group",
+            "setGroupMemberMuteTime",
+            json!({"groupID": WORK_GROUP, "userID": "bob", "muteTime": 60}),
+            [Denied(10035), Denied(10035), NO_PERMISSION, GROUP_NOT_FOUND, NOT_LOGGED_IN],
+        ),
+        // Everyone sets its own name card; only the owner (and admins, for members) others'.
+        row(
+            "setGroupMemberNameCard of bob in the work group",
+            "setGroupMemberNameCard",
+            json!({"groupID": WORK_GROUP, "userID": "bob", "nameCard": "B"}),
+            [Allowed, Allowed, NO_PERMISSION, GROUP_NOT_FOUND, NOT_LOGGED_IN],
+        ),
+        // bob removing bob is removing oneself (10004: quitGroup is the way).
+        row(
+            "deleteGroupMember bob from the work group",
+            "deleteGroupMember",
+            json!({"groupID": WORK_GROUP, "userIDList": ["bob"]}),
+            [Allowed, Denied(10004), NO_PERMISSION, GROUP_NOT_FOUND, NOT_LOGGED_IN],
         ),
         row("getGroupList", "getGroupList", json!({}), [Allowed, Allowed, Isolated, Isolated, NOT_LOGGED_IN]),
         row(

@@ -75,6 +75,30 @@ async fn group_sends_reach_every_member_whoever_speaks() {
 }
 
 #[tokio::test]
+async fn a_targeted_send_is_refused_and_stores_nothing() {
+    let server = TestServer::start().await;
+    let rest = Rest::new(&server);
+    let (_alice, _) = server.client("alice").await;
+    let (_bob, mut bob_events) = server.client("bob").await;
+    make_group(&rest).await;
+
+    let mut targeted = send(1, Some("alice"), text("for bob's eyes only"));
+    targeted["To_Account"] = json!(["bob"]);
+    rest.fails("group_open_http_svc/send_group_msg", targeted, 10004).await;
+    let history =
+        rest.ok("group_open_http_svc/group_msg_get_simple", json!({ "GroupId": "g1", "ReqMsgNumber": 20 })).await;
+    assert_eq!(history["RspMsgList"], json!([]), "nothing was stored");
+
+    // An empty list is no target at all: the message goes to everyone, with the next sequence 1.
+    let mut everyone = send(2, None, text("for all"));
+    everyone["To_Account"] = json!([]);
+    assert_eq!(rest.ok("group_open_http_svc/send_group_msg", everyone).await["MsgSeq"], 1);
+    // The first message bob's sessions get is that one: the refused one was never pushed either.
+    let first = bob_events.next_message().await;
+    assert_eq!((first.sequence, first.from.as_str()), (1, ADMIN));
+}
+
+#[tokio::test]
 async fn group_recalls_and_history() {
     let server = TestServer::start().await;
     let rest = Rest::new(&server);
