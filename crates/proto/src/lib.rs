@@ -27,6 +27,7 @@ pub mod profiles;
 pub mod requests;
 pub mod rest;
 pub mod rest_accounts;
+pub mod rest_group_roles;
 pub mod rest_groups;
 pub mod rest_openim;
 pub mod rest_profiles;

@@ -2,6 +2,7 @@
 
 mod accounts;
 mod group_messages;
+mod group_roles;
 mod groups;
 mod input;
 mod openim;
@@ -44,6 +45,12 @@ pub async fn dispatch(
         ("group_open_http_svc", "delete_group_member") => groups::delete_group_member(service, admin, body).await,
         ("group_open_http_svc", "destroy_group") => groups::destroy_group(service, admin, body).await,
         ("group_open_http_svc", "get_joined_group_list") => groups::get_joined_group_list(service, admin, body).await,
+        ("group_open_http_svc", "change_group_owner") => group_roles::change_group_owner(service, admin, body).await,
+        ("group_open_http_svc", "get_role_in_group") => group_roles::get_role_in_group(service, admin, body).await,
+        ("group_open_http_svc", "forbid_send_msg") => group_roles::forbid_send_msg(service, admin, body).await,
+        ("group_open_http_svc", "get_group_muted_account") | ("group_open_http_svc", "get_group_shutted_uin") => {
+            group_roles::get_group_muted_account(service, admin, body).await
+        }
         ("group_open_http_svc", "send_group_msg") => group_messages::send_group_msg(service, admin, body).await,
         ("group_open_http_svc", "send_group_system_notification") => {
             group_messages::send_group_system_notification(service, admin, body).await

@@ -191,7 +191,7 @@ impl Service {
 
     /// A store edit's outcome as the client sees it: a group that vanished is 10010, a target that
     /// left meanwhile 10004.
-    fn edited(
+    pub(crate) fn edited(
         &self,
         operation: &str,
         group_id: &str,

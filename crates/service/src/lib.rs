@@ -32,6 +32,7 @@
 //! for the sequencer's gap timer, so it needs a tokio runtime.
 
 pub mod accounts;
+pub mod admin_group_roles;
 pub mod admin_groups;
 pub mod admin_messages;
 pub mod apps;

@@ -50,6 +50,8 @@ pub enum GroupAction {
     SetNameCard { target: Option<MemberRole> },
     /// Read the member list and member profiles: `getGroupMemberList`, `getGroupMemberProfile`.
     ReadMembers,
+    /// Ask the roles of named users in one batch: `get_role_in_group` (REST).
+    QueryRoles,
 }
 
 /// Why an operation is refused: the code the client sees and a message.
@@ -154,10 +156,11 @@ pub fn check(group_type: GroupType, actor: Actor, action: GroupAction) -> Result
         }
         TransferOwnership => {
             if group_type == AVChatRoom {
-                return Err(Denial {
-                    code: ErrorCode::GROUP_TYPE_UNSUPPORTED,
-                    reason: "live rooms cannot be transferred",
-                });
+                // Tencent's REST `change_group_owner` answers a live room with 10007; the SDK's
+                // `changeGroupOwner` with the unsupported-type code.
+                let code =
+                    if role.is_none() { ErrorCode::GROUP_NO_PERMISSION } else { ErrorCode::GROUP_TYPE_UNSUPPORTED };
+                return Err(Denial { code, reason: "live rooms cannot be transferred" });
             }
             if role.is_none() || is_owner { Ok(()) } else { no_permission("only the owner may transfer the group") }
         }
@@ -197,6 +200,12 @@ pub fn check(group_type: GroupType, actor: Actor, action: GroupAction) -> Result
             }
             Ok(())
         }
+        // Tencent's `get_role_in_group` refuses live rooms with 10007 (their roles are read
+        // through member profiles instead).
+        QueryRoles if group_type == AVChatRoom => {
+            no_permission("live rooms answer role queries only through member profiles")
+        }
+        QueryRoles => Ok(()),
     }
 }
 

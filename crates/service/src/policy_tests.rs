@@ -124,6 +124,13 @@ fn matrix() -> Vec<Row> {
         ]);
     }
     rows.push((AVChatRoom, owner(), TransferOwnership, TYPE_UNSUPPORTED));
+    rows.push((AVChatRoom, AppAdmin, TransferOwnership, NO_PERMISSION));
+
+    // get_role_in_group: every type but live rooms.
+    for group_type in [Work, Public, Meeting] {
+        rows.push((group_type, AppAdmin, QueryRoles, OK));
+    }
+    rows.push((AVChatRoom, AppAdmin, QueryRoles, NO_PERMISSION));
 
     // dismissGroup: the owner, except of a work group (which only the administrator dismisses).
     rows.extend([

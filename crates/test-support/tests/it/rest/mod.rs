@@ -15,6 +15,7 @@
 mod accounts;
 mod auth;
 mod group_messages;
+mod group_roles;
 mod groups;
 mod messages;
 mod profiles;
