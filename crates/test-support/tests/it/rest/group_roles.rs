@@ -90,13 +90,14 @@ async fn bad_ownership_and_role_requests_get_the_group_codes() {
 }
 
 #[tokio::test]
-async fn a_muted_member_cannot_send_until_unmuted() {
+async fn a_member_muted_over_rest_cannot_send_until_unmuted() {
     let server = TestServer::start().await;
     let rest = Rest::new(&server);
     let (alice, _alice_events) = server.client("alice").await;
-    let (bob, _bob_events) = server.client("bob").await;
+    let (bob, mut bob_events) = server.client("bob").await;
     let (carol, _carol_events) = server.client("carol").await;
     create(&rest, "Public", "club", "alice", &["bob", "carol"]).await;
+    next_change_where(&mut bob_events, |change| matches!(change, Change::GroupJoined { .. })).await;
 
     let before = now_seconds();
     rest.ok(
@@ -110,6 +111,9 @@ async fn a_muted_member_cannot_send_until_unmuted() {
         json!({ "GroupId": "club", "Members_Account": ["carol"], "ShutUpTime": 60 }),
     )
     .await;
+    // The muted member's sessions learn of it from the change stream.
+    let updated = next_change_where(&mut bob_events, |change| matches!(change, Change::GroupUpdated { .. })).await;
+    assert!(matches!(updated.change, Change::GroupUpdated { group } if group.group_id == "club"));
     let refused = bob.send_group_text("club", "hello").await.unwrap_err();
     assert_eq!(refused.code(), Some(ErrorCode::GROUP_MEMBER_MUTED));
     let seen = alice.get_group_member_profile("club", &["bob"]).await.unwrap();
