@@ -9,6 +9,7 @@
 use std::collections::HashSet;
 
 use mynah_proto::objects::{GroupType, JoinOption, MemberRole};
+use mynah_store::backend::{distinct_members, exceeds_cap};
 use mynah_store::{
     AppId, AppendedChange, ChangeRecord, ConversationKey, GroupCreated, GroupRecord, GroupStore, MemberRecord,
     MembersAdded, NewGroup, NewMember, StoreError,
@@ -80,7 +81,7 @@ pub(crate) async fn lock(
 /// Creates a group, its conversation and its initial members in one transaction.
 pub(crate) async fn create(pool: &PgPool, group: &NewGroup, members: &[NewMember]) -> Result<GroupCreated, StoreError> {
     let app = group.app;
-    let members = distinct(members);
+    let members = distinct_members(members);
     let key = ConversationKey::group(&group.group_id);
     let mut transaction = pool.begin().await.map_err(backend)?;
     // A racing create of the same ID waits here for the first to commit, then inserts nothing.
@@ -149,7 +150,7 @@ pub(crate) async fn add_members(
     let mut group = get(&mut *transaction, app, group_id)
         .await?
         .ok_or_else(|| StoreError::Backend(format!("group {group_id} vanished while locked")))?;
-    let members = distinct(members);
+    let members = distinct_members(members);
     let named: Vec<&str> = members.iter().map(|member| member.user.as_str()).collect();
     let present: HashSet<String> =
         sqlx::query_scalar("SELECT user_id FROM group_members WHERE app = $1 AND group_id = $2 AND user_id = ANY($3)")
@@ -350,17 +351,6 @@ async fn join(
     .await
     .map_err(backend)?;
     Ok(())
-}
-
-/// Whether `joining` more members would pass the cap (0 means unlimited).
-fn exceeds_cap(max_member_num: u32, current: u32, joining: usize) -> bool {
-    max_member_num > 0 && u64::from(current) + joining as u64 > u64::from(max_member_num)
-}
-
-/// The members with repeated users left out (the first mention wins).
-fn distinct(members: &[NewMember]) -> Vec<&NewMember> {
-    let mut seen = HashSet::new();
-    members.iter().filter(|member| seen.insert(member.user.as_str())).collect()
 }
 
 fn group_from_row(row: &PgRow) -> Result<GroupRecord, StoreError> {

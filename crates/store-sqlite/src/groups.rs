@@ -3,9 +3,8 @@
 //! A group's conversation row is created with the group, and every member has a user row for it
 //! from the moment it joins until it leaves; a new member's read mark starts at the newest message.
 
-use std::collections::HashSet;
-
 use mynah_proto::objects::{GroupType, JoinOption, MemberRole};
+use mynah_store::backend::{distinct_members, exceeds_cap};
 use mynah_store::{
     AppId, AppendedChange, ChangeRecord, ConversationKey, GroupCreated, GroupRecord, MemberRecord, MembersAdded,
     NewGroup, NewMember, StoreError,
@@ -65,7 +64,7 @@ pub(crate) fn create(
     if get(connection, app, &group.group_id)?.is_some() {
         return Err(StoreError::AlreadyExists(format!("group {}", group.group_id)));
     }
-    let members = distinct(members);
+    let members = distinct_members(members);
     if exceeds_cap(group.max_member_num, 0, members.len()) {
         return Err(StoreError::GroupFull);
     }
@@ -122,7 +121,7 @@ pub(crate) fn add_members(
     };
     let mut already_members = Vec::new();
     let mut joining = Vec::new();
-    for member in distinct(members) {
+    for member in distinct_members(members) {
         if get_member(connection, app, group_id, &member.user)?.is_some() {
             already_members.push(member.user.clone());
         } else {
@@ -260,17 +259,6 @@ fn set_member_count(connection: &Connection, app: AppId, group_id: &str, count: 
         .and_then(|mut statement| statement.execute(params![app, group_id, count]))
         .map_err(backend)?;
     Ok(())
-}
-
-/// Whether `joining` more members would pass the cap (0 means unlimited).
-fn exceeds_cap(max_member_num: u32, current: u32, joining: usize) -> bool {
-    max_member_num > 0 && u64::from(current) + joining as u64 > u64::from(max_member_num)
-}
-
-/// The members with repeated users left out (the first mention wins).
-fn distinct(members: &[NewMember]) -> Vec<&NewMember> {
-    let mut seen = HashSet::new();
-    members.iter().filter(|member| seen.insert(member.user.as_str())).collect()
 }
 
 fn group_from_row(row: &Row<'_>) -> rusqlite::Result<GroupRecord> {

@@ -1,5 +1,6 @@
 //! What every backend does the same way before and after its SQL: a message prepared for its
-//! append, the log of change kinds a newer node wrote, and the clock. The SQL itself is each
+//! append, the member cap and repeated members of a membership write, the log of change kinds a
+//! newer node wrote, and the clock. The SQL itself is each
 //! backend's own.
 
 use std::collections::HashSet;
@@ -9,7 +10,7 @@ use mynah_proto::ids::ConversationType;
 
 use crate::StoreError;
 use crate::keys::ConversationKey;
-use crate::records::{NewMessage, message_id};
+use crate::records::{NewMember, NewMessage, message_id};
 
 /// A message with the parts its append needs computed beforehand, outside any transaction (or off
 /// the single writer thread): its app-unique ID and its body as JSON.
@@ -69,4 +70,15 @@ pub fn now_ms() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |elapsed| u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX))
+}
+
+/// Whether `joining` more members would pass a group's cap (`max_member_num` 0 means unlimited).
+pub fn exceeds_cap(max_member_num: u32, current: u32, joining: usize) -> bool {
+    max_member_num > 0 && u64::from(current) + joining as u64 > u64::from(max_member_num)
+}
+
+/// The members with repeated users left out (the first mention wins).
+pub fn distinct_members(members: &[NewMember]) -> Vec<&NewMember> {
+    let mut seen = HashSet::new();
+    members.iter().filter(|member| seen.insert(member.user.as_str())).collect()
 }
