@@ -18,7 +18,7 @@
 //! - [`registry`]: [`PgRegistry`], the cluster-wide session registry (node leases and sessions).
 //!
 //! Each aggregate's file ends with its port's impl; reads use the pool, writes one transaction
-//! (a message append: one statement, the server-side function of migrations 5 and 6).
+//! (a message append: one statement, the server-side function of migration 6).
 //!
 //! # Transactions and the lock order
 //!

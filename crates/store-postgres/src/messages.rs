@@ -1,7 +1,7 @@
 //! Messages: the atomic append (dedup, sequence, unread bookkeeping, read marks, the after-send
 //! event) and history reads.
 //!
-//! An append is one call of the server-side function `mynah_append_message` (migration 5, recreated by 6), a single
+//! An append is one call of the server-side function `mynah_append_message` (migration 6), a single
 //! autocommit statement: one round trip, atomic as a whole. Its first step advances the conversation
 //! row (`UPDATE … RETURNING`, or for a C2C pair `INSERT … ON CONFLICT DO UPDATE … RETURNING`), which
 //! takes the sequence, stamps a live message's time, and locks the row until the statement commits:
@@ -31,7 +31,7 @@ const HISTORY_AFTER: &str = concat!(
 );
 const FIND: &str = concat!("SELECT ", message_columns!(), " FROM messages m WHERE m.app = $1 AND m.message_id = $2");
 
-/// Appends a message (see migration 5 for the function's steps and outcomes; 6 added the name card).
+/// Appends a message (see migration 6 for the function's steps and outcomes).
 const APPEND: &str = "SELECT seq, counted_index, time_ms FROM mynah_append_message(\
      $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)";
 

@@ -28,8 +28,8 @@ pub const MIGRATIONS: &[&str] = &[
     CHANGE_HEADS_V2,
     SESSION_REGISTRY_V3,
     BYTE_ORDER_KEYS_V4,
-    APPEND_FUNCTION_V5,
-    MEMBER_PROFILE_V6,
+    MEMBER_PROFILE_V5,
+    APPEND_FUNCTION_V6,
     CONVERSATION_PINNED_V7,
     CONVERSATION_CUSTOM_DATA_V8,
     CONVERSATION_MARKS_V9,
@@ -212,18 +212,28 @@ ALTER TABLE sessions ALTER COLUMN user_id TYPE TEXT COLLATE "C";
 /// Member profiles in a group, as SQLite's migration 6: `group_members.mute_until_ms` (unix ms; 0
 /// never muted) and `group_members.name_card`, read with the membership by the point lookup every
 /// group send makes and carried by the by-user index as it carries the role; `messages.name_card`,
-/// the sender's name card stamped at send time like `nick`. The append function of migration 5
-/// takes the name card as one more argument: it is dropped and created again with it (its body is
-/// otherwise unchanged).
-const MEMBER_PROFILE_V6: &str = r#"
+/// the sender's name card stamped at send time like `nick` (the append function of migration 6
+/// writes it).
+const MEMBER_PROFILE_V5: &str = r#"
 ALTER TABLE group_members ADD COLUMN mute_until_ms BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE group_members ADD COLUMN name_card TEXT NOT NULL DEFAULT '';
 ALTER TABLE messages ADD COLUMN name_card TEXT NOT NULL DEFAULT '';
 DROP INDEX group_members_by_user;
 CREATE INDEX group_members_by_user ON group_members (app, user_id, group_id)
     INCLUDE (role, joined_at_ms, mute_until_ms, name_card);
-DROP FUNCTION mynah_append_message(BIGINT, TEXT, BOOLEAN, BOOLEAN, TEXT, TEXT, TEXT, TEXT, BIGINT, BIGINT, BIGINT,
-    TEXT, TEXT, TEXT, BOOLEAN, BOOLEAN, BOOLEAN, TEXT, TEXT, TEXT, TEXT);
+"#;
+
+/// A message append as one server-side function, so a send costs one round trip and one statement
+/// instead of five (`BEGIN`, advance the conversation, move the read mark, insert, `COMMIT`): the
+/// node and PostgreSQL each spent most of a send's CPU on the protocol and statement overhead of the
+/// separate steps. Called as a single autocommit statement, it is atomic: any error, raised or not,
+/// rolls back everything it did, the sequence it took included. Its steps and their locks are those
+/// of `messages.rs` (see the lock order in `lib.rs`): advance the conversation row (its lock orders
+/// appends), move the sender's read mark (creating both rows of a new C2C pair), insert the message,
+/// and insert the after-send event when asked. Outcomes other than success are errors with their
+/// own SQLSTATE: `MYNA1` the group does not exist, `MYNA2` the sender must be a member and is not,
+/// and `23505` (unique violation) the message ID is taken, on which the caller looks up the original.
+const APPEND_FUNCTION_V6: &str = r#"
 CREATE FUNCTION mynah_append_message(
     p_app BIGINT, p_conv_key TEXT, p_is_group BOOLEAN, p_sender_must_be_member BOOLEAN,
     p_message_id TEXT, p_sender TEXT, p_receiver TEXT, p_client_msg_id TEXT, p_random BIGINT,
@@ -291,93 +301,6 @@ BEGIN
     VALUES (p_app, p_conv_key, seq, p_message_id, p_sender, p_receiver, p_client_msg_id, p_random, time_ms,
         p_body_json, p_cloud_custom_data, p_priority, p_need_read_receipt, p_excluded_from_unread_count,
         p_excluded_from_last_message, counted_index, FALSE, p_nick, p_avatar, p_name_card);
-
-    IF p_hook_command IS NOT NULL THEN
-        INSERT INTO webhook_outbox (app, command, payload, attempts, next_attempt_ms)
-        VALUES (p_app, p_hook_command, p_hook_payload, 0, time_ms);
-    END IF;
-END
-$$;
-"#;
-
-/// A message append as one server-side function, so a send costs one round trip and one statement
-/// instead of five (`BEGIN`, advance the conversation, move the read mark, insert, `COMMIT`): the
-/// node and PostgreSQL each spent most of a send's CPU on the protocol and statement overhead of the
-/// separate steps. Called as a single autocommit statement, it is atomic: any error, raised or not,
-/// rolls back everything it did, the sequence it took included. Its steps and their locks are those
-/// of `messages.rs` (see the lock order in `lib.rs`): advance the conversation row (its lock orders
-/// appends), move the sender's read mark (creating both rows of a new C2C pair), insert the message,
-/// and insert the after-send event when asked. Outcomes other than success are errors with their
-/// own SQLSTATE: `MYNA1` the group does not exist, `MYNA2` the sender must be a member and is not,
-/// and `23505` (unique violation) the message ID is taken, on which the caller looks up the original.
-const APPEND_FUNCTION_V5: &str = r#"
-CREATE FUNCTION mynah_append_message(
-    p_app BIGINT, p_conv_key TEXT, p_is_group BOOLEAN, p_sender_must_be_member BOOLEAN,
-    p_message_id TEXT, p_sender TEXT, p_receiver TEXT, p_client_msg_id TEXT, p_random BIGINT,
-    p_time_ms BIGINT, p_now_ms BIGINT, p_body_json TEXT, p_cloud_custom_data TEXT, p_priority TEXT,
-    p_need_read_receipt BOOLEAN, p_excluded_from_unread_count BOOLEAN, p_excluded_from_last_message BOOLEAN,
-    p_nick TEXT, p_avatar TEXT, p_hook_command TEXT, p_hook_payload TEXT,
-    OUT seq BIGINT, OUT counted_index BIGINT, OUT time_ms BIGINT)
-LANGUAGE plpgsql AS $$
-DECLARE
-    v_counted BIGINT := CASE WHEN p_excluded_from_unread_count THEN 0 ELSE 1 END;
-    v_updated_at BIGINT;
-    v_moved BIGINT;
-BEGIN
-    IF p_is_group THEN
-        UPDATE conversations AS c SET
-            last_seq = c.last_seq + 1,
-            counted_total = c.counted_total + v_counted,
-            last_visible_seq = CASE WHEN p_excluded_from_last_message THEN c.last_visible_seq ELSE c.last_seq + 1 END,
-            updated_at_ms = GREATEST(c.updated_at_ms, COALESCE(p_time_ms, p_now_ms))
-        WHERE c.app = p_app AND c.conv_key = p_conv_key
-        RETURNING c.last_seq, c.counted_total, c.updated_at_ms INTO seq, counted_index, v_updated_at;
-        IF NOT FOUND THEN
-            RAISE EXCEPTION 'no group %', p_receiver USING ERRCODE = 'MYNA1';
-        END IF;
-    ELSE
-        INSERT INTO conversations AS c (app, conv_key, last_seq, counted_total, last_visible_seq, updated_at_ms)
-        VALUES (p_app, p_conv_key, 1, v_counted, CASE WHEN p_excluded_from_last_message THEN 0 ELSE 1 END,
-                COALESCE(p_time_ms, p_now_ms))
-        ON CONFLICT (app, conv_key) DO UPDATE SET
-            last_seq = c.last_seq + 1,
-            counted_total = c.counted_total + v_counted,
-            last_visible_seq = CASE WHEN p_excluded_from_last_message THEN c.last_visible_seq ELSE c.last_seq + 1 END,
-            updated_at_ms = GREATEST(c.updated_at_ms, COALESCE(p_time_ms, p_now_ms))
-        RETURNING c.last_seq, c.counted_total, c.updated_at_ms INTO seq, counted_index, v_updated_at;
-    END IF;
-    -- A live message is stamped with the conversation's new time: never earlier than the message
-    -- before it.
-    time_ms := COALESCE(p_time_ms, v_updated_at);
-
-    UPDATE user_conversations AS u SET read_seq = seq, read_counted = counted_index,
-        updated_at_ms = GREATEST(u.updated_at_ms, time_ms)
-    WHERE u.app = p_app AND u.user_id = p_sender AND u.conv_key = p_conv_key;
-    GET DIAGNOSTICS v_moved = ROW_COUNT;
-    IF p_is_group THEN
-        IF v_moved = 0 AND p_sender_must_be_member THEN
-            RAISE EXCEPTION '% is not a member of %', p_sender, p_receiver USING ERRCODE = 'MYNA2';
-        END IF;
-    ELSIF v_moved = 0 THEN
-        -- The pair's first message (or, never expected, a sender row gone missing): both users'
-        -- rows. The receiver starts at read 0.
-        INSERT INTO user_conversations AS u (app, user_id, conv_key, read_seq, read_counted, updated_at_ms)
-        VALUES (p_app, p_sender, p_conv_key, seq, counted_index, time_ms)
-        ON CONFLICT (app, user_id, conv_key) DO UPDATE SET read_seq = excluded.read_seq,
-            read_counted = excluded.read_counted, updated_at_ms = GREATEST(u.updated_at_ms, excluded.updated_at_ms);
-        INSERT INTO user_conversations (app, user_id, conv_key, read_seq, read_counted, updated_at_ms)
-        VALUES (p_app, p_receiver, p_conv_key, 0, 0, time_ms)
-        ON CONFLICT (app, user_id, conv_key) DO NOTHING;
-    END IF;
-
-    -- No ON CONFLICT: a taken ID raises 23505, undoing everything above. A resend racing the
-    -- original waits here for it to commit.
-    INSERT INTO messages (app, conv_key, seq, message_id, sender, receiver, client_msg_id, random, time_ms,
-        body_json, cloud_custom_data, priority, need_read_receipt, excluded_from_unread_count,
-        excluded_from_last_message, counted_index, revoked, nick, avatar)
-    VALUES (p_app, p_conv_key, seq, p_message_id, p_sender, p_receiver, p_client_msg_id, p_random, time_ms,
-        p_body_json, p_cloud_custom_data, p_priority, p_need_read_receipt, p_excluded_from_unread_count,
-        p_excluded_from_last_message, counted_index, FALSE, p_nick, p_avatar);
 
     IF p_hook_command IS NOT NULL THEN
         INSERT INTO webhook_outbox (app, command, payload, attempts, next_attempt_ms)
