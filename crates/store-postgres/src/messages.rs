@@ -9,7 +9,7 @@
 //! and a live message is never stamped earlier than the message before it, whichever node sends it.
 
 use mynah_proto::ids::ConversationType;
-use mynah_store::backend::PreparedMessage;
+use mynah_store::backend::{Position, PreparedMessage};
 use mynah_store::{
     AppId, Appended, ConversationKey, HistoryRange, MessageStore, NewMessage, OutboxEvent, StoreError, StoredMessage,
 };
@@ -39,15 +39,6 @@ const APPEND: &str = "SELECT seq, counted_index, time_ms FROM mynah_append_messa
 const NO_GROUP: &str = "MYNA1";
 const NOT_MEMBER: &str = "MYNA2";
 const UNIQUE_VIOLATION: &str = "23505";
-
-/// Where an appended message goes: its sequence, its unread-counted index and its send time, all
-/// assigned by the step that advances the conversation.
-#[derive(Clone, Copy, Debug)]
-struct Position {
-    seq: u64,
-    counted_index: u64,
-    time_ms: u64,
-}
 
 /// Appends a message in one statement. Every refusal rolls the statement back, undoing the
 /// sequence it took, so a refused or duplicate message leaves no gap.
@@ -117,7 +108,7 @@ pub(crate) async fn append(pool: &PgPool, prepared: &PreparedMessage) -> Result<
         counted_index: unsigned(&row, "counted_index")?,
         time_ms: unsigned(&row, "time_ms")?,
     };
-    Ok(Appended { message: stored(message.clone(), position), duplicate: false })
+    Ok(Appended { message: prepared.stored(position), duplicate: false })
 }
 
 /// The SQLSTATE of a database error.
@@ -140,30 +131,6 @@ async fn original_of(pool: &PgPool, prepared: &PreparedMessage) -> Result<Option
         return Ok(Some(Appended { message: original, duplicate: true }));
     }
     Err(StoreError::AlreadyExists(format!("message ID {}", prepared.message_id)))
-}
-
-fn stored(message: NewMessage, position: Position) -> StoredMessage {
-    StoredMessage {
-        app: message.app,
-        conversation: message.conversation,
-        seq: position.seq,
-        sender: message.sender,
-        receiver: message.receiver,
-        client_msg_id: message.client_msg_id,
-        random: message.random,
-        time_ms: position.time_ms,
-        body: message.body,
-        cloud_custom_data: message.cloud_custom_data,
-        priority: message.priority,
-        need_read_receipt: message.need_read_receipt,
-        excluded_from_unread_count: message.excluded_from_unread_count,
-        excluded_from_last_message: message.excluded_from_last_message,
-        revoked: false,
-        nick: message.nick,
-        avatar: message.avatar,
-        name_card: message.name_card,
-        counted_index: position.counted_index,
-    }
 }
 
 /// A slice of a conversation's history: `Before` newest first, `After` oldest first.

@@ -2,7 +2,7 @@
 
 use mynah_proto::ids::ConversationType;
 use mynah_proto::objects::MessagePriority;
-use mynah_store::backend::PreparedMessage;
+use mynah_store::backend::{Position, PreparedMessage};
 use mynah_store::{AppId, Appended, ConversationKey, HistoryRange, NewMessage, OutboxEvent, StoreError, StoredMessage};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
@@ -84,7 +84,7 @@ pub(crate) fn append(connection: &Connection, prepared: &PreparedMessage) -> Res
         };
         outbox::enqueue(connection, message.app, &hook.command, &event, position.time_ms)?;
     }
-    Ok(Appended { message: stored(message.clone(), position), duplicate: false })
+    Ok(Appended { message: prepared.stored(position), duplicate: false })
 }
 
 /// The stored message a resend refers to (`duplicate: true`), or `None` when the ID is free.
@@ -142,15 +142,6 @@ struct ConversationState {
     last_seq: u64,
     counted_total: u64,
     updated_at_ms: u64,
-}
-
-/// Where an appended message goes: its sequence, its unread-counted index and its send time, all
-/// assigned in the same write.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Position {
-    seq: u64,
-    counted_index: u64,
-    time_ms: u64,
 }
 
 /// The conversation's state, `None` before its first message.
@@ -312,30 +303,6 @@ fn move_read_mark(connection: &Connection, message: &NewMessage, position: Posit
             ])
         })
         .map_err(backend)
-}
-
-fn stored(message: NewMessage, position: Position) -> StoredMessage {
-    StoredMessage {
-        app: message.app,
-        conversation: message.conversation,
-        seq: position.seq,
-        sender: message.sender,
-        receiver: message.receiver,
-        client_msg_id: message.client_msg_id,
-        random: message.random,
-        time_ms: position.time_ms,
-        body: message.body,
-        cloud_custom_data: message.cloud_custom_data,
-        priority: message.priority,
-        need_read_receipt: message.need_read_receipt,
-        excluded_from_unread_count: message.excluded_from_unread_count,
-        excluded_from_last_message: message.excluded_from_last_message,
-        revoked: false,
-        nick: message.nick,
-        avatar: message.avatar,
-        name_card: message.name_card,
-        counted_index: position.counted_index,
-    }
 }
 
 /// A slice of a conversation's history: `Before` newest first, `After` oldest first.

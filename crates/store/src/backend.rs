@@ -10,7 +10,7 @@ use mynah_proto::ids::ConversationType;
 
 use crate::StoreError;
 use crate::keys::ConversationKey;
-use crate::records::{NewMember, NewMessage, message_id};
+use crate::records::{NewMember, NewMessage, StoredMessage, message_id};
 
 /// A message with the parts its append needs computed beforehand, outside any transaction (or off
 /// the single writer thread): its app-unique ID and its body as JSON.
@@ -43,6 +43,43 @@ impl PreparedMessage {
     /// not be a member.
     pub fn from_administrator(message: NewMessage) -> Result<PreparedMessage, StoreError> {
         Ok(PreparedMessage { sender_must_be_member: false, ..PreparedMessage::new(message)? })
+    }
+}
+
+/// Where an appended message goes: its sequence, its unread-counted index and its send time, all
+/// assigned by the write that appends it.
+#[derive(Clone, Copy, Debug)]
+pub struct Position {
+    pub seq: u64,
+    pub counted_index: u64,
+    pub time_ms: u64,
+}
+
+impl PreparedMessage {
+    /// The message as stored at `position`.
+    pub fn stored(&self, position: Position) -> StoredMessage {
+        let message = self.message.clone();
+        StoredMessage {
+            app: message.app,
+            conversation: message.conversation,
+            seq: position.seq,
+            sender: message.sender,
+            receiver: message.receiver,
+            client_msg_id: message.client_msg_id,
+            random: message.random,
+            time_ms: position.time_ms,
+            body: message.body,
+            cloud_custom_data: message.cloud_custom_data,
+            priority: message.priority,
+            need_read_receipt: message.need_read_receipt,
+            excluded_from_unread_count: message.excluded_from_unread_count,
+            excluded_from_last_message: message.excluded_from_last_message,
+            revoked: false,
+            nick: message.nick,
+            avatar: message.avatar,
+            name_card: message.name_card,
+            counted_index: position.counted_index,
+        }
     }
 }
 
