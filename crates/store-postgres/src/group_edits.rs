@@ -4,6 +4,7 @@
 //! order of the crate docs).
 
 use mynah_proto::objects::MemberRole;
+use mynah_store::backend::MemberField;
 use mynah_store::{AppId, ChangeRecord, GroupEdit, GroupEdited, GroupRecord, StoreError};
 use sqlx::postgres::{PgConnection, PgPool};
 
@@ -55,14 +56,7 @@ pub(crate) async fn set_role(
     user: &str,
     role: MemberRole,
 ) -> Result<GroupEdited, StoreError> {
-    let mut transaction = pool.begin().await.map_err(backend)?;
-    let group = locked(&mut transaction, app, group_id).await?;
-    if !update_role(&mut transaction, app, group_id, user, role).await? {
-        return Err(StoreError::NotMember(format!("{user} in group {group_id}")));
-    }
-    let edited = tell(&mut transaction, app, group, vec![user.to_owned()]).await?;
-    transaction.commit().await.map_err(backend)?;
-    Ok(edited)
+    edit_member(pool, app, group_id, user, MemberField::Role(role)).await
 }
 
 /// Makes a member the owner (the old owner, if any, becomes an ordinary member) and tells every
@@ -82,7 +76,7 @@ pub(crate) async fn change_owner(
     }
     updates.sort_by(|left, right| left.0.cmp(&right.0));
     for (user, role) in &updates {
-        if !update_role(&mut transaction, app, group_id, user, *role).await? && user == new_owner {
+        if !update_member(&mut transaction, app, group_id, user, MemberField::Role(*role)).await? && user == new_owner {
             return Err(StoreError::NotMember(format!("{new_owner} in group {group_id}")));
         }
     }
@@ -108,23 +102,7 @@ pub(crate) async fn set_name_card(
     user: &str,
     name_card: &str,
 ) -> Result<GroupEdited, StoreError> {
-    let mut transaction = pool.begin().await.map_err(backend)?;
-    let group = locked(&mut transaction, app, group_id).await?;
-    let updated =
-        sqlx::query("UPDATE group_members SET name_card = $4 WHERE app = $1 AND group_id = $2 AND user_id = $3")
-            .bind(int(app))
-            .bind(group_id)
-            .bind(user)
-            .bind(name_card)
-            .execute(&mut *transaction)
-            .await
-            .map_err(backend)?;
-    if updated.rows_affected() == 0 {
-        return Err(StoreError::NotMember(format!("{user} in group {group_id}")));
-    }
-    let edited = tell(&mut transaction, app, group, vec![user.to_owned()]).await?;
-    transaction.commit().await.map_err(backend)?;
-    Ok(edited)
+    edit_member(pool, app, group_id, user, MemberField::NameCard(name_card)).await
 }
 
 /// Sets until when a member is muted and tells that member.
@@ -135,18 +113,21 @@ pub(crate) async fn mute(
     user: &str,
     until_ms: u64,
 ) -> Result<GroupEdited, StoreError> {
+    edit_member(pool, app, group_id, user, MemberField::MuteUntil(until_ms)).await
+}
+
+/// Sets one column of a member's row under the group's lock and tells that member; `NotMember`
+/// when the user is not one.
+async fn edit_member(
+    pool: &PgPool,
+    app: AppId,
+    group_id: &str,
+    user: &str,
+    field: MemberField<'_>,
+) -> Result<GroupEdited, StoreError> {
     let mut transaction = pool.begin().await.map_err(backend)?;
     let group = locked(&mut transaction, app, group_id).await?;
-    let updated =
-        sqlx::query("UPDATE group_members SET mute_until_ms = $4 WHERE app = $1 AND group_id = $2 AND user_id = $3")
-            .bind(int(app))
-            .bind(group_id)
-            .bind(user)
-            .bind(int(until_ms))
-            .execute(&mut *transaction)
-            .await
-            .map_err(backend)?;
-    if updated.rows_affected() == 0 {
+    if !update_member(&mut transaction, app, group_id, user, field).await? {
         return Err(StoreError::NotMember(format!("{user} in group {group_id}")));
     }
     let edited = tell(&mut transaction, app, group, vec![user.to_owned()]).await?;
@@ -164,22 +145,30 @@ async fn locked(transaction: &mut PgConnection, app: AppId, group_id: &str) -> R
         .ok_or_else(|| StoreError::Backend(format!("group {group_id} vanished while locked")))
 }
 
-/// Sets a membership's role; false when the user is not a member.
-async fn update_role(
+/// Sets one column of a membership; false when the user is not a member.
+async fn update_member(
     transaction: &mut PgConnection,
     app: AppId,
     group_id: &str,
     user: &str,
-    role: MemberRole,
+    field: MemberField<'_>,
 ) -> Result<bool, StoreError> {
-    let updated = sqlx::query("UPDATE group_members SET role = $4 WHERE app = $1 AND group_id = $2 AND user_id = $3")
-        .bind(int(app))
-        .bind(group_id)
-        .bind(user)
-        .bind(role.as_str())
-        .execute(&mut *transaction)
-        .await
-        .map_err(backend)?;
+    let sql = match field {
+        MemberField::Role(_) => "UPDATE group_members SET role = $4 WHERE app = $1 AND group_id = $2 AND user_id = $3",
+        MemberField::NameCard(_) => {
+            "UPDATE group_members SET name_card = $4 WHERE app = $1 AND group_id = $2 AND user_id = $3"
+        }
+        MemberField::MuteUntil(_) => {
+            "UPDATE group_members SET mute_until_ms = $4 WHERE app = $1 AND group_id = $2 AND user_id = $3"
+        }
+    };
+    let query = sqlx::query(sql).bind(int(app)).bind(group_id).bind(user);
+    let query = match field {
+        MemberField::Role(role) => query.bind(role.as_str()),
+        MemberField::NameCard(name_card) => query.bind(name_card),
+        MemberField::MuteUntil(until_ms) => query.bind(int(until_ms)),
+    };
+    let updated = query.execute(&mut *transaction).await.map_err(backend)?;
     Ok(updated.rows_affected() > 0)
 }
 

@@ -3,7 +3,9 @@
 //! the group changed, in the same transaction.
 
 use mynah_proto::objects::MemberRole;
+use mynah_store::backend::MemberField;
 use mynah_store::{AppId, ChangeRecord, GroupEdit, GroupEdited, GroupRecord, StoreError};
+use rusqlite::types::Value;
 use rusqlite::{Connection, params};
 
 use crate::rows::backend;
@@ -52,11 +54,7 @@ pub(crate) fn set_role(
     user: &str,
     role: MemberRole,
 ) -> Result<GroupEdited, StoreError> {
-    let group = existing(connection, app, group_id)?;
-    if !update_role(connection, app, group_id, user, role)? {
-        return Err(StoreError::NotMember(format!("{user} in group {group_id}")));
-    }
-    tell(connection, app, group, &[user.to_owned()])
+    edit_member(connection, app, group_id, user, MemberField::Role(role))
 }
 
 /// Makes a member the owner (the old owner, if any, becomes an ordinary member) and tells every
@@ -68,11 +66,11 @@ pub(crate) fn change_owner(
     new_owner: &str,
 ) -> Result<GroupEdited, StoreError> {
     let mut group = existing(connection, app, group_id)?;
-    if !update_role(connection, app, group_id, new_owner, MemberRole::Owner)? {
+    if !update_member(connection, app, group_id, new_owner, MemberField::Role(MemberRole::Owner))? {
         return Err(StoreError::NotMember(format!("{new_owner} in group {group_id}")));
     }
     if !group.owner.is_empty() && group.owner != new_owner {
-        update_role(connection, app, group_id, &group.owner, MemberRole::Member)?;
+        update_member(connection, app, group_id, &group.owner, MemberField::Role(MemberRole::Member))?;
     }
     connection
         .prepare_cached("UPDATE chat_groups SET owner = ?3 WHERE app = ?1 AND group_id = ?2")
@@ -91,15 +89,7 @@ pub(crate) fn set_name_card(
     user: &str,
     name_card: &str,
 ) -> Result<GroupEdited, StoreError> {
-    let group = existing(connection, app, group_id)?;
-    let updated = connection
-        .prepare_cached("UPDATE group_members SET name_card = ?4 WHERE app = ?1 AND group_id = ?2 AND user = ?3")
-        .and_then(|mut statement| statement.execute(params![app, group_id, user, name_card]))
-        .map_err(backend)?;
-    if updated == 0 {
-        return Err(StoreError::NotMember(format!("{user} in group {group_id}")));
-    }
-    tell(connection, app, group, &[user.to_owned()])
+    edit_member(connection, app, group_id, user, MemberField::NameCard(name_card))
 }
 
 /// Sets until when a member is muted and tells that member.
@@ -110,12 +100,19 @@ pub(crate) fn mute(
     user: &str,
     until_ms: u64,
 ) -> Result<GroupEdited, StoreError> {
+    edit_member(connection, app, group_id, user, MemberField::MuteUntil(until_ms))
+}
+
+/// Sets one column of a member's row and tells that member; `NotMember` when the user is not one.
+fn edit_member(
+    connection: &Connection,
+    app: AppId,
+    group_id: &str,
+    user: &str,
+    field: MemberField<'_>,
+) -> Result<GroupEdited, StoreError> {
     let group = existing(connection, app, group_id)?;
-    let updated = connection
-        .prepare_cached("UPDATE group_members SET mute_until_ms = ?4 WHERE app = ?1 AND group_id = ?2 AND user = ?3")
-        .and_then(|mut statement| statement.execute(params![app, group_id, user, until_ms]))
-        .map_err(backend)?;
-    if updated == 0 {
+    if !update_member(connection, app, group_id, user, field)? {
         return Err(StoreError::NotMember(format!("{user} in group {group_id}")));
     }
     tell(connection, app, group, &[user.to_owned()])
@@ -125,17 +122,31 @@ fn existing(connection: &Connection, app: AppId, group_id: &str) -> Result<Group
     groups::get(connection, app, group_id)?.ok_or_else(|| StoreError::NotFound(format!("group {group_id}")))
 }
 
-/// Sets a membership's role; false when the user is not a member.
-fn update_role(
+/// Sets one column of a membership; false when the user is not a member.
+fn update_member(
     connection: &Connection,
     app: AppId,
     group_id: &str,
     user: &str,
-    role: MemberRole,
+    field: MemberField<'_>,
 ) -> Result<bool, StoreError> {
+    let (sql, value) = match field {
+        MemberField::Role(role) => (
+            "UPDATE group_members SET role = ?4 WHERE app = ?1 AND group_id = ?2 AND user = ?3",
+            Value::Text(role.as_str().to_owned()),
+        ),
+        MemberField::NameCard(name_card) => (
+            "UPDATE group_members SET name_card = ?4 WHERE app = ?1 AND group_id = ?2 AND user = ?3",
+            Value::Text(name_card.to_owned()),
+        ),
+        MemberField::MuteUntil(until_ms) => (
+            "UPDATE group_members SET mute_until_ms = ?4 WHERE app = ?1 AND group_id = ?2 AND user = ?3",
+            Value::Integer(i64::try_from(until_ms).unwrap_or(i64::MAX)),
+        ),
+    };
     let updated = connection
-        .prepare_cached("UPDATE group_members SET role = ?4 WHERE app = ?1 AND group_id = ?2 AND user = ?3")
-        .and_then(|mut statement| statement.execute(params![app, group_id, user, role.as_str()]))
+        .prepare_cached(sql)
+        .and_then(|mut statement| statement.execute(params![app, group_id, user, value]))
         .map_err(backend)?;
     Ok(updated > 0)
 }

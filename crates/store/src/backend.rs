@@ -7,6 +7,7 @@ use std::collections::HashSet;
 use std::sync::{Mutex, PoisonError};
 
 use mynah_proto::ids::ConversationType;
+use mynah_proto::objects::MemberRole;
 
 use crate::StoreError;
 use crate::keys::ConversationKey;
@@ -44,6 +45,15 @@ impl PreparedMessage {
     pub fn from_administrator(message: NewMessage) -> Result<PreparedMessage, StoreError> {
         Ok(PreparedMessage { sender_must_be_member: false, ..PreparedMessage::new(message)? })
     }
+}
+
+/// One column of a group membership that an edit sets (a role, a name card, a mute).
+#[derive(Clone, Copy, Debug)]
+pub enum MemberField<'a> {
+    Role(MemberRole),
+    NameCard(&'a str),
+    /// Muted until this time, unix milliseconds (0: not muted).
+    MuteUntil(u64),
 }
 
 /// Where an appended message goes: its sequence, its unread-counted index and its send time, all
