@@ -5,25 +5,10 @@
 use mynah_proto::codes::ErrorCode;
 use mynah_proto::group_management::UpdateGroupProfileRequest;
 use mynah_proto::objects::{Change, Group, GroupType, JoinOption, MemberRole};
-use mynah_proto::requests::{CreateGroupRequest, GetMessageListRequest, InitialMember};
+use mynah_proto::requests::GetMessageListRequest;
 use mynah_test_support::{Events, TestServer};
 
-fn create(group_type: GroupType, group_id: &str, members: &[(&str, Option<MemberRole>)]) -> CreateGroupRequest {
-    CreateGroupRequest {
-        group_type,
-        name: group_id.to_owned(),
-        group_id: Some(group_id.to_owned()),
-        member_list: members
-            .iter()
-            .map(|(user, role)| InitialMember { user_id: (*user).to_owned(), role: *role })
-            .collect(),
-        introduction: String::new(),
-        notification: String::new(),
-        avatar: String::new(),
-        join_option: None,
-        max_member_num: None,
-    }
-}
+use crate::group_management::create;
 
 fn edit(group_id: &str) -> UpdateGroupProfileRequest {
     UpdateGroupProfileRequest { group_id: group_id.to_owned(), ..UpdateGroupProfileRequest::default() }

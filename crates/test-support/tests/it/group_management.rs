@@ -8,7 +8,12 @@ use mynah_proto::objects::{Change, GROUP_NOTICE_KICKED, GroupType, MemberRole};
 use mynah_proto::requests::{CreateGroupRequest, InitialMember};
 use mynah_test_support::TestServer;
 
-fn create(group_type: GroupType, group_id: &str, members: &[(&str, Option<MemberRole>)]) -> CreateGroupRequest {
+/// A group `group_id` of `group_type` with the initial members and their roles.
+pub(crate) fn create(
+    group_type: GroupType,
+    group_id: &str,
+    members: &[(&str, Option<MemberRole>)],
+) -> CreateGroupRequest {
     CreateGroupRequest {
         group_type,
         name: group_id.to_owned(),
