@@ -44,6 +44,9 @@ pub struct AdminMessage {
     pub need_read_receipt: bool,
     /// Also deliver to the sender's own sessions.
     pub deliver_to_sender: bool,
+    /// The members a targeted group message is meant for (REST `To_Account`); refused by the send
+    /// path, like the SDK's `receiverList`, until targeted messages are served.
+    pub receivers: Vec<String>,
 }
 
 /// A message of the past to store.
@@ -95,7 +98,7 @@ impl Service {
             online_user_only: message.online_only,
             excluded_from_unread_count: message.excluded_from_unread_count,
             excluded_from_last_message: message.excluded_from_last_message,
-            receiver_list: Vec::new(),
+            receiver_list: message.receivers,
         };
         self.send_as(&sender, request).await
     }
@@ -117,6 +120,7 @@ impl Service {
             excluded_from_last_message: false,
             need_read_receipt: false,
             deliver_to_sender: false,
+            receivers: Vec::new(),
         };
         // An imported message is stamped with its sender's profile as it is at the import.
         let stamp = self.sender_profile(app, &import.from, ("importmsg", ErrorCode::OPENIM_INTERNAL)).await?;
@@ -360,6 +364,7 @@ mod tests {
             excluded_from_last_message: false,
             need_read_receipt: false,
             deliver_to_sender: false,
+            receivers: Vec::new(),
         }
     }
 

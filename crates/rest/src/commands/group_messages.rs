@@ -19,11 +19,6 @@ pub async fn send_group_msg(service: &Service, admin: &Admin, body: &[u8]) -> Co
     let request: SendGroupMsgRequest = parse(body)?;
     let invalid = ErrorCode::GROUP_INVALID_PARAMETER;
     let group_id = required(request.group_id, "GroupId", invalid)?;
-    if !request.to_account.is_empty() {
-        // A message meant for chosen members must never reach the whole group: until targeted
-        // messages are stored with their visibility, refuse them and store nothing.
-        return Err(RestError::new(invalid, "To_Account (targeted group messages) is not served yet"));
-    }
     let random = random(request.random, "Random", invalid)?;
     let priority = match request.msg_priority.as_deref() {
         None | Some("") => MessagePriority::Normal,
@@ -50,6 +45,8 @@ pub async fn send_group_msg(service: &Service, admin: &Admin, body: &[u8]) -> Co
         excluded_from_last_message: no_last_message,
         need_read_receipt: false,
         deliver_to_sender: true,
+        // The send path refuses a targeted message (10004) until it is served.
+        receivers: request.to_account,
     };
     let sent = service.admin_send(admin.app, message).await?;
     fields(&SendGroupMsgResponse { msg_time: sent.message.time, msg_seq: sent.message.sequence })

@@ -295,6 +295,7 @@ fn outgoing(admin: &Admin, fields: C2cMessageFields) -> Result<Outgoing, RestErr
         excluded_from_last_message: no_last_message,
         need_read_receipt: read_receipt == Some(1),
         deliver_to_sender: sync_other_machine == Some(1),
+        receivers: Vec::new(),
     };
     Ok(Outgoing { from, message })
 }
