@@ -3,7 +3,6 @@
 
 use async_trait::async_trait;
 use mynah_store::{AppId, OutboxClaim, OutboxEvent, OutboxItem, OutboxStore, StoreError};
-use sqlx::{Executor, Postgres};
 
 use crate::PostgresStore;
 use crate::rows::{backend, int, json, text, to_json, unsigned};
@@ -35,33 +34,22 @@ const CLAIM: &str = "WITH candidates AS ( \
 /// hide the others', small enough that a claim stays a short write.
 const SCAN_PER_CLAIMED: u32 = 8;
 
-/// Stores an event, due at `due_ms`. (A message's after-send event is inserted by the append itself,
-/// in `mynah_append_message`.)
-pub(crate) async fn enqueue<'e>(
-    executor: impl Executor<'e, Database = Postgres>,
-    app: AppId,
-    command: &str,
-    event: &OutboxEvent,
-    due_ms: u64,
-) -> Result<(), StoreError> {
-    let payload = to_json(event)?;
-    sqlx::query(
-        "INSERT INTO webhook_outbox (app, command, payload, attempts, next_attempt_ms) VALUES ($1, $2, $3, 0, $4)",
-    )
-    .bind(int(app))
-    .bind(command)
-    .bind(payload)
-    .bind(int(due_ms))
-    .execute(executor)
-    .await
-    .map_err(backend)?;
-    Ok(())
-}
-
 #[async_trait]
 impl OutboxStore for PostgresStore {
+    /// Due at once. (A message's after-send event is inserted by the append itself, in
+    /// `mynah_append_message`.)
     async fn enqueue(&self, app: AppId, command: &str, event: OutboxEvent) -> Result<(), StoreError> {
-        enqueue(&self.pool, app, command, &event, crate::rows::now_ms()).await
+        sqlx::query(
+            "INSERT INTO webhook_outbox (app, command, payload, attempts, next_attempt_ms) VALUES ($1, $2, $3, 0, $4)",
+        )
+        .bind(int(app))
+        .bind(command)
+        .bind(to_json(&event)?)
+        .bind(int(crate::rows::now_ms()))
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(())
     }
 
     async fn claim(&self, claim: OutboxClaim) -> Result<Vec<OutboxItem>, StoreError> {
